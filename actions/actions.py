@@ -1,0 +1,137 @@
+"""Rasa custom actions: read the dialogue state, ask ``knowledge/``, reply in German.
+
+Every reply about a service or office also carries a machine-readable ``custom`` message (the
+contract other channels and tests rely on): ``answer``, ``clarify`` or ``decline``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import answers
+from actions.aspects import GENERAL, detect_aspects
+from actions.dialogue import Decision, State, decide
+from actions.hours_answer import hours_reply, resolve_office
+from actions.runtime import searcher
+from knowledge.schema import Office, Service
+
+log = logging.getLogger(__name__)
+DEFAULT_OFFICE = "buergerservice"
+FOLLOWUP_INTENTS = {"ask_followup", "choose_option"}
+
+
+def service_ref(service: Optional[Service]) -> Optional[Dict[str, Any]]:
+    return {"id": service.id, "leika": service.leika, "name": service.name} if service else None
+
+
+def decline(dispatcher: CollectingDispatcher, text: str, confidence: float = 0.0) -> None:
+    dispatcher.utter_message(text=text)
+    dispatcher.utter_message(json_message={"type": "decline", "confidence": round(confidence, 3)})
+
+
+DECLINE_TEXT = (
+    "Dazu kann ich Ihnen leider keine sichere Auskunft geben. "
+    "Ich beantworte Fragen zu Leistungen der Stadt Jena, zum Beispiel Personalausweis, Ummeldung, Kfz-Zulassung oder Öffnungszeiten. "
+    "Persönlich hilft Ihnen der Bürgerservice: Telefon 03641 49-0."
+)
+
+
+class ActionAnswerService(Action):
+    def name(self) -> Text:
+        return "action_answer_service"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        kb = searcher()
+        state = State(
+            service_id=tracker.get_slot("service"),
+            aspects=list(tracker.get_slot("aspects") or []),
+            options=list(tracker.get_slot("options") or []),
+        )
+        asked = detect_aspects(text)
+        decision = decide(kb, text, state, is_followup=intent in FOLLOWUP_INTENTS or (bool(asked) and not _mentions_entity(tracker)))
+        if decision.kind == "decline":
+            decline(dispatcher, DECLINE_TEXT, decision.confidence)
+            return [SlotSet("options", None)]
+        if decision.kind == "clarify":
+            return self._clarify(dispatcher, decision, asked or state.aspects)
+        aspects = asked or (state.aspects if intent == "choose_option" or state.options else []) or [GENERAL]
+        return self._answer(dispatcher, decision, aspects)
+
+    def _answer(self, dispatcher: CollectingDispatcher, decision: Decision, aspects: List[str]) -> List[EventType]:
+        service = decision.service
+        assert service is not None
+        catalog = searcher().catalog
+        office = catalog.office_of(service) or catalog.offices.get(DEFAULT_OFFICE)
+        parts = [answers.answer(service, aspect, office) for aspect in aspects]
+        dispatcher.utter_message(text=answers.with_source("\n\n".join(parts), service))
+        dispatcher.utter_message(
+            json_message={
+                "type": "answer",
+                "service": service_ref(service),
+                "office": office.id if office else None,
+                "aspect": aspects[0],
+                "aspects": aspects,
+                "confidence": round(decision.confidence, 3),
+                "source": service.source,
+                "stand": service.stand.isoformat(),
+            }
+        )
+        return [
+            SlotSet("service", service.id),
+            SlotSet("aspects", aspects),
+            SlotSet("office", office.id if office else None),
+            SlotSet("options", None),
+        ]
+
+    def _clarify(self, dispatcher: CollectingDispatcher, decision: Decision, aspects: List[str]) -> List[EventType]:
+        options = decision.options
+        buttons = [{"title": f"{i}. {s.name}", "payload": f"/choose_option{{\"option\": \"{i}\"}}"} for i, s in enumerate(options, 1)]
+        dispatcher.utter_message(text="Meinen Sie eine dieser Leistungen? Tippen Sie die Nummer oder den Namen.", buttons=buttons)
+        dispatcher.utter_message(
+            json_message={"type": "clarify", "options": [service_ref(s) for s in options], "confidence": round(decision.confidence, 3)}
+        )
+        return [SlotSet("options", [s.id for s in options]), SlotSet("aspects", aspects or None)]
+
+
+def _mentions_entity(tracker: Tracker) -> bool:
+    return any(e.get("entity") == "service" for e in tracker.latest_message.get("entities") or [])
+
+
+class ActionOfficeHours(Action):
+    def name(self) -> Text:
+        return "action_office_hours"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        kb = searcher()
+        text = tracker.latest_message.get("text") or ""
+        office: Optional[Office] = resolve_office(kb.catalog, text, tracker.get_slot("office"), tracker.get_slot("service"))
+        if office is None:
+            decline(dispatcher, "Für welches Amt möchten Sie die Öffnungszeiten wissen? Zum Beispiel Bürgerservice oder Standesamt.")
+            return []
+        dispatcher.utter_message(text=hours_reply(office, text))
+        dispatcher.utter_message(
+            json_message={"type": "answer", "service": None, "office": office.id, "aspect": "hours", "aspects": ["hours"], "confidence": 1.0,
+                          "source": str(office.source), "stand": office.stand.isoformat()}
+        )  # fmt: skip
+        return [SlotSet("office", office.id)]
+
+
+class ActionDecline(Action):
+    def name(self) -> Text:
+        return "action_decline"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        decline(dispatcher, DECLINE_TEXT)
+        return []
+
+
+if os.environ.get("JENABOT_EAGER_LOAD") == "1":
+    searcher()  # load models when the action server starts, not on the first citizen's question

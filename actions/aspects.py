@@ -1,0 +1,36 @@
+"""Which aspect of a service a message asks about: fees, documents, duration, ...
+
+Plain word patterns over folded text (see ``knowledge.text.fold``), because aspects are signalled by a
+small closed set of German question words and a message may ask two things at once
+("Was kostet das und wie lange dauert es?"). Order of ``ASPECTS`` is the order of the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, List
+
+from knowledge.text import fold
+
+GENERAL = "general"
+ASPECTS = ("procedure", "documents", "requirements", "fees", "duration", "location", "hours", "online", "legal", GENERAL)
+
+_PATTERNS: Dict[str, str] = {
+    "fees": r"\bkost|gebuhr|\bpreis|\bteuer|\bbillig|\bbezahl|\bzahlen\b|\beuro\b|\bwie ?viel\b(?!.*\b(dauer|zeit|tag|woch))|kostenlos|umsonst|gratis",
+    "documents": r"unterlag|dokument|mitbring|mitnehm|mitzubring|\bnachweis|formular|\bpapiere|\bwas brauch|\bwelche sachen|\bbenotig",
+    "duration": r"\bdauer|\bwie lang|wartezeit|bearbeitungszeit|\bwann (ist|bin|bekomm|krieg|hab)\w*\b.*\b(fertig|da)\b|\bwie schnell|\bfertig\b|\bwie viele (tag|woch)",
+    "requirements": r"voraussetz|berechtigt|\bwer (kann|darf|bekommt|hat anspruch)|\bdarf ich|bedingung|anspruch|\bbekomme ich (das|es|den|die|ihn)\b",
+    "location": r"\bwo\b|\bwohin\b|adresse|anschrift|\bwelche[sm]? (amt|stelle|behord)|zustandig|\ban wen\b|\bwo hin\b",
+    "hours": r"offnungszeit|geoffnet|\boffen\b|\bgeschlossen|\bzu\b.*\b(heute|morgen|samstag|feiertag)|\bwann (hat|haben|ist|sind)\b.*\b(offen|auf|geoffnet|da)\b|\bhaben .* auf\b|\bsamstags?\b|\bsprechzeit",
+    "online": r"\bonline|internet|digital|\bper (post|mail|e-mail|email)|von zu ?hause|elektronisch|\bwebsite|\bportal",
+    "legal": r"gesetz|rechtsgrundlage|paragra|§|verordnung|rechtlich",
+    "procedure": r"\bwie (beantrag|bekomm|krieg|funktionier|geht|lauft|mach|kann ich|muss ich|melde|stelle)|\bablauf|\bvorgehen|\bschritt|\bwas muss ich (tun|machen)|\bwie komme ich an|\bantrag stellen",
+}
+_COMPILED = {name: re.compile(p) for name, p in _PATTERNS.items()}
+
+
+def detect_aspects(text: str) -> List[str]:
+    """All aspects the text asks about, in answer order; empty if none is recognisable."""
+    folded = fold(text)
+    found = [a for a in ASPECTS if a in _COMPILED and _COMPILED[a].search(folded)]
+    return found

@@ -1,0 +1,92 @@
+"""Decide what a message is about, given the conversation so far. Pure logic, no Rasa types.
+
+The rules a good clerk follows: a question that clearly names a service switches the topic; a
+follow-up without a service stays on the current topic; when two services fit about equally well,
+ask back; when nothing fits well, say so rather than guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from knowledge.search import Searcher, SearchResult
+from knowledge.schema import Service
+from knowledge.text import fold
+
+MAX_OPTIONS = 3
+_ORDINALS = {
+    "1": 0, "eins": 0, "erst": 0, "ersten": 0, "erste": 0, "erstes": 0,
+    "2": 1, "zwei": 1, "zweit": 1, "zweite": 1, "zweiten": 1, "zweites": 1,
+    "3": 2, "drei": 2, "dritt": 2, "dritte": 2, "dritten": 2, "drittes": 2,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class State:
+    """What the conversation knows before this message (from Rasa slots)."""
+
+    service_id: Optional[str] = None
+    aspects: List[str] = field(default_factory=list)
+    options: List[str] = field(default_factory=list)  # service ids offered in a clarification
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str  # "answer" | "clarify" | "decline"
+    service: Optional[Service] = None
+    options: List[Service] = field(default_factory=list)
+    confidence: float = 0.0
+    result: Optional[SearchResult] = None
+
+
+def pick_option(text: str, options: List[Service]) -> Optional[Service]:
+    """The option a citizen chose by number, ordinal or (part of) its name."""
+    folded = fold(text)
+    for word in re.findall(r"\w+", folded):
+        if word in _ORDINALS and _ORDINALS[word] < len(options):
+            return options[_ORDINALS[word]]
+    for option in options:
+        name = fold(option.name)
+        if folded and (folded in name or name in folded):
+            return option
+    words = set(re.findall(r"\w{4,}", folded))
+    scored = [(len(words & set(re.findall(r"\w{4,}", fold(o.name + " " + " ".join(o.synonyms))))), o) for o in options]
+    scored.sort(key=lambda x: -x[0])
+    if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+        return scored[0][1]
+    return None
+
+
+def decide(searcher: Searcher, text: str, state: State, is_followup: bool) -> Decision:
+    catalog = searcher.catalog
+    if state.options:
+        offered = [catalog.services[i] for i in state.options if i in catalog.services]
+        chosen = pick_option(text, offered)
+        if chosen is not None:
+            return Decision("answer", chosen, confidence=1.0)
+    result = searcher.search(text, top_k=5)
+    current = catalog.services.get(state.service_id) if state.service_id else None
+    if result.confident and result.best is not None:
+        if current is not None and is_followup and result.best.service.id != current.id and not _names_service(text, result.best.service):
+            return Decision("answer", current, confidence=result.confidence, result=result)
+        if result.close and not _names_service(text, result.best.service):
+            return Decision("clarify", options=[h.service for h in result.close[:MAX_OPTIONS]], confidence=result.confidence, result=result)
+        return Decision("answer", result.best.service, confidence=result.confidence, result=result)
+    if current is not None and (is_followup or not _has_content(text, searcher)):
+        return Decision("answer", current, confidence=result.confidence, result=result)
+    if result.hits and result.confidence >= searcher.calibration.offer_threshold:
+        return Decision("clarify", options=[h.service for h in result.hits[:MAX_OPTIONS]], confidence=result.confidence, result=result)
+    return Decision("decline", confidence=result.confidence, result=result)
+
+
+def _names_service(text: str, service: Service) -> bool:
+    folded = fold(text)
+    return any(fold(n) in folded for n in [service.name.split()[0], *service.synonyms] if len(n) >= 4)
+
+
+def _has_content(text: str, searcher: Searcher) -> bool:
+    """Whether the message carries words the catalogue knows (beyond question words)."""
+    terms = searcher.index.analyzer.terms([text])[0]
+    return any(t in searcher.index.bm25.vocab_dict for t in terms)

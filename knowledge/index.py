@@ -1,0 +1,128 @@
+"""Build and load the two search indexes over the catalogue.
+
+Dense: one FAISS inner-product index over e5 embeddings of field chunks (name, each synonym,
+summary, documents, ...), so a short colloquial query meets the synonym it resembles and a long
+one meets the description. Lexical: one BM25 document per service over lemmatized, folded and
+compound-split German terms, with the name and synonyms weighted up by repetition.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import bm25s
+import faiss
+import numpy as np
+
+from knowledge.embedder import Embedder
+from knowledge.loader import Catalog
+from knowledge.schema import Service
+from knowledge.text import Analyzer, build_vocab
+
+log = logging.getLogger(__name__)
+INDEX_VERSION = 3  # bump when chunking or weighting changes: part of the build fingerprint
+
+
+@dataclass(frozen=True)
+class Chunk:
+    service_id: str
+    field: str
+    text: str
+
+
+def service_chunks(service: Service) -> List[Chunk]:
+    """The texts embedded for one service, each tagged with the field it came from."""
+    chunks = [Chunk(service.id, "name", service.name)]
+    chunks += [Chunk(service.id, "synonym", s) for s in service.synonyms]
+    fields = {
+        "summary": service.summary or "",
+        "steps": " ".join(service.steps),
+        "documents": "Unterlagen: " + "; ".join(service.documents) if service.documents else "",
+        "prerequisites": " ".join(service.prerequisites),
+        "topic": f"{service.name}. {service.topic}" if service.topic else "",
+    }
+    chunks += [Chunk(service.id, f, f"{service.name}: {t}" if f != "topic" else t) for f, t in fields.items() if t]
+    return chunks
+
+
+def bm25_text(service: Service) -> str:
+    parts = [service.name] * 3 + service.synonyms * 2
+    parts += [service.summary or "", *service.steps, *service.documents, *service.prerequisites]
+    parts += [service.topic or "", *service.legal_basis]
+    return "\n".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    service_ids: List[str]
+    chunks: List[Chunk]
+    chunk_service: np.ndarray  # chunk row -> service row
+    faiss_index: faiss.Index
+    bm25: bm25s.BM25
+    analyzer: Analyzer
+
+    def dense_scores(self, query_vec: np.ndarray) -> np.ndarray:
+        """Best chunk cosine per service (all services; the catalogue is small)."""
+        sims, rows = self.faiss_index.search(query_vec.reshape(1, -1), min(256, self.faiss_index.ntotal))
+        best = np.full(len(self.service_ids), -1.0, dtype=np.float32)
+        np.maximum.at(best, self.chunk_service[rows[0]], sims[0])
+        floor = float(sims[0][-1])
+        best[best < floor] = floor  # unseen services get the lowest retrieved similarity
+        return best
+
+    def bm25_scores(self, query: str) -> np.ndarray:
+        terms = [t for t in self.analyzer.terms([query])[0] if t in self.bm25.vocab_dict]
+        if not terms:
+            return np.zeros(len(self.service_ids), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
+
+
+def build_index(catalog: Catalog, embedder: Embedder, analyzer: Analyzer, out_dir: Path) -> None:
+    services = sorted(catalog.services.values(), key=lambda s: s.id)
+    ids = [s.id for s in services]
+    row_of = {sid: i for i, sid in enumerate(ids)}
+    chunks = [c for s in services for c in service_chunks(s)]
+    log.info("Index: %d Leistungen, %d Textabschnitte werden eingebettet ...", len(ids), len(chunks))
+    vectors = embedder.passages([c.text for c in chunks], progress=True)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+
+    lemma_lists = analyzer.lemmas(bm25_text(s) for s in services)
+    vocab = build_vocab(lemma_lists)
+    full = Analyzer(analyzer.nlp, vocab)
+    corpus = [full.expand(words) for words in lemma_lists]
+    bm25 = bm25s.BM25()
+    bm25.index(corpus, show_progress=False)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    faiss.write_index(index, str(out_dir / "dense.faiss"))
+    bm25.save(str(out_dir / "bm25"))
+    meta = {
+        "service_ids": ids,
+        "chunks": [[c.service_id, c.field, c.text] for c in chunks],
+        "chunk_service": [row_of[c.service_id] for c in chunks],
+        "vocab": sorted(vocab),
+    }
+    (out_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    log.info("Index gespeichert in %s", out_dir)
+
+
+def load_index(out_dir: Path, analyzer: Analyzer) -> SearchIndex:
+    meta = json.loads((out_dir / "meta.json").read_text(encoding="utf-8"))
+    return SearchIndex(
+        service_ids=meta["service_ids"],
+        chunks=[Chunk(*c) for c in meta["chunks"]],
+        chunk_service=np.asarray(meta["chunk_service"], dtype=np.int64),
+        faiss_index=faiss.read_index(str(out_dir / "dense.faiss")),
+        bm25=bm25s.BM25.load(str(out_dir / "bm25")),
+        analyzer=Analyzer(analyzer.nlp, frozenset(meta["vocab"])),
+    )
+
+
+def index_inputs(catalog: Catalog) -> Dict[str, Tuple[str, ...]]:
+    """What the index depends on (for the build fingerprint)."""
+    return {s.id: tuple(c.text for c in service_chunks(s)) + (bm25_text(s),) for s in catalog.services.values()}

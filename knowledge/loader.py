@@ -1,0 +1,180 @@
+"""Load and check the catalogue: all or nothing.
+
+A catalogue with any problem never half-loads: ``load_catalog`` raises ``CatalogError``
+listing every problem with file and field, so an editor fixes them in one pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Type, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from knowledge.breadth import load_breadth
+from knowledge.schema import Office, Service
+
+CATALOG_DIR = Path(__file__).parent / "catalog"
+MAX_FILE_BYTES = 256 * 1024
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.message}"
+
+
+class CatalogError(Exception):
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"Der Katalog hat {len(self.problems)} Fehler:\n{lines}")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Rich and breadth services by id, offices by id; rich entries replace breadth ones of the same object."""
+
+    services: Dict[str, Service]
+    offices: Dict[str, Office]
+    root: Path = field(default=CATALOG_DIR)
+
+    def office_of(self, service: Service) -> Optional[Office]:
+        return self.offices.get(service.office) if service.office else None
+
+    def rich(self) -> List[Service]:
+        return [s for s in self.services.values() if s.tier == "rich"]
+
+
+def load_catalog(root: Path = CATALOG_DIR) -> Catalog:
+    services, offices, problems = _read_all(root)
+    if problems:
+        raise CatalogError(problems)
+    return _merge(services, offices, root)
+
+
+def check_catalog(root: Path = CATALOG_DIR) -> Tuple[List[Problem], Dict[str, int]]:
+    """Every problem in the catalogue, plus counts for the report."""
+    services, offices, problems = _read_all(root)
+    counts = {"rich": len(services), "offices": len(offices)}
+    if not problems:
+        merged = _merge(services, offices, root)
+        counts["breadth"] = len(merged.services) - len(services)
+    return problems, counts
+
+
+def _merge(rich: List[Service], offices: List[Office], root: Path) -> Catalog:
+    covered = {s.leika_object for s in rich if s.leika_object}
+    services: Dict[str, Service] = {s.id: s for s in rich}
+    leika_csv = root / "leika" / "leika_ozg_catalogue.csv"
+    if leika_csv.exists():
+        for entry in load_breadth(leika_csv):
+            if entry.leika_object not in covered:
+                services.setdefault(entry.id, entry)
+    return Catalog(services=services, offices={o.id: o for o in offices}, root=root)
+
+
+def _read_all(root: Path) -> Tuple[List[Service], List[Office], List[Problem]]:
+    problems: List[Problem] = []
+    if not root.is_dir():
+        return [], [], [Problem(str(root), "", "Katalogordner fehlt")]
+    services = _read_dir(root / "services", Service, problems)
+    offices = _read_dir(root / "offices", Office, problems)
+    problems += _cross_check(services, offices, root, {p.stem for p in (root / "services").glob("*.y*ml")})
+    return services, offices, problems
+
+
+def _read_dir(folder: Path, model: Type[M], problems: List[Problem]) -> List[M]:
+    items: List[M] = []
+    for path in sorted(folder.glob("*")):
+        if path.suffix not in {".yml", ".yaml"}:
+            if path.is_file() and not path.name.startswith("."):
+                problems.append(Problem(str(path), "", "unerwartete Datei (nur .yml erlaubt)"))
+            continue
+        item = _read_file(path, model, problems)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def _read_file(path: Path, model: Type[M], problems: List[Problem]) -> Optional[M]:
+    name = str(path)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        problems.append(Problem(name, "", f"Datei größer als {MAX_FILE_BYTES // 1024} kB"))
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        problems.append(Problem(name, "", "keine UTF-8-Textdatei"))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(name, "", f"kein gültiges YAML: {' '.join(str(exc).split())}"))
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(name, "", "erwartet eine Zuordnung (Schlüssel: Wert) auf oberster Ebene"))
+        return None
+    try:
+        item = model.parse_obj(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            problems.append(Problem(name, ".".join(str(p) for p in err["loc"]), _explain(err)))
+        return None
+    if item.id != path.stem:  # type: ignore[attr-defined]
+        problems.append(Problem(name, "id", f"id {item.id!r} passt nicht zum Dateinamen {path.stem!r}"))  # type: ignore[attr-defined]
+    return item
+
+
+def _explain(err: dict) -> str:
+    if err["type"] == "type_error.str":
+        return "Text erwartet (Tipp: Einträge mit Doppelpunkt in Anführungszeichen setzen)"
+    return err["msg"]
+
+
+def _cross_check(services: List[Service], offices: List[Office], root: Path, service_files: set) -> List[Problem]:
+    """References between entries; a reference to a file that failed validation is not reported twice."""
+    problems: List[Problem] = []
+    office_ids = {o.id for o in offices} | {p.stem for p in (root / "offices").glob("*.y*ml")}
+    service_ids = {s.id for s in services} | service_files
+    keys = Counter(s.leika for s in services if s.leika)
+    for s in services:
+        where = str(root / "services" / f"{s.id}.yml")
+        if s.office and s.office not in office_ids:
+            problems.append(Problem(where, "office", f"unbekanntes Amt {s.office!r}"))
+        for rel in s.related:
+            if rel not in service_ids:
+                problems.append(Problem(where, "related", f"unbekannte Leistung {rel!r}"))
+        if s.leika and keys[s.leika] > 1:
+            problems.append(Problem(where, "leika", f"Schlüssel {s.leika} ist mehrfach vergeben"))
+        if s.id.startswith("leika-"):
+            problems.append(Problem(where, "id", "das Präfix 'leika-' ist den Breiteneinträgen vorbehalten"))
+    return problems
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="jenabot catalog check", description="Prüft den Leistungskatalog und nennt jeden Fehler mit Datei und Feld.")
+    parser.add_argument("--root", type=Path, default=CATALOG_DIR, help="Katalogordner (Standard: %(default)s)")
+    parser.add_argument("--check", action="store_true", help="nur prüfen (Standard)")
+    args = parser.parse_args(argv)
+    problems, counts = check_catalog(args.root)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"{len(problems)} Fehler gefunden.", file=sys.stderr)
+        return 1
+    print(f"Katalog in Ordnung: {counts['rich']} ausführliche Leistungen, {counts['breadth']} Einträge aus dem LeiKa, {counts['offices']} Ämter.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Hybrid search: dense (FAISS/e5) and lexical (BM25) evidence fused into one ranking per service.
+
+The fused score is a weighted sum of the best-chunk cosine and the query-normalised BM25 score.
+Confidence is a logistic function of the top score, the margin to the runner-up and the raw lexical
+evidence; its weights and the ``confident`` threshold come from ``calibration.json``, fitted on our
+own dev set by ``jenabot calibrate`` (never on a benchmark).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+from knowledge.embedder import Embedder
+from knowledge.index import SearchIndex
+from knowledge.loader import Catalog
+from knowledge.schema import Service
+
+CALIBRATION_FILE = Path(__file__).parent / "calibration.json"
+MAX_QUERY_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Calibration:
+    bm25_weight: float = 0.08
+    rich_bonus: float = 0.01
+    coef_top: float = 20.0
+    coef_margin: float = 40.0
+    coef_lexical: float = 1.0
+    intercept: float = -18.0
+    threshold: float = 0.5  # confident: answer directly
+    offer_threshold: float = 0.15  # below threshold but above this: offer the top services as options
+    close_margin: float = 0.01  # runner-ups within this fused-score distance are "close" (clarification)
+
+    @classmethod
+    def load(cls, path: Path = CALIBRATION_FILE) -> "Calibration":
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def save(self, path: Path = CALIBRATION_FILE) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+    def confidence(self, top: float, margin: float, lexical: float) -> float:
+        z = self.coef_top * top + self.coef_margin * margin + self.coef_lexical * lexical + self.intercept
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+@dataclass(frozen=True)
+class Hit:
+    service: Service
+    score: float
+    dense: float
+    lexical: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    hits: List[Hit]
+    confidence: float
+    confident: bool
+    close: List[Hit] = field(default_factory=list)  # hits whose score is within close_margin of the top
+
+    @property
+    def best(self) -> Optional[Hit]:
+        return self.hits[0] if self.hits else None
+
+    def to_json(self) -> dict:
+        """The ``jenabot search --json`` line format (a contract other tools rely on)."""
+        return {
+            "query": self.query,
+            "confident": self.confident,
+            "results": [
+                {"id": h.service.id, "leika": h.service.leika, "name": h.service.name, "score": round(h.score, 4)}
+                for h in self.hits
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Features:
+    """Per-query evidence that confidence is computed from (kept separate so calibration can refit it)."""
+
+    top: float
+    margin: float
+    lexical: float
+
+
+@dataclass
+class Searcher:
+    catalog: Catalog
+    index: SearchIndex
+    embedder: Embedder
+    calibration: Calibration = field(default_factory=Calibration.load)
+
+    def __post_init__(self) -> None:
+        rich = [self.catalog.services[i].tier == "rich" for i in self.index.service_ids]
+        self._rich = np.asarray(rich, dtype=np.float32)
+
+    def search(self, query: str, top_k: int = 5) -> SearchResult:
+        clean = " ".join(str(query).split())[:MAX_QUERY_CHARS]
+        if not any(ch.isalnum() for ch in clean):
+            return SearchResult(query=query, hits=[], confidence=0.0, confident=False)
+        scores, dense, lexical_raw = self.scores(clean)
+        order = np.argsort(-scores)[: max(top_k, 3)]
+        hits = [
+            Hit(self.catalog.services[self.index.service_ids[i]], float(scores[i]), float(dense[i]), float(lexical_raw[i]))
+            for i in order
+        ]
+        feats = features(hits)
+        conf = self.calibration.confidence(feats.top, feats.margin, feats.lexical)
+        close = [h for h in hits[:3] if hits[0].score - h.score <= self.calibration.close_margin]
+        return SearchResult(
+            query=query,
+            hits=hits[:top_k],
+            confidence=conf,
+            confident=conf >= self.calibration.threshold,
+            close=close if len(close) > 1 else [],
+        )
+
+    def scores(self, query: str) -> tuple:
+        dense = self.index.dense_scores(self.embedder.queries([query])[0])
+        lexical_raw = self.index.bm25_scores(query)
+        peak = float(lexical_raw.max())
+        lexical = lexical_raw / peak if peak > 0 else lexical_raw
+        fused = dense + self.calibration.bm25_weight * lexical + self.calibration.rich_bonus * self._rich
+        return fused, dense, lexical_raw
+
+    def search_many(self, queries: Sequence[str], top_k: int = 5) -> List[SearchResult]:
+        return [self.search(q, top_k) for q in queries]
+
+
+def features(hits: Sequence[Hit]) -> Features:
+    if not hits:
+        return Features(0.0, 0.0, 0.0)
+    second = hits[1].score if len(hits) > 1 else hits[0].score - 0.05
+    return Features(top=hits[0].score, margin=hits[0].score - second, lexical=math.log1p(max(hits[0].lexical, 0.0)))

@@ -1,0 +1,104 @@
+"""German text to search terms: lemmas, umlaut folding and compound splitting.
+
+Citizens write "Fuehrerschein", "Fuhrerschein" and "Führerschein"; they glue words into compounds
+("Personalausweisantrag") the catalogue never uses. Folding and splitting make all of these meet
+the catalogue's words. The compound splitter only uses words that occur in the catalogue itself,
+so it needs no external dictionary and never invents parts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import FrozenSet, Iterable, List, Optional
+
+from spacy.lang.de.stop_words import STOP_WORDS
+from spacy.language import Language
+
+_WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
+_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+_DIGRAPH = re.compile(r"(?<=[^aeiou])(ae|oe|ue)")
+_LINKS = ("", "s", "es", "n", "en", "e", "er")
+MIN_PART = 4
+_STOP = frozenset(STOP_WORDS) | {"bitte", "hallo", "gerne", "brauche", "brauch", "moechte", "möchte", "muss", "kann"}
+
+
+def fold(word: str) -> str:
+    """Lower-case and fold umlauts and their ae/oe/ue spellings onto the base vowel."""
+    word = unicodedata.normalize("NFKC", word).lower().translate(_FOLD)
+    return _DIGRAPH.sub(lambda m: m.group(1)[0], word)
+
+
+_STOP_FOLDED = frozenset(fold(w) for w in _STOP)
+
+
+@dataclass(frozen=True)
+class Analyzer:
+    """Turns text into BM25 terms. ``vocab`` (folded catalogue words) drives compound splitting."""
+
+    nlp: Language
+    vocab: FrozenSet[str] = field(default_factory=frozenset)
+
+    def lemmas(self, texts: Iterable[str]) -> List[List[str]]:
+        out = []
+        for doc in self.nlp.pipe(_clip(t) for t in texts):
+            words = []
+            for tok in doc:
+                if not _WORD.fullmatch(tok.text):
+                    continue
+                lemma = fold(tok.lemma_ or tok.text)
+                if lemma and lemma not in _STOP_FOLDED and fold(tok.text) not in _STOP_FOLDED:
+                    words.append(lemma)
+            out.append(words)
+        return out
+
+    def terms(self, texts: Iterable[str]) -> List[List[str]]:
+        return [self.expand(words) for words in self.lemmas(texts)]
+
+    def expand(self, words: List[str]) -> List[str]:
+        terms: List[str] = []
+        for word in words:
+            terms.append(word)
+            parts = split_compound(word, self.vocab) if self.vocab else None
+            if parts:
+                terms.extend(parts)
+                terms.extend("".join(parts[i : i + 2]) for i in range(len(parts) - 2))
+                terms.extend("".join(parts[i:]) for i in range(1, len(parts) - 1))
+        return terms
+
+
+def split_compound(word: str, vocab: FrozenSet[str], depth: int = 0) -> Optional[List[str]]:
+    """Split ``word`` into known catalogue words (with German linking letters), or None."""
+    if depth > 3 or len(word) < 2 * MIN_PART:
+        return None
+    for i in range(MIN_PART, len(word) - MIN_PART + 1):
+        head, tail = word[:i], word[i:]
+        base = _known_head(head, vocab)
+        if base is None:
+            continue
+        if tail in vocab:
+            return [base, tail]
+        rest = split_compound(tail, vocab, depth + 1)
+        if rest:
+            return [base] + rest
+    return None
+
+
+def _known_head(head: str, vocab: FrozenSet[str]) -> Optional[str]:
+    for link in _LINKS:
+        if link and not head.endswith(link):
+            continue
+        base = head[: len(head) - len(link)] if link else head
+        if len(base) >= MIN_PART - 1 and base in vocab:
+            return base
+    return None
+
+
+def build_vocab(lemma_lists: Iterable[List[str]]) -> FrozenSet[str]:
+    return frozenset(w for words in lemma_lists for w in words if len(w) >= MIN_PART - 1 and w.isalpha())
+
+
+def _clip(text: str, limit: int = 4000) -> str:
+    """Bound the work per text; a 100 kB message must not stall the search."""
+    return text[:limit]
