@@ -65,12 +65,12 @@ class Step:
 
 
 def steps(settings: Settings) -> List[Step]:
-    from knowledge import e5_convert, index, text
+    from knowledge import breadth, e5_convert, index, loader, schema, text
     from knowledge.loader import load_catalog
 
     import spacy
 
-    catalog_stamp = fingerprint(settings.catalog_dir)
+    catalog_stamp = fingerprint(settings.catalog_dir, *(Path(m.__file__) for m in (breadth, loader, schema)))
     emb_stamp = fingerprint(settings.embedding_model, Path(e5_convert.__file__))
     spacy_stamp = fingerprint(settings.spacy_model, spacy.__version__, _installed(settings.spacy_model))
     index_stamp = fingerprint(catalog_stamp, emb_stamp, spacy_stamp, index.INDEX_VERSION, Path(index.__file__), Path(text.__file__))

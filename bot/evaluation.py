@@ -34,14 +34,19 @@ class Scored:
     lexical: np.ndarray  # raw BM25
 
 
-def load_devset(path: Path = DEVSET, known: Optional[set] = None) -> List[Query]:
+def load_devset(path: Path = DEVSET, leika_of: Optional[Callable[[str], Optional[str]]] = None) -> List[Query]:
+    """Dev questions; a breadth id ``leika-XXXXXXXX`` also accepts a rich entry that took over that service object."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     out = []
     for item in data["questions"]:
         sid = item.get("service")
-        if sid is not None and known is not None and sid not in known:
-            continue  # entry not (yet) in the catalogue
-        out.append(Query(item["q"], None if sid is None else (lambda x, sid=sid: x == sid)))
+        if sid is None:
+            out.append(Query(item["q"], None))
+        elif sid.startswith("leika-") and leika_of is not None:
+            obj = sid[len("leika-"):]
+            out.append(Query(item["q"], lambda x, obj=obj: (leika_of(x) or "").startswith(obj)))
+        else:
+            out.append(Query(item["q"], lambda x, sid=sid: x == sid))
     return out
 
 

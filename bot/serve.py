@@ -56,7 +56,7 @@ def processes(settings: Settings) -> List[Proc]:
 
 def child_env(settings: Settings) -> Dict[str, str]:
     env = dict(os.environ)
-    env.setdefault("JENABOT_ACTION_PORT", str(settings.action_port))
+    env["JENABOT_ACTION_PORT"] = str(settings.action_port)
     env.setdefault("JENABOT_EAGER_LOAD", "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("HF_HUB_OFFLINE", "1")

@@ -15,8 +15,9 @@ from typing import Dict, Iterable, List
 
 from knowledge.schema import Service
 
-#: Typisierung 2/3 (federal/state law executed locally), 4 (state law, municipal), 5 (municipal).
-CITY_TYPES = {"2/3", "4", "5"}
+#: Typisierung 2, 3, 2/3 (federal or state law executed by Länder or municipalities), 4 (state law,
+#: municipal), 5 (municipal). Type 1 (federal authorities only) is left out.
+CITY_TYPES = {"2", "3", "2/3", "4", "5"}
 LEIKA_SOURCE = "https://github.com/kdn-nrw/OZG-Datenbank-NRW"
 LEIKA_STAND = date(2023, 6, 1)
 
@@ -24,7 +25,7 @@ LEIKA_STAND = date(2023, 6, 1)
 def load_breadth(csv_path: Path) -> List[Service]:
     """One breadth entry per 8-digit service object whose typisierung concerns a city."""
     with csv_path.open(encoding="utf-8", newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["leika_schluessel"].isdigit()]
+        rows = [r for r in csv.DictReader(handle) if r["leika_schluessel"].isdigit() and len(r["leika_schluessel"]) == 14]
     by_object: Dict[str, List[dict]] = defaultdict(list)
     for row in rows:
         by_object[row["leika_schluessel"][:8]].append(row)
@@ -43,16 +44,15 @@ def _entry(obj: str, group: List[dict]) -> Service:
     actions = _unique(r["leika_name"].strip() for r in group if r["leika_name"].strip() != name)
     ozg = _unique(r["ozg_leistung"].strip() for r in group)
     summary_parts = [f"Leistung aus dem bundesweiten Leistungskatalog (LeiKa): {name}."]
-    if actions:
-        summary_parts.append("Dazu gehören: " + "; ".join(actions) + ".")
     if ozg:
-        summary_parts.append("OZG-Leistung: " + "; ".join(ozg) + ".")
+        summary_parts.append("Gehört zur OZG-Leistung: " + "; ".join(ozg) + ".")
     laws = _unique(_law(r) for r in group)
     topic = " / ".join(_unique(v for r in group for v in (r["lebenslage"].strip(), r["themenfeld"].strip())))
     return Service(
         id=f"leika-{obj}",
         leika=head["leika_schluessel"],
         name=name,
+        synonyms=_unique(n for n in [*actions, *ozg] if n != name),  # each becomes its own search chunk
         summary=" ".join(summary_parts),
         legal_basis=laws,
         topic=topic or None,

@@ -23,11 +23,14 @@ and scores; ``<s> … </s>`` template. Known differences, all outside ordinary G
   emits one ``<unk>`` per character.
 * the literal strings ``<s>``, ``</s>``, ``<pad>``, ``<unk>``, ``<mask>`` in input text become the
   special tokens (as in the original XLM-R tokenizer); the engine splits them like text.
+* where two segmentations score exactly the same, the Viterbi ties may break differently.
 * texts longer than 512 tokens: the engine averages 510-token windows, sentence-transformers
   truncates at ``max_seq_length`` (512 = the model's position count).
 
-The embeddings differ from the engine's only by its int8 activation quantization (cosine ≈ 0.9999).
-The pooler of BertModel is not in the file and unused by mean pooling: it is saved as zeros.
+Measured: identical ids on 5126 lines of the service catalogue and NLU data; the differences above
+showed up only in random Unicode soup. Embeddings differ from the engine's only by its int8
+activation quantization (cosine ≈ 0.9999). BertModel's pooler is not in the file and unused by mean
+pooling: it is saved as zeros. The folder is about 490 MB (float32): build it, never commit it.
 """
 
 from __future__ import annotations
@@ -44,8 +47,12 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +134,7 @@ class _Reader:
         self.pos += n
         return chunk
 
-    def unpack(self, fmt: str, what: str) -> tuple:
+    def unpack(self, fmt: str, what: str) -> tuple[Any, ...]:
         return struct.unpack("<" + fmt, self.take(struct.calcsize("<" + fmt), what))
 
     def array(self, dtype: str, n: int, what: str) -> np.ndarray:
@@ -228,7 +235,7 @@ def build_precompiled_charsmap(norm_map: dict[int, tuple[int, ...]]) -> bytes:
     """
     pool = bytearray()
     pool_at: dict[tuple[int, ...], int] = {}
-    trie: dict = {}
+    trie: dict[int, Any] = {}
     for cp in sorted(norm_map):
         repl = tuple(norm_map[cp])
         if repl not in pool_at:
@@ -242,7 +249,7 @@ def build_precompiled_charsmap(norm_map: dict[int, tuple[int, ...]]) -> bytes:
     used = bytearray(1 << 16)  # grows on demand; ~10k units for the e5 map
     used[0] = 1
     bases: set[int] = set()
-    queue: list[tuple[int, dict]] = [(0, trie)]
+    queue: list[tuple[int, dict[int, Any]]] = [(0, trie)]
     while queue:
         pos, node = queue.pop()
         labels = sorted(node)
@@ -287,7 +294,8 @@ def _ensure(units: list[int], used: bytearray, slot: int) -> None:
         used.extend(bytearray(len(used)))
 
 
-def build_tokenizer(e5: E5Bin):  # -> tokenizers.Tokenizer
+def build_tokenizer(e5: E5Bin) -> Tokenizer:
+    """The engine's tokenizer as a ``tokenizers`` pipeline (see the module docstring for limits)."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     h = e5.header
@@ -352,7 +360,7 @@ def build_state_dict(e5: E5Bin) -> dict[str, np.ndarray]:
     return sd
 
 
-def bert_config(e5: E5Bin) -> dict:
+def bert_config(e5: E5Bin) -> dict[str, Any]:
     h = e5.header
     return {
         "architectures": ["BertModel"],

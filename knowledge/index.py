@@ -24,7 +24,7 @@ from knowledge.schema import Service
 from knowledge.text import Analyzer, build_vocab
 
 log = logging.getLogger(__name__)
-INDEX_VERSION = 3  # bump when chunking or weighting changes: part of the build fingerprint
+INDEX_VERSION = 4  # bump when chunking or weighting changes: part of the build fingerprint
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def build_index(catalog: Catalog, embedder: Embedder, analyzer: Analyzer, out_di
     row_of = {sid: i for i, sid in enumerate(ids)}
     chunks = [c for s in services for c in service_chunks(s)]
     log.info("Index: %d Leistungen, %d Textabschnitte werden eingebettet ...", len(ids), len(chunks))
-    vectors = embedder.passages([c.text for c in chunks], progress=True)
+    vectors = _embed_reusing(embedder, [c.text for c in chunks], out_dir)
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
 
@@ -106,9 +106,26 @@ def build_index(catalog: Catalog, embedder: Embedder, analyzer: Analyzer, out_di
         "chunks": [[c.service_id, c.field, c.text] for c in chunks],
         "chunk_service": [row_of[c.service_id] for c in chunks],
         "vocab": sorted(vocab),
+        "model": embedder.name,
     }
     (out_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     log.info("Index gespeichert in %s", out_dir)
+
+
+def _embed_reusing(embedder: Embedder, texts: List[str], out_dir: Path) -> np.ndarray:
+    """Embed only texts the previous index of the same model did not have (editing one entry is fast)."""
+    known: Dict[str, np.ndarray] = {}
+    meta_path, dense_path = out_dir / "meta.json", out_dir / "dense.faiss"
+    if meta_path.exists() and dense_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("model") == embedder.name:
+            old = faiss.read_index(str(dense_path))
+            known = dict(zip((c[2] for c in meta["chunks"]), old.reconstruct_n(0, old.ntotal)))
+    missing = sorted({t for t in texts if t not in known})
+    log.info("Index: %d Abschnitte neu einzubetten, %d wiederverwendet", len(missing), len(texts) - len(missing))
+    if missing:
+        known.update(zip(missing, embedder.passages(missing, progress=True)))
+    return np.stack([known[t] for t in texts]).astype(np.float32)
 
 
 def load_index(out_dir: Path, analyzer: Analyzer) -> SearchIndex:

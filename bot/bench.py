@@ -1,0 +1,73 @@
+"""``jenabot bench search``: retrieval quality and latency, each beside a plain BM25 baseline."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import numpy as np
+
+from bot.evaluation import DEVSET, MUNICH, Query, fuse, load_devset, load_munich, metrics, rank_of, score_all
+from bot.settings import Settings
+
+
+def run_search_bench(settings: Settings, benchmark: Optional[str] = None) -> int:
+    from actions.runtime import load_searcher
+
+    searcher = load_searcher(settings)
+    ids = searcher.index.service_ids
+    rich = searcher._rich
+    cal = searcher.calibration
+    leika = {sid: searcher.catalog.services[sid].leika for sid in ids}
+
+    sets = {"Dev-Set (eigene Fragen)": load_devset(DEVSET, leika.get)}
+    bench_path = Path(benchmark) if benchmark else MUNICH
+    if bench_path.exists():
+        sets["München (Stichwörter)"] = load_munich(bench_path, leika.get)
+    else:
+        print(f"Hinweis: {bench_path} fehlt, München-Benchmark übersprungen.")
+
+    print("| Menge | n | hit@1 | hit@3 | MRR |\n|---|---|---|---|---|")
+    for name, queries in sets.items():
+        in_scope = [q for q in queries if q.gold is not None]
+        scored = score_all(searcher, in_scope)
+        hybrid = [rank_of(fuse(s, cal.bm25_weight, cal.rich_bonus, rich), ids, s.query.gold) for s in scored]  # type: ignore[arg-type]
+        bm25 = [rank_of(s.lexical + 1e-6 * rich, ids, s.query.gold) if s.lexical.max() > 0 else None for s in scored]  # type: ignore[arg-type]
+        print(metrics(hybrid).row(f"{name}: hybrid"))
+        print(metrics(bm25).row(f"{name}: BM25-Basislinie"))
+
+    dev = sets["Dev-Set (eigene Fragen)"]
+    _confidence_report(searcher, dev)
+    _latency_report(searcher, [q.text for q in dev])
+    return 0
+
+
+def _confidence_report(searcher, dev: List[Query]) -> None:  # type: ignore[no-untyped-def]
+    results = [(q, searcher.search(q.text, top_k=3)) for q in dev]
+    oos = [r for q, r in results if q.gold is None]
+    ins = [(q, r) for q, r in results if q.gold is not None]
+    right = sum(1 for q, r in ins if r.confident and r.best and q.gold(r.best.service.id))  # type: ignore[misc]
+    wrong = sum(1 for q, r in ins if r.confident and r.best and not q.gold(r.best.service.id))  # type: ignore[misc]
+    print(
+        f"\nKonfidenz (Dev-Set): außerhalb des Themas fälschlich sicher {sum(r.confident for r in oos)}/{len(oos)}; "
+        f"im Thema sicher und richtig {right}/{len(ins)}, sicher und falsch {wrong}/{len(ins)}"
+    )
+
+
+def _latency_report(searcher, texts: List[str]) -> None:  # type: ignore[no-untyped-def]
+    searcher.search(texts[0])  # warm-up
+    search_ms, encode_ms = [], []
+    for text in texts:
+        t0 = time.perf_counter()
+        searcher.search(text)
+        search_ms.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        searcher.embedder.queries([text])
+        encode_ms.append((time.perf_counter() - t0) * 1000)
+    p = lambda xs, q: float(np.percentile(xs, q))  # noqa: E731
+    print(
+        f"\nLatenz pro Suche ({len(texts)} Fragen): p50 {p(search_ms, 50):.1f} ms, p95 {p(search_ms, 95):.1f} ms; "
+        f"davon ein reiner Modell-Encode: p50 {statistics.median(encode_ms):.1f} ms, p95 {p(encode_ms, 95):.1f} ms"
+    )

@@ -1,0 +1,121 @@
+"""Shared, session-scoped fixtures: heavy artefacts are built once (cached in models/) and reused.
+
+``make test`` runs ``jenabot build`` first; ``built`` repeats the fingerprint check so that a bare
+``pytest`` works too (a fresh step rebuilds, a current one costs a second).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import urllib.request
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from bot.settings import ROOT, Settings  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def built(settings: Settings) -> Settings:
+    from bot.build import build_all
+
+    build_all(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def searcher(built: Settings):  # type: ignore[no-untyped-def]
+    from actions.runtime import load_searcher
+
+    return load_searcher(built)
+
+
+@pytest.fixture(scope="session")
+def catalog():  # type: ignore[no-untyped-def]
+    from knowledge.loader import load_catalog
+
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def rasa(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator["RasaClient"]:
+    """The real bot: action server and Rasa server on free ports, trained model from models/rasa."""
+    from dataclasses import replace
+
+    from bot.serve import start, stop
+
+    live = replace(built, rasa_port=free_port(), action_port=free_port())
+    logs = tmp_path_factory.mktemp("rasa-logs")
+    procs = start(live, log_dir=logs)
+    try:
+        yield RasaClient(f"http://localhost:{live.rasa_port}")
+    finally:
+        stop(procs)
+
+
+class RasaClient:
+    """Talks to the REST webhook like a channel would."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self._n = 0
+
+    def new_sender(self) -> str:
+        self._n += 1
+        return f"test-{os.getpid()}-{self._n}"
+
+    def send(self, sender: str, message: object, raw: bytes | None = None) -> List[Dict]:
+        body = raw if raw is not None else json.dumps({"sender": sender, "message": message}).encode()
+        req = urllib.request.Request(f"{self.base}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            assert resp.status == 200
+            return json.loads(resp.read().decode())
+
+    def conversation(self) -> Callable[[str], "Reply"]:
+        sender = self.new_sender()
+        return lambda text: Reply(self.send(sender, text))
+
+
+class Reply:
+    def __init__(self, messages: List[Dict]):
+        self.messages = messages
+
+    @property
+    def text(self) -> str:
+        return "\n".join(m.get("text", "") for m in self.messages if m.get("text"))
+
+    @property
+    def custom(self) -> Dict:
+        customs = [m["custom"] for m in self.messages if "custom" in m]
+        assert customs, f"keine custom-Nachricht in {self.messages}"
+        return customs[-1]
+
+    @property
+    def buttons(self) -> List[Dict]:
+        return [b for m in self.messages for b in m.get("buttons", [])]
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.exists():
+        pytest.skip(f"{SHARED} fehlt (geteilte Testdaten); Test übersprungen")
+    return SHARED

@@ -1,0 +1,122 @@
+"""The catalogue: schema, loader, cross-checks, breadth tier, and that a broken catalogue never half-loads."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from knowledge.loader import CATALOG_DIR, CatalogError, check_catalog, load_catalog
+from knowledge.schema import Office, Service
+
+REQUIRED_OFFICES = {"buergerservice", "standesamt", "auslaenderbehoerde", "kfz-zulassung", "fundbuero"}
+
+
+@pytest.fixture()
+def copy(tmp_path: Path) -> Path:
+    """A private copy of the catalogue without the big LeiKa CSV (fast), for breaking things."""
+    root = tmp_path / "catalog"
+    shutil.copytree(CATALOG_DIR, root, ignore=shutil.ignore_patterns("leika"))
+    return root
+
+
+def write(path: Path, data: object) -> None:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def service_data(**over: object) -> dict:
+    data = {"id": "test-leistung", "name": "Testleistung beantragen", "office": "buergerservice", "stand": "2025-01-01", "source": "https://service.jena.de/test"}
+    data.update(over)
+    return data
+
+
+def test_shipped_catalogue_is_valid_and_large_enough(catalog) -> None:  # type: ignore[no-untyped-def]
+    problems, counts = check_catalog()
+    assert problems == []
+    assert counts["rich"] >= 80
+    assert counts["breadth"] >= 500
+    assert REQUIRED_OFFICES <= set(catalog.offices)
+
+
+def test_every_rich_entry_has_source_stand_and_known_office(catalog) -> None:  # type: ignore[no-untyped-def]
+    for s in catalog.rich():
+        assert str(s.source).startswith("https://") or str(s.source).startswith("http://")
+        assert s.stand.year >= 2015
+        assert s.office is None or s.office in catalog.offices
+
+
+def test_rich_entries_replace_breadth_entries_of_the_same_object(catalog) -> None:  # type: ignore[no-untyped-def]
+    rich_objects = {s.leika_object for s in catalog.rich() if s.leika}
+    breadth_objects = {s.leika_object for s in catalog.services.values() if s.tier == "breadth"}
+    assert "99008001" in rich_objects  # Personalausweis
+    assert rich_objects.isdisjoint(breadth_objects)
+
+
+def test_breadth_entries_carry_name_key_topic_and_law(catalog) -> None:  # type: ignore[no-untyped-def]
+    breadth = [s for s in catalog.services.values() if s.tier == "breadth"]
+    assert all(len(s.leika or "") == 14 for s in breadth)
+    assert sum(bool(s.topic) for s in breadth) > 0.9 * len(breadth)
+    assert sum(bool(s.legal_basis) for s in breadth) > 0.5 * len(breadth)
+
+
+def test_personalausweis_fees_are_the_current_federal_ones(catalog) -> None:  # type: ignore[no-untyped-def]
+    fees = {f.amount_eur for f in catalog.services["personalausweis"].fees}
+    assert fees == {46.0, 27.6}
+
+
+def test_broken_catalogue_reports_every_problem_with_file_and_field(copy: Path) -> None:
+    services = copy / "services"
+    write(services / "kaputt-office.yml", service_data(id="kaputt-office", office="gibt-es-nicht"))
+    write(services / "kaputt-datum.yml", service_data(id="kaputt-datum", stand="31.02.2025"))
+    write(services / "kaputt-url.yml", service_data(id="kaputt-url", source="keine url"))
+    write(services / "kaputt-schluessel.yml", service_data(id="kaputt-schluessel", leika="1234"))
+    write(services / "falscher-name.yml", service_data(id="anderer-name"))
+    write(services / "kaputt-feld.yml", service_data(id="kaputt-feld", gebuehr=5))
+    (services / "kaputt-yaml.yml").write_text("id: [nicht geschlossen\n", encoding="utf-8")
+    (services / "kaputt-binaer.yml").write_bytes(b"\xff\xfe\x00\x81binary")
+    (services / "kaputt-liste.yml").write_text("- nur\n- eine liste\n", encoding="utf-8")
+    problems, _ = check_catalog(copy)
+    found = {(Path(p.file).name, p.field) for p in problems}
+    assert ("kaputt-office.yml", "office") in found
+    assert ("kaputt-datum.yml", "stand") in found
+    assert ("kaputt-url.yml", "source") in found
+    assert ("kaputt-schluessel.yml", "leika") in found
+    assert ("falscher-name.yml", "id") in found
+    assert ("kaputt-feld.yml", "gebuehr") in found
+    for name in ("kaputt-yaml.yml", "kaputt-binaer.yml", "kaputt-liste.yml"):
+        assert (name, "") in found
+    with pytest.raises(CatalogError) as err:
+        load_catalog(copy)
+    assert "kaputt-office.yml" in str(err.value)
+
+
+def test_duplicate_keys_and_unknown_related_are_reported(copy: Path) -> None:
+    key = yaml.safe_load((copy / "services" / "personalausweis.yml").read_text())["leika"]
+    write(copy / "services" / "doppelt.yml", service_data(id="doppelt", leika=key, related=["gibt-es-nicht"]))
+    problems, _ = check_catalog(copy)
+    messages = [(Path(p.file).name, p.field) for p in problems]
+    assert ("doppelt.yml", "leika") in messages
+    assert ("personalausweis.yml", "leika") in messages
+    assert ("doppelt.yml", "related") in messages
+
+
+def test_oversized_file_is_refused(copy: Path) -> None:
+    (copy / "services" / "riesig.yml").write_text("summary: " + "x" * 300_000, encoding="utf-8")
+    problems, _ = check_catalog(copy)
+    assert any(Path(p.file).name == "riesig.yml" and "größer" in p.message for p in problems)
+
+
+def test_office_hours_are_validated() -> None:
+    base = {"id": "amt", "name": "Amt", "stand": "2025-01-01", "source": "https://jena.de"}
+    Office.parse_obj({**base, "hours": {"mo": ["08:00-12:00"]}})
+    for bad in ({"montag": ["08:00-12:00"]}, {"mo": ["8-12"]}, {"mo": ["12:00-08:00"]}):
+        with pytest.raises(ValueError):
+            Office.parse_obj({**base, "hours": bad})
+
+
+def test_fee_needs_an_amount_or_a_text() -> None:
+    with pytest.raises(ValueError):
+        Service.parse_obj(service_data(fees=[{"condition": "immer"}]))
+    assert Service.parse_obj(service_data(fees=[{"text": "nach Aufwand"}])).fees[0].text == "nach Aufwand"

@@ -1,0 +1,69 @@
+"""Hybrid search over the real catalogue and index (built once per session), and the CLI contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.settings import ROOT
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Was kostet ein Personalausweis?", "personalausweis"),
+        ("perso verloren was tun", "ausweis-verlust-melden"),
+        ("Ich ziehe innerhalb von Jena um", "wohnsitz-ummelden"),
+        ("Hundesteueranmeldung", "hundesteuer-anmelden"),
+        ("Wo melde ich mein Gewerbe an?", "gewerbe-anmelden"),
+        ("Auto zulassen", "fahrzeug-zulassen"),
+        ("Fuehrungszeugnis beantragen", "fuehrungszeugnis"),
+    ],
+)
+def test_everyday_questions_find_the_right_service(searcher, question: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    result = searcher.search(question, top_k=3)
+    assert result.best is not None and result.best.service.id == expected
+    assert result.confident
+
+
+@pytest.mark.parametrize("question", ["Wie wird das Wetter morgen?", "Wer hat das Fußballspiel gewonnen?", "Gib mir ein Rezept für Kartoffelsuppe"])
+def test_out_of_scope_is_not_confident(searcher, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert not searcher.search(question).confident
+
+
+def test_breadth_services_are_found_too(searcher) -> None:  # type: ignore[no-untyped-def]
+    result = searcher.search("Erlaubnis für eine Spielhalle", top_k=5)
+    assert any(h.service.tier == "breadth" for h in result.hits)
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "?!?", "\x00\x01\x02", "<script>alert(1)</script>", "Ausweis " * 20_000])
+def test_bad_queries_never_raise(searcher, bad: str) -> None:  # type: ignore[no-untyped-def]
+    result = searcher.search(bad)
+    assert result.confidence >= 0.0
+    json.dumps(result.to_json())
+
+
+def test_result_json_contract(searcher) -> None:  # type: ignore[no-untyped-def]
+    data = searcher.search("Reisepass beantragen", top_k=2).to_json()
+    assert set(data) == {"query", "confident", "results"}
+    assert isinstance(data["confident"], bool) and len(data["results"]) == 2
+    for r in data["results"]:
+        assert set(r) == {"id", "leika", "name", "score"}
+        assert isinstance(r["score"], float) and (r["leika"] is None or len(r["leika"]) == 14)
+
+
+def test_cli_search_json_reads_stdin_line_by_line(built) -> None:  # type: ignore[no-untyped-def]
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "search", "--json", "--top", "3"],
+        input="Was kostet ein Reisepass?\n\nWie wird das Wetter?\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [l["query"] for l in lines] == ["Was kostet ein Reisepass?", "Wie wird das Wetter?"]
+    assert lines[0]["results"][0]["id"] == "reisepass" and lines[0]["confident"] is True
+    assert lines[1]["confident"] is False and len(lines[1]["results"]) == 3
