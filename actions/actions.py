@@ -56,7 +56,8 @@ class ActionAnswerService(Action):
             options=list(tracker.get_slot("options") or []),
         )
         asked = detect_aspects(text)
-        decision = decide(kb, text, state, is_followup=intent in FOLLOWUP_INTENTS or (bool(asked) and not _mentions_entity(tracker)))
+        followup = intent in FOLLOWUP_INTENTS or (bool(asked) and not _mentions_entity(tracker))
+        decision = decide(kb, text, state, is_followup=followup, asks_aspect=bool(asked))
         if decision.kind == "decline":
             decline(dispatcher, DECLINE_TEXT, decision.confidence)
             return [SlotSet("options", None)]

@@ -16,6 +16,7 @@ from knowledge.schema import Service
 from knowledge.text import fold
 
 MAX_OPTIONS = 3
+VAGUE_FACTOR = 3.0  # a vague message asks back when the runner-up is within 3x the calibrated close margin
 _ORDINALS = {
     "1": 0, "eins": 0, "erst": 0, "ersten": 0, "erste": 0, "erstes": 0,
     "2": 1, "zwei": 1, "zweit": 1, "zweite": 1, "zweiten": 1, "zweites": 1,
@@ -59,7 +60,7 @@ def pick_option(text: str, options: List[Service]) -> Optional[Service]:
     return None
 
 
-def decide(searcher: Searcher, text: str, state: State, is_followup: bool) -> Decision:
+def decide(searcher: Searcher, text: str, state: State, is_followup: bool, asks_aspect: bool = False) -> Decision:
     catalog = searcher.catalog
     if state.options:
         offered = [catalog.services[i] for i in state.options if i in catalog.services]
@@ -68,17 +69,39 @@ def decide(searcher: Searcher, text: str, state: State, is_followup: bool) -> De
             return Decision("answer", chosen, confidence=1.0)
     result = searcher.search(text, top_k=5)
     current = catalog.services.get(state.service_id) if state.service_id else None
-    if result.confident and result.best is not None:
-        if current is not None and is_followup and result.best.service.id != current.id and not _names_service(text, result.best.service):
-            return Decision("answer", current, confidence=result.confidence, result=result)
-        if result.close and not _names_service(text, result.best.service):
-            return Decision("clarify", options=[h.service for h in result.close[:MAX_OPTIONS]], confidence=result.confidence, result=result)
-        return Decision("answer", result.best.service, confidence=result.confidence, result=result)
+    best = result.best
+    if result.confident and best is not None:
+        names_best = _names_service(text, best.service)
+        if current is not None and is_followup and best.service.id != current.id and not names_best:
+            return Decision("answer", variant(searcher, current, text), confidence=result.confidence, result=result)
+        close = result.close or (_vague(searcher, text, asks_aspect, result) if not names_best else [])
+        if close and not names_best:
+            return Decision("clarify", options=[h.service for h in close[:MAX_OPTIONS]], confidence=result.confidence, result=result)
+        return Decision("answer", best.service, confidence=result.confidence, result=result)
     if current is not None and (is_followup or not _has_content(text, searcher)):
-        return Decision("answer", current, confidence=result.confidence, result=result)
+        return Decision("answer", variant(searcher, current, text), confidence=result.confidence, result=result)
     if result.hits and result.confidence >= searcher.calibration.offer_threshold:
         return Decision("clarify", options=[h.service for h in result.hits[:MAX_OPTIONS]], confidence=result.confidence, result=result)
     return Decision("decline", confidence=result.confidence, result=result)
+
+
+def variant(searcher: Searcher, current: Service, text: str) -> Service:
+    """A follow-up like "und für Kinder?" moves to a related entry when that fits the whole context better."""
+    related = [r for r in current.related if r in searcher.catalog.services]
+    if not related or not _has_content(text, searcher):
+        return current
+    scores = searcher.score_ids(f"{current.name} {text}", [current.id, *related])
+    best = max(scores, key=lambda sid: scores[sid])
+    return searcher.catalog.services[best] if scores[best] - scores[current.id] > searcher.calibration.close_margin else current
+
+
+def _vague(searcher: Searcher, text: str, asks_aspect: bool, result: SearchResult) -> List:  # type: ignore[type-arg]
+    """A short message without a concrete question ("Ich brauche einen Pass") that fits several services."""
+    if asks_aspect or len(searcher.index.analyzer.lemmas([text])[0]) > 2:
+        return []
+    wide = VAGUE_FACTOR * searcher.calibration.close_margin
+    near = [h for h in result.hits[:MAX_OPTIONS] if result.hits[0].score - h.score <= wide]
+    return near if len(near) > 1 else []
 
 
 def _names_service(text: str, service: Service) -> bool:

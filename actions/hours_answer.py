@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta
 from typing import Optional
 
 import dateparser
-from dateparser.search import search_dates
 
 from actions import answers
+from bot.settings import Settings
 from knowledge import hours as hrs
 from knowledge.loader import Catalog
 from knowledge.schema import Office
@@ -22,9 +22,19 @@ from knowledge.text import fold
 _SETTINGS = {"PREFER_DATES_FROM": "future", "TIMEZONE": "Europe/Berlin", "RETURN_AS_TIMEZONE_AWARE": True}
 _WEEKDAY = {fold(n): i for i, n in enumerate(hrs.DAY_NAMES)}
 _NOW_WORDS = re.compile(r"\b(jetzt|gerade|momentan|aktuell|im moment|noch)\b")
+_MONTHS = "januar|jänner|februar|märz|maerz|april|mai|juni|juli|august|september|oktober|november|dezember|jan|feb|mär|apr|jun|jul|aug|sept?|okt|nov|dez"
+# "3. Oktober", "3 Oktober 2026", "03.10.", "3.10.2026": only explicit dates; free text search misreads articles ("die" as "Di").
+_DATE = re.compile(rf"\b\d{{1,2}}\.?\s*(?:{_MONTHS})\.?(?:\s*\d{{4}})?\b", re.IGNORECASE)
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?")
+_TODAY_WORDS = re.compile(r"\bheute\b|\bbis wann\b")
 
 
 def now() -> datetime:
+    """The current time in Jena; ``JENABOT_NOW`` fixes it for tests and demos."""
+    fixed = Settings().fixed_now
+    if fixed:
+        moment = datetime.fromisoformat(fixed)
+        return moment if moment.tzinfo else moment.replace(tzinfo=hrs.TZ)
     return datetime.now(hrs.TZ)
 
 
@@ -59,21 +69,34 @@ def parse_day(text: str, reference: datetime) -> Optional[date]:
         return (reference + timedelta(days=2)).date()
     if re.search(r"\bmorgen\b", folded):
         return (reference + timedelta(days=1)).date()
-    if re.search(r"\bheute\b", folded) or _NOW_WORDS.search(folded):
+    if _TODAY_WORDS.search(folded) or _NOW_WORDS.search(folded):
         return reference.date()
+    numeric = _NUMERIC_DATE.search(text)
+    if numeric:
+        return _numeric_day(numeric, reference.date())
+    match = _DATE.search(text)
+    if match is None:
+        return None
     settings = dict(_SETTINGS, RELATIVE_BASE=reference.replace(tzinfo=None))
-    found = search_dates(text, languages=["de"], settings=settings)
-    if found:
-        return found[0][1].date()
-    parsed = dateparser.parse(text, languages=["de"], settings=settings)
+    parsed = dateparser.parse(match.group(0), languages=["de"], settings=settings)
     return parsed.date() if parsed else None
+
+
+def _numeric_day(match: "re.Match[str]", today: date) -> Optional[date]:
+    """'3.10.' is the next 3 October; '3.10.26' and '3.10.2026' are that exact day."""
+    day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
+    try:
+        if year:
+            return date(int(year) + (2000 if len(year) == 2 else 0), month, day)
+        candidate = date(today.year, month, day)
+        return candidate if candidate >= today else date(today.year + 1, month, day)
+    except ValueError:
+        return None
 
 
 def hours_reply(office: Office, text: str, reference: Optional[datetime] = None) -> str:
     reference = reference or now()
     source = f"\n\nQuelle: {office.source} (Stand: {office.stand:%d.%m.%Y})"
-    if not hrs.has_schedule(office):
-        return answers.hours_text(office) + source
     day = parse_day(text, reference)
     if day is None:
         return answers.hours_text(office) + source
@@ -81,6 +104,8 @@ def hours_reply(office: Office, text: str, reference: Optional[datetime] = None)
     asks_now = bool(_NOW_WORDS.search(fold(text))) and today
     info = hrs.hours_on(office, day)
     when = ("Heute, " if today else "") + hrs.format_day(day)
+    if not info.known:
+        return f"{when}: {answers.hours_text(office)}" + source
     if asks_now:
         is_open, _ = hrs.open_at(office, reference)
         if is_open:

@@ -71,3 +71,47 @@ def _latency_report(searcher, texts: List[str]) -> None:  # type: ignore[no-unty
         f"\nLatenz pro Suche ({len(texts)} Fragen): p50 {p(search_ms, 50):.1f} ms, p95 {p(search_ms, 95):.1f} ms; "
         f"davon ein reiner Modell-Encode: p50 {statistics.median(encode_ms):.1f} ms, p95 {p(encode_ms, 95):.1f} ms"
     )
+
+
+def run_dialogue_bench(settings: Settings, suite_path: Optional[str] = None, url: Optional[str] = None) -> int:
+    """Talk the conversation suite through the REST webhook; report right service/aspect share and latency."""
+    import tempfile
+    from dataclasses import replace
+
+    from bot.conversations import SUITE, load_suite, post, run_conversation
+    from bot.serve import start, stop
+
+    suite = load_suite(Path(suite_path) if suite_path else SUITE)
+    procs = []
+    if url is None:
+        live = replace(settings, rasa_port=_free_port(), action_port=_free_port())
+        procs = start(live, log_dir=Path(tempfile.mkdtemp(prefix="jenabot-bench-")), extra_env={"JENABOT_NOW": suite.now or ""})
+        url = f"http://localhost:{live.rasa_port}"
+    try:
+        results = [r for conv in suite.conversations for r in run_conversation(url, conv)]
+        bare = []
+        for _ in range(30):
+            t0 = time.perf_counter()
+            post(url, f"bench-bare-{_}", "Hallo")
+            bare.append((time.perf_counter() - t0) * 1000)
+    finally:
+        stop(procs)
+    turns = [r.seconds * 1000 for r in results]
+    n = len(results)
+    p = lambda xs, q: float(np.percentile(xs, q))  # noqa: E731
+    print(f"Gespräche: {len(suite.conversations)}, Züge: {n}")
+    print(f"richtige Leistung/Amt: {sum(r.service_ok for r in results) / n:.3f}; richtiger Aspekt: {sum(r.aspect_ok for r in results) / n:.3f}; "
+          f"Zug ganz richtig: {sum(not r.errors for r in results) / n:.3f}")  # fmt: skip
+    print(f"Latenz pro Zug: p50 {p(turns, 50):.0f} ms, p95 {p(turns, 95):.0f} ms; reine Rasa-Antwort (Begrüßung): p50 {p(bare, 50):.0f} ms, p95 {p(bare, 95):.0f} ms")
+    for r in results:
+        if r.errors:
+            print(f"  ✗ {r.conversation} / „{r.user}“: {'; '.join(r.errors)}")
+    return 0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -43,23 +43,24 @@ def fingerprint(*parts: object) -> str:
 class Step:
     name: str
     output: Path
-    stamp: str
+    inputs: Callable[[], str]  # evaluated when the step is reached, so it can hash an earlier step's output
     run: Callable[[], None]
 
-    def fresh(self) -> bool:
+    def fresh(self, stamp: str) -> bool:
         marker = self.output / ".fingerprint"
-        return marker.exists() and marker.read_text().strip() == self.stamp
+        return marker.exists() and marker.read_text().strip() == stamp
 
     def execute(self, force: bool = False) -> bool:
         """Run the step if needed; returns whether it ran."""
-        if self.fresh() and not force:
+        stamp = self.inputs()
+        if self.fresh(stamp) and not force:
             log.info("✓ %s ist aktuell (%s)", self.name, self.output)
             return False
         log.info("→ baue %s ...", self.name)
         start = time.monotonic()
         self.run()
         self.output.mkdir(parents=True, exist_ok=True)
-        (self.output / ".fingerprint").write_text(self.stamp)
+        (self.output / ".fingerprint").write_text(stamp)
         log.info("✓ %s fertig in %.1f s", self.name, time.monotonic() - start)
         return True
 
@@ -76,7 +77,8 @@ def steps(settings: Settings) -> List[Step]:
     index_stamp = fingerprint(catalog_stamp, emb_stamp, spacy_stamp, index.INDEX_VERSION, Path(index.__file__), Path(text.__file__))
     lookups = settings.models_dir / "generated"
     lookup_stamp = fingerprint(catalog_stamp, Path(__file__).parent / "lookups.py")
-    rasa_stamp = fingerprint(lookup_stamp, spacy_stamp, *(ROOT / p for p in RASA_INPUTS), Path(__file__).parent / "components")
+    lookup_file = lookups / "nlu_lookups.yml"
+    rasa_inputs = (lookup_file, spacy_stamp, *(ROOT / p for p in RASA_INPUTS), Path(__file__).parent / "components")
 
     def build_embedding() -> None:
         from knowledge.embedder import ensure_model
@@ -101,17 +103,17 @@ def steps(settings: Settings) -> List[Step]:
     def build_lookups() -> None:
         from bot.lookups import write_lookups
 
-        write_lookups(load_catalog(settings.catalog_dir), lookups / "nlu_lookups.yml")
+        write_lookups(load_catalog(settings.catalog_dir), lookup_file)
 
     def train_rasa() -> None:
-        train_rasa_model(settings, lookups / "nlu_lookups.yml")
+        train_rasa_model(settings, lookup_file)
 
     return [
-        Step("Embedding-Modell", settings.embedding_dir, emb_stamp, build_embedding),
-        Step("spaCy-Pipeline", settings.spacy_dir, spacy_stamp, build_spacy),
-        Step("Suchindex", settings.index_dir, index_stamp, build_index),
-        Step("NLU-Lookup-Tabellen", lookups, lookup_stamp, build_lookups),
-        Step("Rasa-Modell", settings.rasa_dir, rasa_stamp, train_rasa),
+        Step("Embedding-Modell", settings.embedding_dir, lambda: emb_stamp, build_embedding),
+        Step("spaCy-Pipeline", settings.spacy_dir, lambda: spacy_stamp, build_spacy),
+        Step("Suchindex", settings.index_dir, lambda: index_stamp, build_index),
+        Step("NLU-Lookup-Tabellen", lookups, lambda: lookup_stamp, build_lookups),
+        Step("Rasa-Modell", settings.rasa_dir, lambda: fingerprint(*rasa_inputs), train_rasa),
     ]
 
 
@@ -124,9 +126,11 @@ def build_all(settings: Settings, only: Iterable[str] = (), force: bool = False)
 
 def train_rasa_model(settings: Settings, lookup_file: Path) -> None:
     settings.rasa_dir.mkdir(parents=True, exist_ok=True)
+    config = lookup_file.parent / "config.yml"  # config.yml with the spaCy path of these settings
+    config.write_text((ROOT / "config.yml").read_text(encoding="utf-8").replace("models/spacy-de", str(settings.spacy_dir)), encoding="utf-8")
     cmd = [
         str(Path(sys.executable).parent / "rasa"), "train",
-        "--config", str(ROOT / "config.yml"),
+        "--config", str(config),
         "--domain", str(ROOT / "domain.yml"),
         "--data", str(ROOT / "data"), str(lookup_file),
         "--out", str(settings.rasa_dir),

@@ -56,6 +56,12 @@ def cmd_bench_search(args: argparse.Namespace) -> int:
     return run_search_bench(Settings(), benchmark=args.benchmark)
 
 
+def cmd_bench_dialogue(args: argparse.Namespace) -> int:
+    from bot.bench import run_dialogue_bench
+
+    return run_dialogue_bench(Settings(), suite_path=args.suite, url=args.url)
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from bot.calibrate import calibrate
 
@@ -104,6 +110,11 @@ def parser() -> argparse.ArgumentParser:
                          description="hit@1, hit@3, MRR auf dem eigenen Dev-Set und (falls vorhanden) dem Münchner Benchmark, jeweils neben BM25; dazu Latenz p50/p95.")  # fmt: skip
     bs.add_argument("--benchmark", help="Pfad zu munich_keywords.jsonl (Standard: ../shared/benchmarks/munich_keywords.jsonl)")
     bs.set_defaults(func=cmd_bench_search)
+    bd = bsub.add_parser("dialogue", help="Gesprächssuite über den REST-Webhook",
+                         description="Spielt tests/conversations.yml über den REST-Webhook durch (startet eigene Server mit fester Uhr, außer --url) und misst richtige Leistung/Aspekt und Latenz pro Zug neben einer reinen Rasa-Antwort.")  # fmt: skip
+    bd.add_argument("--suite", help="Gesprächssuite (Standard: tests/conversations.yml)")
+    bd.add_argument("--url", help="laufender Rasa-Server statt eigener, z. B. http://localhost:5005 (dann gilt dessen Uhr)")
+    bd.set_defaults(func=cmd_bench_dialogue)
 
     cal = sub.add_parser("calibrate", help="Gewichte und Schwellen der Suche auf dem Dev-Set kalibrieren",
                          description="Passt Fusionsgewichte und Konfidenz auf knowledge/devset.yml an und schreibt knowledge/calibration.json.")  # fmt: skip

@@ -79,10 +79,10 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300.0) -> bo
     return False
 
 
-def start(settings: Settings, log_dir: Optional[Path] = None) -> List[Proc]:
+def start(settings: Settings, log_dir: Optional[Path] = None, extra_env: Optional[Dict[str, str]] = None) -> List[Proc]:
     """Start all processes and wait until each answers; stops the started ones on failure."""
     procs = processes(settings)
-    env = child_env(settings)
+    env = {**child_env(settings), **(extra_env or {})}
     try:
         for p in procs:
             out = open(log_dir / f"{p.name}.log", "w") if log_dir else None  # noqa: SIM115 - lives as long as the process

@@ -25,6 +25,7 @@ ENV_VARS: Dict[str, tuple] = {
     "JENABOT_RASA_URL": ("http://localhost:5005", "Adresse des Rasa-Servers"),
     "JENABOT_ACTION_PORT": ("5055", "Port des Rasa-Action-Servers"),
     "JENABOT_RASA_PORT": ("5005", "Port des Rasa-Servers"),
+    "JENABOT_NOW": ("", "Feste Uhrzeit (ISO 8601) für Tests und Vorführungen; leer = echte Uhr (Europe/Berlin)"),
 }
 
 
@@ -46,6 +47,7 @@ class Settings:
     rasa_url: str = field(default_factory=lambda: _env("JENABOT_RASA_URL"))
     action_port: int = field(default_factory=lambda: int(_env("JENABOT_ACTION_PORT")))
     rasa_port: int = field(default_factory=lambda: int(_env("JENABOT_RASA_PORT")))
+    fixed_now: str = field(default_factory=lambda: _env("JENABOT_NOW"))
 
     @property
     def embedding_dir(self) -> Path:

@@ -11,7 +11,8 @@ import csv
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
-from typing import Dict, Iterable, List
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from knowledge.schema import Service
 
@@ -22,22 +23,34 @@ LEIKA_SOURCE = "https://github.com/kdn-nrw/OZG-Datenbank-NRW"
 LEIKA_STAND = date(2023, 6, 1)
 
 
-def load_breadth(csv_path: Path) -> List[Service]:
-    """One breadth entry per 8-digit service object whose typisierung concerns a city."""
+@dataclass(frozen=True)
+class BreadthTier:
+    entries: Dict[str, Service]  # by 8-digit service object
+    rows: Dict[str, List[Tuple[str, str]]]  # object -> (14-digit key, official name), for rich entries to inherit
+
+
+def load_breadth(csv_path: Path, synonyms: Optional[Dict[str, List[str]]] = None) -> BreadthTier:
+    """One breadth entry per 8-digit service object whose typisierung concerns a city.
+
+    ``synonyms`` (object key -> everyday search words, from ``leika/synonyms*.yml``) give the
+    bureaucratic LeiKa names the words citizens actually type.
+    """
+    synonyms = synonyms or {}
     with csv_path.open(encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["leika_schluessel"].isdigit() and len(r["leika_schluessel"]) == 14]
     by_object: Dict[str, List[dict]] = defaultdict(list)
     for row in rows:
         by_object[row["leika_schluessel"][:8]].append(row)
-    entries = []
+    entries = {}
     for obj, group in sorted(by_object.items()):
         types = {t.strip() for r in group for t in r["typisierung"].split(",")}
         if types & CITY_TYPES:
-            entries.append(_entry(obj, group))
-    return entries
+            entries[obj] = _entry(obj, group, synonyms.get(obj, []))
+    rows_by_object = {obj: [(r["leika_schluessel"], r["leika_name"].strip()) for r in group] for obj, group in by_object.items()}
+    return BreadthTier(entries=entries, rows=rows_by_object)
 
 
-def _entry(obj: str, group: List[dict]) -> Service:
+def _entry(obj: str, group: List[dict], synonyms: List[str]) -> Service:
     group = sorted(group, key=lambda r: r["leika_schluessel"])
     head = next((r for r in group if r["leika_schluessel"].endswith("000000")), group[0])
     name = head["leika_name"].strip()
@@ -52,7 +65,8 @@ def _entry(obj: str, group: List[dict]) -> Service:
         id=f"leika-{obj}",
         leika=head["leika_schluessel"],
         name=name,
-        synonyms=_unique(n for n in [*actions, *ozg] if n != name),  # each becomes its own search chunk
+        synonyms=_unique(synonyms),
+        leika_names=_unique(n for n in [*actions, *ozg] if n != name),
         summary=" ".join(summary_parts),
         legal_basis=laws,
         topic=topic or None,
@@ -74,3 +88,42 @@ def _unique(values: Iterable[str]) -> List[str]:
         if value:
             seen.setdefault(value, None)
     return list(seen)
+
+
+def read_synonyms(paths: Iterable[Path]) -> Dict[str, List[str]]:
+    """Merge the synonym files; raises ValueError naming the file on a malformed one."""
+    import yaml
+
+    merged: Dict[str, List[str]] = defaultdict(list)
+    for path in paths:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: erwartet eine Zuordnung Schlüssel -> Liste von Suchwörtern")
+        for key, words in data.items():
+            key = str(key)
+            if not (len(key) == 8 and key.isdigit()):
+                raise ValueError(f"{path}: {key!r} ist kein 8-stelliger LeiKa-Objektschlüssel")
+            if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+                raise ValueError(f"{path}: {key}: erwartet eine Liste von Texten")
+            merged[key].extend(w.strip() for w in words)
+    return dict(merged)
+
+
+def inherited_names(service: Service, siblings: List[Service], tier: BreadthTier) -> List[str]:
+    """Official names a rich entry takes over from the breadth entry it replaces.
+
+    A LeiKa row goes to the rich entry with the same action code (first 11 digits); rows no sibling
+    claims, the object's name, its OZG names and its everyday words go to every sibling.
+    """
+    obj = service.leika_object
+    if obj is None or obj not in tier.entries:
+        return []
+    claimed = {s.leika[:11] for s in siblings if s.leika}
+    entry = tier.entries[obj]
+    names = [entry.name]
+    for key, name in tier.rows.get(obj, []):
+        if key[:11] == (service.leika or "")[:11] or key[:11] not in claimed:
+            names.append(name)
+    names += [n for n in entry.leika_names if n not in {nm for _, nm in tier.rows.get(obj, [])}]
+    names += entry.synonyms
+    return [n for n in _unique(names) if n != service.name]

@@ -25,6 +25,7 @@ class DayHours:
     day: date
     spans: List[Tuple[time, time]]
     reason: Optional[str] = None  # holiday name or exception note
+    known: bool = True  # False: no weekly schedule and no dated entry for this day
 
     @property
     def open(self) -> bool:
@@ -47,7 +48,7 @@ def hours_on(office: Office, day: date) -> DayHours:
     name = holiday_name(day)
     if name:
         return DayHours(day, [], f"Feiertag: {name}")
-    return DayHours(day, [_parse(s) for s in office.hours.get(WEEKDAYS[day.weekday()], [])])
+    return DayHours(day, [_parse(s) for s in office.hours.get(WEEKDAYS[day.weekday()], [])], known=has_weekly(office))
 
 
 def open_at(office: Office, moment: datetime) -> Tuple[bool, DayHours]:
@@ -67,8 +68,8 @@ def next_opening(office: Office, after: datetime, horizon_days: int = 14) -> Opt
     return None
 
 
-def has_schedule(office: Office) -> bool:
-    return any(office.hours.values()) or bool(office.exceptions)
+def has_weekly(office: Office) -> bool:
+    return any(office.hours.values())
 
 
 def _parse(span: str) -> Tuple[time, time]:

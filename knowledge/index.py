@@ -24,7 +24,7 @@ from knowledge.schema import Service
 from knowledge.text import Analyzer, build_vocab
 
 log = logging.getLogger(__name__)
-INDEX_VERSION = 4  # bump when chunking or weighting changes: part of the build fingerprint
+INDEX_VERSION = 5  # bump when chunking or weighting changes: part of the build fingerprint
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ def service_chunks(service: Service) -> List[Chunk]:
     """The texts embedded for one service, each tagged with the field it came from."""
     chunks = [Chunk(service.id, "name", service.name)]
     chunks += [Chunk(service.id, "synonym", s) for s in service.synonyms]
+    chunks += [Chunk(service.id, "leika", s) for s in service.leika_names]
     fields = {
         "summary": service.summary or "",
         "steps": " ".join(service.steps),
@@ -50,7 +51,7 @@ def service_chunks(service: Service) -> List[Chunk]:
 
 
 def bm25_text(service: Service) -> str:
-    parts = [service.name] * 3 + service.synonyms * 2
+    parts = [service.name] * 3 + service.synonyms * 2 + service.leika_names
     parts += [service.summary or "", *service.steps, *service.documents, *service.prerequisites]
     parts += [service.topic or "", *service.legal_basis]
     return "\n".join(p for p in parts if p)

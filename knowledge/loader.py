@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Type, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from knowledge.breadth import load_breadth
+from knowledge.breadth import inherited_names, load_breadth, read_synonyms
 from knowledge.schema import Office, Service
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
@@ -75,12 +75,21 @@ def check_catalog(root: Path = CATALOG_DIR) -> Tuple[List[Problem], Dict[str, in
 
 
 def _merge(rich: List[Service], offices: List[Office], root: Path) -> Catalog:
-    covered = {s.leika_object for s in rich if s.leika_object}
+    """Rich entries plus the breadth tier; a rich entry inherits the official names of the object it replaces."""
     services: Dict[str, Service] = {s.id: s for s in rich}
     leika_csv = root / "leika" / "leika_ozg_catalogue.csv"
     if leika_csv.exists():
-        for entry in load_breadth(leika_csv):
-            if entry.leika_object not in covered:
+        tier = load_breadth(leika_csv, read_synonyms(sorted((root / "leika").glob("synonyms*.yml"))))
+        by_object: Dict[str, List[Service]] = {}
+        for s in rich:
+            if s.leika_object:
+                by_object.setdefault(s.leika_object, []).append(s)
+        for s in rich:
+            names = inherited_names(s, by_object.get(s.leika_object or "", []), tier)
+            if names:
+                services[s.id] = s.copy(update={"leika_names": names})
+        for obj, entry in tier.entries.items():
+            if obj not in by_object:
                 services.setdefault(entry.id, entry)
     return Catalog(services=services, offices={o.id: o for o in offices}, root=root)
 
@@ -92,6 +101,10 @@ def _read_all(root: Path) -> Tuple[List[Service], List[Office], List[Problem]]:
     services = _read_dir(root / "services", Service, problems)
     offices = _read_dir(root / "offices", Office, problems)
     problems += _cross_check(services, offices, root, {p.stem for p in (root / "services").glob("*.y*ml")})
+    try:
+        read_synonyms(sorted((root / "leika").glob("synonyms*.yml")))
+    except (ValueError, yaml.YAMLError) as exc:
+        problems.append(Problem(str(root / "leika"), "synonyms", " ".join(str(exc).split())))
     return services, offices, problems
 
 

@@ -67,6 +67,9 @@ class Service(Strict):
     stand: date = Field(..., description="Datum, an dem die Angaben geprüft wurden")
     source: HttpUrl
     tier: Literal["rich", "breadth"] = "rich"
+    leika_names: List[str] = Field(
+        default_factory=list, description="Amtliche LeiKa-Namen und Suchwörter des Leistungsobjekts; füllt der Loader, nicht von Hand"
+    )
 
     @validator("synonyms", "steps", "documents", "prerequisites", "legal_basis", each_item=True)
     def no_empty_items(cls, item: str) -> str:

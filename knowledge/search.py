@@ -12,7 +12,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -132,6 +132,12 @@ class Searcher:
         lexical = lexical_raw / peak if peak > 0 else lexical_raw
         fused = dense + self.calibration.bm25_weight * lexical + self.calibration.rich_bonus * self._rich
         return fused, dense, lexical_raw
+
+    def score_ids(self, query: str, ids: Sequence[str]) -> Dict[str, float]:
+        """Fused scores of a few given services (e.g. the current topic and its variants)."""
+        fused, _, _ = self.scores(" ".join(query.split())[:MAX_QUERY_CHARS])
+        rows = {sid: i for i, sid in enumerate(self.index.service_ids)}
+        return {sid: float(fused[rows[sid]]) for sid in ids if sid in rows}
 
     def search_many(self, queries: Sequence[str], top_k: int = 5) -> List[SearchResult]:
         return [self.search(q, top_k) for q in queries]
