@@ -15,9 +15,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import answers
-from actions.aspects import GENERAL, detect_aspects
+from actions.aspects import GENERAL, detect_aspects, strip_aspect_words
 from actions.dialogue import Decision, State, decide
-from actions.hours_answer import hours_reply, resolve_office
+from actions.hours_answer import hours_reply, is_day_followup, resolve_office
 from actions.runtime import searcher
 from knowledge.schema import Office, Service
 
@@ -56,11 +56,21 @@ class ActionAnswerService(Action):
             options=list(tracker.get_slot("options") or []),
         )
         asked = detect_aspects(text)
+        day_only = is_day_followup(text)
+        if day_only and (asked in ([], ["hours"])):
+            return hours_answer(dispatcher, kb.catalog, text, tracker)
+        if intent == "out_of_scope" and (state.service_id is None or not asked or kb.index.analyzer.lemmas([strip_aspect_words(text)])[0]):
+            decline(dispatcher, DECLINE_TEXT)  # clearly off-topic, not a follow-up like "und was kostet das?"
+            return []
         followup = intent in FOLLOWUP_INTENTS or (bool(asked) and not _mentions_entity(tracker))
         decision = decide(kb, text, state, is_followup=followup, asks_aspect=bool(asked))
         if decision.kind == "decline":
             decline(dispatcher, DECLINE_TEXT, decision.confidence)
             return [SlotSet("options", None)]
+        if decision.kind == "ask_service":
+            dispatcher.utter_message(text="Zu welcher Leistung möchten Sie das wissen? Nennen Sie mir bitte die Leistung, zum Beispiel „Personalausweis“ oder „Ummeldung“.")
+            dispatcher.utter_message(json_message={"type": "decline", "reason": "no_service", "confidence": round(decision.confidence, 3)})
+            return [SlotSet("aspects", asked or None), SlotSet("options", None)]
         if decision.kind == "clarify":
             return self._clarify(dispatcher, decision, asked or state.aspects)
         aspects = asked or (state.aspects if intent == "choose_option" or state.options else []) or [GENERAL]
@@ -106,23 +116,25 @@ def _mentions_entity(tracker: Tracker) -> bool:
     return any(e.get("entity") == "service" for e in tracker.latest_message.get("entities") or [])
 
 
+def hours_answer(dispatcher: CollectingDispatcher, catalog, text: str, tracker: Tracker) -> List[EventType]:  # type: ignore[no-untyped-def]
+    office: Optional[Office] = resolve_office(catalog, text, tracker.get_slot("office"), tracker.get_slot("service"))
+    if office is None:
+        decline(dispatcher, "Für welches Amt möchten Sie die Öffnungszeiten wissen? Zum Beispiel Bürgerservice oder Standesamt.")
+        return []
+    dispatcher.utter_message(text=hours_reply(office, text))
+    dispatcher.utter_message(
+        json_message={"type": "answer", "service": None, "office": office.id, "aspect": "hours", "aspects": ["hours"], "confidence": 1.0,
+                      "source": str(office.source), "stand": office.stand.isoformat()}
+    )  # fmt: skip
+    return [SlotSet("office", office.id), SlotSet("aspects", ["hours"])]
+
+
 class ActionOfficeHours(Action):
     def name(self) -> Text:
         return "action_office_hours"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        kb = searcher()
-        text = tracker.latest_message.get("text") or ""
-        office: Optional[Office] = resolve_office(kb.catalog, text, tracker.get_slot("office"), tracker.get_slot("service"))
-        if office is None:
-            decline(dispatcher, "Für welches Amt möchten Sie die Öffnungszeiten wissen? Zum Beispiel Bürgerservice oder Standesamt.")
-            return []
-        dispatcher.utter_message(text=hours_reply(office, text))
-        dispatcher.utter_message(
-            json_message={"type": "answer", "service": None, "office": office.id, "aspect": "hours", "aspects": ["hours"], "confidence": 1.0,
-                          "source": str(office.source), "stand": office.stand.isoformat()}
-        )  # fmt: skip
-        return [SlotSet("office", office.id)]
+        return hours_answer(dispatcher, searcher().catalog, tracker.latest_message.get("text") or "", tracker)
 
 
 class ActionDecline(Action):

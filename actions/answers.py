@@ -41,7 +41,7 @@ def fee_line(fee: Fee) -> str:
 def _fees(s: Service, office: Optional[Office]) -> str:
     if not s.fees and not s.fees_note:
         return ""
-    lines = [f"Das kostet {s.name}:"] if s.fees else []
+    lines = [f"Kosten für „{s.name}“:"] if s.fees else []
     lines += [f"• {fee_line(f)}" for f in s.fees]
     if s.fees_note:
         lines.append(s.fees_note)

@@ -17,16 +17,18 @@ ASPECTS = ("procedure", "documents", "requirements", "fees", "duration", "locati
 
 _PATTERNS: Dict[str, str] = {
     "fees": r"\bkost|gebuhr|\bpreis|\bteuer|\bbillig|\bbezahl|\bzahlen\b|\beuro\b|\bwie ?viel\b(?!.*\b(dauer|zeit|tag|woch))|kostenlos|umsonst|gratis",
-    "documents": r"unterlag|dokument|mitbring|mitnehm|mitzubring|\bnachweis|formular|\bpapiere|\bwas brauch|\bwelche sachen|\bbenotig",
+    "documents": r"unterlag|dokument|mitbr|mitnehm|mitzubring|\bnachweis|formular|\bpapiere|\bwass? brauch|\bwelche sachen|\bbenotig",
     "duration": r"\bdauer|\bwie lang|wartezeit|bearbeitungszeit|\bwann (ist|bin|bekomm|krieg|hab)\w*\b.*\b(fertig|da)\b|\bwie schnell|\bfertig\b|\bwie viele (tag|woch)",
     "requirements": r"voraussetz|berechtigt|\bwer (kann|darf|bekommt|hat anspruch)|\bdarf ich|bedingung|anspruch|\bbekomme ich (das|es|den|die|ihn)\b",
     "location": r"\bwo\b|\bwohin\b|adresse|anschrift|\bwelche[sm]? (amt|stelle|behord)|zustandig|\ban wen\b|\bwo hin\b",
     "hours": r"offnungszeit|geoffnet|\boffen\b|\bgeschlossen|\bzu\b.*\b(heute|morgen|samstag|feiertag)|\bwann (hat|haben|ist|sind)\b.*\b(offen|auf|geoffnet|da)\b|\bhaben .* auf\b|\bsamstags?\b|\bsprechzeit",
-    "online": r"\bonline|internet|digital|\bper (post|mail|e-mail|email)|von zu ?hause|elektronisch|\bwebsite|\bportal",
+    "online": r"\bonline|\bonlien|internet|digital|\bper (post|mail|e-mail|email)|von zu ?hause|elektronisch|\bwebsite|\bportal",
     "legal": r"gesetz|rechtsgrundlage|paragra|§|verordnung|rechtlich",
     "procedure": r"\bwie (beantrag|bekomm|krieg|funktionier|geht|lauft|mach|kann ich|muss ich|melde|stelle)|\bablauf|\bvorgehen|\bschritt|\bwas muss ich (tun|machen)|\bwie komme ich an|\bantrag stellen",
 }
 _COMPILED = {name: re.compile(p) for name, p in _PATTERNS.items()}
+# Words that carry neither a topic nor an aspect on their own ("Wo kann ich den beantragen?").
+_FILLER = re.compile(r"^(beantrag|bekomm|krieg|mach|erledig|hingeh|lang|lange|dauert|viel|hab|haben|geht|gehts|dafur|damit|dann|noch)\w*$")
 
 
 def detect_aspects(text: str) -> List[str]:
@@ -34,3 +36,13 @@ def detect_aspects(text: str) -> List[str]:
     folded = fold(text)
     found = [a for a in ASPECTS if a in _COMPILED and _COMPILED[a].search(folded)]
     return found
+
+
+def strip_aspect_words(text: str) -> str:
+    """The message without the words that only signal an aspect ("Und was kostet das?" -> "Und was das?").
+
+    What remains is what the message says about *which* service; empty means a pure follow-up.
+    """
+    words = [re.sub(r"[^\w-]", "", w) for w in text.split()]
+    kept = [w for w in words if w and not _FILLER.match(fold(w)) and not any(p.search(fold(w)) for p in _COMPILED.values())]
+    return " ".join(kept)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+from actions.aspects import strip_aspect_words
 from knowledge.search import Searcher, SearchResult
 from knowledge.schema import Service
 from knowledge.text import fold
@@ -35,7 +36,7 @@ class State:
 
 @dataclass(frozen=True)
 class Decision:
-    kind: str  # "answer" | "clarify" | "decline"
+    kind: str  # "answer" | "clarify" | "decline" | "ask_service" (an aspect question with no topic yet)
     service: Optional[Service] = None
     options: List[Service] = field(default_factory=list)
     confidence: float = 0.0
@@ -70,16 +71,20 @@ def decide(searcher: Searcher, text: str, state: State, is_followup: bool, asks_
     result = searcher.search(text, top_k=5)
     current = catalog.services.get(state.service_id) if state.service_id else None
     best = result.best
+    names_best = best is not None and _names_service(text, best.service, result)
     if result.confident and best is not None:
-        names_best = _names_service(text, best.service)
         if current is not None and is_followup and best.service.id != current.id and not names_best:
             return Decision("answer", variant(searcher, current, text), confidence=result.confidence, result=result)
         close = result.close or (_vague(searcher, text, asks_aspect, result) if not names_best else [])
         if close and not names_best:
             return Decision("clarify", options=[h.service for h in close[:MAX_OPTIONS]], confidence=result.confidence, result=result)
         return Decision("answer", best.service, confidence=result.confidence, result=result)
+    if best is not None and names_best and result.confidence >= searcher.calibration.offer_threshold:
+        return Decision("answer", best.service, confidence=result.confidence, result=result)  # the citizen named it
     if current is not None and (is_followup or not _has_content(text, searcher)):
         return Decision("answer", variant(searcher, current, text), confidence=result.confidence, result=result)
+    if not _has_content(text, searcher):
+        return Decision("ask_service", confidence=result.confidence, result=result)
     if result.hits and result.confidence >= searcher.calibration.offer_threshold:
         return Decision("clarify", options=[h.service for h in result.hits[:MAX_OPTIONS]], confidence=result.confidence, result=result)
     return Decision("decline", confidence=result.confidence, result=result)
@@ -90,7 +95,7 @@ def variant(searcher: Searcher, current: Service, text: str) -> Service:
     related = [r for r in current.related if r in searcher.catalog.services]
     if not related or not _has_content(text, searcher):
         return current
-    scores = searcher.score_ids(f"{current.name} {text}", [current.id, *related])
+    scores = searcher.score_ids(f"{current.name} {strip_aspect_words(text)}", [current.id, *related])
     best = max(scores, key=lambda sid: scores[sid])
     return searcher.catalog.services[best] if scores[best] - scores[current.id] > searcher.calibration.close_margin else current
 
@@ -104,12 +109,19 @@ def _vague(searcher: Searcher, text: str, asks_aspect: bool, result: SearchResul
     return near if len(near) > 1 else []
 
 
-def _names_service(text: str, service: Service) -> bool:
+def _names_service(text: str, service: Service, result: SearchResult) -> bool:
+    """Whether the message uses a name of this service that no other close candidate shares."""
     folded = fold(text)
-    return any(fold(n) in folded for n in [service.name.split()[0], *service.synonyms] if len(n) >= 4)
+    own = {fold(n) for n in [service.name.split()[0], *service.synonyms] if len(n) >= 4}
+    used = {n for n in own if n in folded}
+    if not used:
+        return False
+    others = [h.service for h in result.hits[:MAX_OPTIONS] if h.service.id != service.id]
+    shared = {fold(n) for o in others for n in [o.name.split()[0], *o.synonyms]}
+    return bool(used - shared)
 
 
 def _has_content(text: str, searcher: Searcher) -> bool:
-    """Whether the message carries words the catalogue knows (beyond question words)."""
-    terms = searcher.index.analyzer.terms([text])[0]
+    """Whether the message names something the catalogue knows, beyond question and aspect words."""
+    terms = searcher.index.analyzer.terms([strip_aspect_words(text)])[0]
     return any(t in searcher.index.bm25.vocab_dict for t in terms)

@@ -126,3 +126,20 @@ def hours_reply(office: Office, text: str, reference: Optional[datetime] = None)
     if office.hours_note:
         line += f"\nHinweis: {office.hours_note}"
     return line + source
+
+
+_DAY_WORDS = re.compile(rf"\b(heute|morgen|ubermorgen|jetzt|{'|'.join(_WEEKDAY)})s?\b")
+
+
+def is_day_followup(text: str) -> bool:
+    """"Und morgen?", "am Montag?", "und am 24. Dezember?": a day and nothing that names a topic."""
+    folded = fold(text)
+    if parse_day(text, now()) is None or not (_DAY_WORDS.search(folded) or _DATE.search(text) or _NUMERIC_DATE.search(text)):
+        return False
+    rest = _NUMERIC_DATE.sub(" ", _DATE.sub(" ", folded))
+    rest = _DAY_WORDS.sub(" ", rest)
+    words = [w for w in re.findall(r"[a-z]+", rest) if w not in _FILLER_WORDS]
+    return not words
+
+
+_FILLER_WORDS = {"und", "am", "an", "dem", "den", "der", "die", "das", "ist", "sind", "auch", "wie", "ists", "es", "dann", "mit", "so", "aus", "sieht", "was", "ihr", "sie", "habt", "hat", "haben", "offen", "auf", "geoffnet", "zu", "geschlossen", "noch", "bis", "wann", "uhr", "da", "denn", "bitte", "ja", "mal"}

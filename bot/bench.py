@@ -115,3 +115,41 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def run_nlu_bench(settings: Settings, folds: int = 5, config: Optional[str] = None) -> int:
+    """``rasa test nlu`` cross-validation on data/ plus the generated lookup tables; prints macro-F1 figures."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    from bot.settings import ROOT
+
+    work = Path(tempfile.mkdtemp(prefix="jenabot-nlu-cv-"))
+    data = work / "data"
+    data.mkdir()
+    shutil.copy(ROOT / "data" / "nlu.yml", data / "nlu.yml")
+    lookups = settings.models_dir / "generated" / "nlu_lookups.yml"
+    if lookups.exists():
+        shutil.copy(lookups, data / "nlu_lookups.yml")
+    cfg_text = Path(config or ROOT / "config.yml").read_text(encoding="utf-8").replace("models/spacy-de", str(settings.spacy_dir))
+    cfg = work / "config.yml"
+    cfg.write_text(cfg_text, encoding="utf-8")
+    out = work / "results"
+    cmd = [str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--nlu", str(data), "--config", str(cfg),
+           "--cross-validation", "--folds", str(folds), "--out", str(out)]  # fmt: skip
+    print(f"Kreuzvalidierung mit {folds} Folds läuft (dauert)… Ausgabe: {out}", file=sys.stderr)
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError("rasa test nlu fehlgeschlagen:\n" + "\n".join((result.stdout + result.stderr).splitlines()[-20:]))
+    intent = json.loads((out / "intent_report.json").read_text())
+    print("| Bericht | Makro-F1 | gewichteter F1 | Genauigkeit |\n|---|---|---|---|")
+    print(f"| Intents | {intent['macro avg']['f1-score']:.3f} | {intent['weighted avg']['f1-score']:.3f} | {intent.get('accuracy', 0):.3f} |")
+    for report in sorted(out.glob("*Extractor_report.json")) + sorted(out.glob("DIETClassifier_report.json")):
+        ent = json.loads(report.read_text())
+        macro = ent.get("macro avg", {}).get("f1-score", 0.0)
+        micro = ent.get("micro avg", ent.get("weighted avg", {})).get("f1-score", 0.0)
+        print(f"| Entitäten ({report.stem.replace('_report', '')}) | {macro:.3f} | {micro:.3f} (micro) | – |")
+    return 0

@@ -9,7 +9,6 @@ confident answer costs twice as much as a missed one.
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import replace
 from typing import List, Tuple
 
@@ -17,7 +16,7 @@ import numpy as np
 
 from bot.evaluation import DEVSET, Scored, fuse, load_devset, metrics, rank_of, score_all
 from bot.settings import Settings
-from knowledge.search import CALIBRATION_FILE, Calibration
+from knowledge.search import CALIBRATION_FILE, Calibration, Hit, features
 
 BM25_WEIGHTS = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.14, 0.2, 0.3)
 RICH_BONUS = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03)
@@ -45,14 +44,14 @@ def calibrate(settings: Settings, write: bool = True) -> int:
     feats, labels, margins_right = [], [], []
     for s in scored:
         fused = fuse(s, w, b, rich)
-        order = np.argsort(-fused)[:2]
-        top, second = float(fused[order[0]]), float(fused[order[1]])
-        lexical = math.log1p(max(float(s.lexical[order[0]]), 0.0))
+        order = np.argsort(-fused)[:10]
+        hits = [Hit(searcher.catalog.services[ids[i]], float(fused[i]), float(s.dense[i]), float(s.lexical[i])) for i in order]
+        f = features(hits)
         right = s.query.gold is not None and s.query.gold(ids[order[0]])
-        feats.append([top, top - second, lexical])
+        feats.append([f.top, f.margin, f.lexical])
         labels.append(int(right))
         if right:
-            margins_right.append(top - second)
+            margins_right.append(hits[0].score - hits[1].score)
 
     from sklearn.linear_model import LogisticRegression
 

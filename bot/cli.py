@@ -62,6 +62,12 @@ def cmd_bench_dialogue(args: argparse.Namespace) -> int:
     return run_dialogue_bench(Settings(), suite_path=args.suite, url=args.url)
 
 
+def cmd_bench_nlu(args: argparse.Namespace) -> int:
+    from bot.bench import run_nlu_bench
+
+    return run_nlu_bench(Settings(), folds=args.folds, config=args.config)
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from bot.calibrate import calibrate
 
@@ -115,6 +121,11 @@ def parser() -> argparse.ArgumentParser:
     bd.add_argument("--suite", help="Gesprächssuite (Standard: tests/conversations.yml)")
     bd.add_argument("--url", help="laufender Rasa-Server statt eigener, z. B. http://localhost:5005 (dann gilt dessen Uhr)")
     bd.set_defaults(func=cmd_bench_dialogue)
+    bn = bsub.add_parser("nlu", help="Kreuzvalidierung der NLU (rasa test nlu)",
+                         description="Kreuzvalidierung von Intents und Entitäten auf data/nlu.yml mit den erzeugten Lookup-Tabellen; druckt Makro-F1.")  # fmt: skip
+    bn.add_argument("--folds", type=int, default=5, help="Anzahl Folds (Standard: %(default)s)")
+    bn.add_argument("--config", help="andere Rasa-Konfiguration zum Vergleich (Standard: config.yml)")
+    bn.set_defaults(func=cmd_bench_nlu)
 
     cal = sub.add_parser("calibrate", help="Gewichte und Schwellen der Suche auf dem Dev-Set kalibrieren",
                          description="Passt Fusionsgewichte und Konfidenz auf knowledge/devset.yml an und schreibt knowledge/calibration.json.")  # fmt: skip

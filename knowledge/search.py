@@ -109,7 +109,7 @@ class Searcher:
         if not any(ch.isalnum() for ch in clean):
             return SearchResult(query=query, hits=[], confidence=0.0, confident=False)
         scores, dense, lexical_raw = self.scores(clean)
-        order = np.argsort(-scores)[: max(top_k, 3)]
+        order = np.argsort(-scores)[: max(top_k, 10)]
         hits = [
             Hit(self.catalog.services[self.index.service_ids[i]], float(scores[i]), float(dense[i]), float(lexical_raw[i]))
             for i in order
@@ -144,7 +144,13 @@ class Searcher:
 
 
 def features(hits: Sequence[Hit]) -> Features:
+    """Evidence for "the right service area was found": the margin is taken to the best hit of
+    another LeiKa object, because variants of one service (Reisepass, vorläufiger Reisepass) are
+    close by nature and are told apart by clarification, not by confidence."""
     if not hits:
         return Features(0.0, 0.0, 0.0)
-    second = hits[1].score if len(hits) > 1 else hits[0].score - 0.05
-    return Features(top=hits[0].score, margin=hits[0].score - second, lexical=math.log1p(max(hits[0].lexical, 0.0)))
+    top = hits[0]
+    family = top.service.leika_object or top.service.id
+    others = [h.score for h in hits[1:] if (h.service.leika_object or h.service.id) != family]
+    second = others[0] if others else (hits[-1].score if len(hits) > 1 else top.score - 0.05)
+    return Features(top=top.score, margin=top.score - second, lexical=math.log1p(max(top.lexical, 0.0)))
