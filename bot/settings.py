@@ -24,6 +24,8 @@ ENV_VARS: Dict[str, tuple] = {
     "JENABOT_SPACY_MODEL": ("de_core_news_sm", "spaCy-Pipeline; fehlt sie, wird eine leere deutsche Pipeline mit Lookup-Lemmatisierer gebaut"),
     "JENABOT_ACTION_PORT": ("5055", "Port des Rasa-Action-Servers"),
     "JENABOT_RASA_PORT": ("5005", "Port des Rasa-Servers"),
+    "DATABASE_URL": ("sqlite:///var/jenabot.db", "Datenbank für Übergaben an Mitarbeitende (SQLAlchemy-URL); relativer SQLite-Pfad zählt ab dem Projektordner; PostgreSQL: postgresql+psycopg2://…"),
+    "TEST_POSTGRES_URL": ("", "nur Tests: PostgreSQL-Server (Benutzer mit CREATEDB), gegen den die Speicher-Tests zusätzlich laufen; leer = übersprungen"),
     "JENABOT_NOW": ("", "Feste Uhrzeit (ISO 8601) für Tests und Vorführungen; leer = echte Uhr (Europe/Berlin)"),
 }
 
@@ -37,6 +39,13 @@ def _path(name: str) -> Path:
     return value if value.is_absolute() else ROOT / value
 
 
+def _sqlite_relative_to_root(url: str) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url[len(prefix):].startswith("/") and url[len(prefix):] != ":memory:":
+        return prefix + str(ROOT / url[len(prefix):])
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     models_dir: Path = field(default_factory=lambda: _path("JENABOT_MODELS_DIR"))
@@ -46,6 +55,7 @@ class Settings:
     action_port: int = field(default_factory=lambda: int(_env("JENABOT_ACTION_PORT")))
     rasa_port: int = field(default_factory=lambda: int(_env("JENABOT_RASA_PORT")))
     fixed_now: str = field(default_factory=lambda: _env("JENABOT_NOW"))
+    database_url: str = field(default_factory=lambda: _sqlite_relative_to_root(_env("DATABASE_URL")))
 
     @property
     def embedding_dir(self) -> Path:

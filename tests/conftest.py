@@ -58,16 +58,21 @@ def catalog():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def rasa(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator["RasaClient"]:
-    """The real bot: action server and Rasa server on free ports, trained model from models/rasa."""
+    """The real bot: action server and Rasa server on free ports, trained model from models/rasa.
+
+    The action server runs on the conversation suite's fixed clock, so office-hours answers are
+    reproducible; nothing else depends on the time.
+    """
     from dataclasses import replace
 
+    from bot.conversations import load_suite
     from bot.serve import start, stop
 
     live = replace(built, rasa_port=free_port(), action_port=free_port())
     logs = tmp_path_factory.mktemp("rasa-logs")
-    procs = start(live, log_dir=logs)
+    procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": load_suite().now or ""})
     try:
-        yield RasaClient(f"http://localhost:{live.rasa_port}")
+        yield RasaClient(f"http://localhost:{live.rasa_port}", logs)
     finally:
         stop(procs)
 
@@ -75,8 +80,9 @@ def rasa(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 class RasaClient:
     """Talks to the REST webhook like a channel would."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, logs: Path):
         self.base = base
+        self.logs = logs
         self._n = 0
 
     def new_sender(self) -> str:

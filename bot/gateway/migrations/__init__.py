@@ -1,0 +1,1 @@
+"""Alembic migrations of the gateway schema; run them with ``bot.gateway.migrate.upgrade``."""

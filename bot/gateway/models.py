@@ -1,0 +1,212 @@
+"""Declarative models of the handoff gateway.
+
+Enumerations are strings with CHECK constraints (readable in SQL, no PostgreSQL ENUM types to
+migrate); timestamps are timezone-aware UTC on every backend (see ``UtcDateTime``). Texts written by
+citizens are stored redacted (``redact.py``); only a consented contact is kept verbatim.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
+
+CHANNELS = ("web", "telegram", "rest", "socketio")
+ROLES = ("citizen", "bot", "staff", "system")
+STATUSES = ("open", "in_progress", "resolved")
+STAFF_ROLES = ("staff", "admin")
+
+#: Deterministic constraint names, so migrations can refer to (and later drop) them on any backend.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
+
+#: Enforces "at most one unresolved ticket per conversation" in the database itself, so concurrent
+#: handoff requests cannot both win. Partial indexes exist in SQLite (3.8+) and PostgreSQL.
+OPEN_TICKET_WHERE = "status != 'resolved'"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(when: Optional[datetime]) -> datetime:
+    """``when`` as aware UTC (naive values count as UTC); ``None`` means now. Functions take it for tests."""
+    if when is None:
+        return utcnow()
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+def _in(column: str, values: tuple) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out: SQLite drops tzinfo, PostgreSQL keeps it; callers see the same."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect: Dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Optional[datetime], dialect: Dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class JSONText(TypeDecorator):
+    """A dict kept as JSON text: portable, and nobody queries inside it in SQL."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[Dict[str, Any]], dialect: Dialect) -> Optional[str]:
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def process_result_value(self, value: Optional[str], dialect: Dialect) -> Optional[Dict[str, Any]]:
+        return None if value is None else json.loads(value)
+
+
+class Conversation(Base):
+    """One chat, keyed by the Rasa sender id so gateway and bot talk about the same thing."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (CheckConstraint(_in("channel", CHANNELS), name="channel"),)
+
+    id: Mapped[str] = Column(String(128), primary_key=True)
+    channel: Mapped[str] = Column(String(16), nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    #: Retention is counted from here (``store.purge``).
+    last_activity_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+    #: True while staff talk to the citizen live; the bot must stay silent then.
+    paused: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+
+    messages: Mapped[List["Message"]] = relationship("Message", back_populates="conversation", passive_deletes=True, order_by="Message.id")
+    tickets: Mapped[List["Ticket"]] = relationship("Ticket", back_populates="conversation", passive_deletes=True)
+
+
+class Message(Base):
+    """One utterance of the transcript staff see on handoff; text is redacted before storing."""
+
+    __tablename__ = "messages"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = Column(String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True)
+    role: Mapped[str] = Column(String(16), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    #: The bot's custom payload (type, service, confidence) — input for ``store.content_gaps``.
+    meta: Mapped[Optional[Dict[str, Any]]] = Column(JSONText, nullable=True)
+
+    conversation: Mapped[Conversation] = relationship("Conversation", back_populates="messages")
+
+
+class StaffUser(Base):
+    """A city employee who works tickets; lockout fields slow down password guessing."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = (CheckConstraint(_in("role", STAFF_ROLES), name="role"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    username: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    password_hash: Mapped[str] = Column(String(255), nullable=False)  # argon2id, never the password
+    role: Mapped[str] = Column(String(16), nullable=False, default="staff")
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    failed_logins: Mapped[int] = Column(Integer, nullable=False, default=0)
+    locked_until: Mapped[Optional[datetime]] = Column(UtcDateTime, nullable=True)
+
+
+class Ticket(Base):
+    """A handoff request; at most one unresolved ticket per conversation (partial unique index)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        Index(
+            "uq_tickets_open_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text(OPEN_TICKET_WHERE),
+            postgresql_where=text(OPEN_TICKET_WHERE),
+        ),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    #: What citizens and staff quote on the phone, e.g. "JE-2026-000123" (derived from ``id``).
+    number: Mapped[str] = Column(String(32), nullable=False, unique=True)
+    conversation_id: Mapped[str] = Column(String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True)
+    status: Mapped[str] = Column(String(16), nullable=False, default="open")
+    reason: Mapped[str] = Column(Text, nullable=False)
+    #: True: the citizen waits in the chat for a live answer; False: call/write back later.
+    live: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    #: Only with ``contact_consent``; kept verbatim because staff must be able to reply.
+    contact: Mapped[Optional[str]] = Column(String(255), nullable=True)
+    contact_consent: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    assigned_to: Mapped[Optional[int]] = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True, index=True)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    resolved_at: Mapped[Optional[datetime]] = Column(UtcDateTime, nullable=True)
+
+    conversation: Mapped[Conversation] = relationship("Conversation", back_populates="tickets")
+    notes: Mapped[List["Note"]] = relationship("Note", back_populates="ticket", passive_deletes=True, order_by="Note.id")
+
+
+class Note(Base):
+    """Internal staff note on a ticket; never shown to the citizen."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    author: Mapped[int] = Column(Integer, ForeignKey("staff_users.id"), nullable=False, index=True)
+    text: Mapped[str] = Column(Text, nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship("Ticket", back_populates="notes")
+
+
+class Feedback(Base):
+    """A thumbs up/down on an answer; the downs show editors where the catalogue falls short."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (CheckConstraint("vote IN (-1, 1)", name="vote"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = Column(String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True)
+    message_id: Mapped[Optional[int]] = Column(Integer, ForeignKey("messages.id", ondelete="SET NULL"), nullable=True, index=True)
+    vote: Mapped[int] = Column(SmallInteger, nullable=False)
+    question: Mapped[str] = Column(Text, nullable=False)
+    service_id: Mapped[Optional[str]] = Column(String(128), nullable=True)
+    confidence: Mapped[Optional[float]] = Column(Float, nullable=True)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)

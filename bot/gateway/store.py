@@ -1,0 +1,367 @@
+"""Plain functions over a Session: what the gateway does with conversations, tickets and feedback.
+
+Functions flush but never commit; the caller's ``session_scope`` decides the transaction. Texts
+from citizens are redacted here, so nothing unredacted reaches the database by accident.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.gateway.models import CHANNELS, ROLES, Conversation, Feedback, Message, Note, Ticket, as_utc
+from bot.gateway.redact import redact
+
+TICKET_PREFIX = "JE"
+TZ = ZoneInfo("Europe/Berlin")  # the year in a ticket number is the one citizens see
+DEFAULT_CONFIDENCE_THRESHOLD = 0.5
+MAX_EXAMPLES = 3
+
+
+class TicketConflict(ValueError):
+    """The conversation already has another unresolved ticket."""
+
+
+def ticket_number(ticket_id: int, created_at: datetime) -> str:
+    """Human-readable and unique because the id is: ``JE-2026-000123``."""
+    return f"{TICKET_PREFIX}-{created_at.astimezone(TZ).year}-{ticket_id:06d}"
+
+
+# --- conversations and messages -------------------------------------------------------------
+
+
+def ensure_conversation(s: Session, conversation_id: str, channel: str, *, now: Optional[datetime] = None) -> Conversation:
+    """The conversation, created on first contact (a concurrent creator wins without error)."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    found = s.get(Conversation, conversation_id)
+    if found is not None:
+        return found
+    now = as_utc(now)
+    try:
+        with s.begin_nested():
+            conversation = Conversation(id=conversation_id, channel=channel, created_at=now, last_activity_at=now, paused=False)
+            s.add(conversation)
+    except IntegrityError:
+        return _get_conversation(s, conversation_id)
+    return conversation
+
+
+def record_message(
+    s: Session,
+    conversation_id: str,
+    channel: str,
+    role: str,
+    text: str,
+    meta: Optional[Mapping[str, Any]] = None,
+    keep: Sequence[str] = (),
+    *,
+    now: Optional[datetime] = None,
+) -> Message:
+    """Store one utterance redacted (``keep``: the consented contact) and mark the conversation active."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    now = as_utc(now)
+    conversation = ensure_conversation(s, conversation_id, channel, now=now)
+    if conversation.last_activity_at < now:
+        conversation.last_activity_at = now
+    message = Message(conversation_id=conversation_id, role=role, text=redact(text, keep), created_at=now, meta=dict(meta) if meta else None)
+    s.add(message)
+    s.flush()
+    return message
+
+
+def transcript(s: Session, conversation_id: str) -> List[Message]:
+    """All messages of a conversation in the order they were written."""
+    query = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.created_at, Message.id)
+    return list(s.scalars(query))
+
+
+def set_paused(s: Session, conversation_id: str, paused: bool) -> Conversation:
+    """Pause the bot while staff answer live (and resume it afterwards)."""
+    conversation = _get_conversation(s, conversation_id)
+    conversation.paused = paused
+    s.flush()
+    return conversation
+
+
+# --- tickets --------------------------------------------------------------------------------
+
+
+def find_open_ticket(s: Session, conversation_id: str) -> Optional[Ticket]:
+    query = select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status != "resolved")
+    return s.scalars(query).first()
+
+
+def open_ticket(
+    s: Session,
+    conversation_id: str,
+    reason: str,
+    live: bool,
+    contact: Optional[str] = None,
+    consent: bool = False,
+    *,
+    now: Optional[datetime] = None,
+) -> Ticket:
+    """The conversation's unresolved ticket, created if there is none.
+
+    Idempotent also under concurrency: if another request inserted a ticket between our look-up and
+    our insert, the partial unique index rejects ours and we return theirs. A contact is stored only
+    with consent (unredacted, since staff must reach the citizen); the reason is redacted.
+    """
+    if contact and not consent:
+        raise ValueError("a contact may only be stored with the citizen's consent")
+    existing = find_open_ticket(s, conversation_id)
+    if existing is not None:
+        return existing
+    _get_conversation(s, conversation_id)
+    now = as_utc(now)
+    contact = contact.strip() if contact and contact.strip() else None
+    ticket = Ticket(
+        number=f"~{uuid.uuid4().hex[:30]}",  # placeholder (fits String(32)); replaced once the id is known
+        conversation_id=conversation_id,
+        status="open",
+        reason=redact(reason, [contact] if contact else []),
+        live=live,
+        contact=contact,
+        contact_consent=bool(consent and contact),
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with s.begin_nested():
+            s.add(ticket)
+            s.flush()
+            ticket.number = ticket_number(ticket.id, now)
+            s.flush()
+    except IntegrityError:
+        winner = find_open_ticket(s, conversation_id)
+        if winner is None:
+            raise
+        return winner
+    return ticket
+
+
+def get_ticket(s: Session, ticket_id: int) -> Ticket:
+    ticket = s.get(Ticket, ticket_id)
+    if ticket is None:
+        raise LookupError(f"no ticket {ticket_id}")
+    return ticket
+
+
+def assign_ticket(s: Session, ticket_id: int, staff_id: Optional[int]) -> Ticket:
+    """Hand a ticket to a staff member (status in_progress), or back to the queue with ``None``."""
+    ticket = get_ticket(s, ticket_id)
+    if ticket.status == "resolved":
+        raise TicketConflict(f"ticket {ticket.number} is resolved; reopen it first")
+    ticket.assigned_to = staff_id
+    ticket.status = "in_progress" if staff_id is not None else "open"
+    s.flush()
+    return ticket
+
+
+def resolve_ticket(s: Session, ticket_id: int, *, now: Optional[datetime] = None) -> Ticket:
+    """Close a ticket; afterwards the conversation may get a new one."""
+    ticket = get_ticket(s, ticket_id)
+    if ticket.status != "resolved":
+        ticket.status = "resolved"
+        ticket.resolved_at = as_utc(now)
+        s.flush()
+    return ticket
+
+
+def reopen_ticket(s: Session, ticket_id: int) -> Ticket:
+    """Reopen a resolved ticket, unless the conversation has a newer unresolved one."""
+    ticket = get_ticket(s, ticket_id)
+    if ticket.status != "resolved":
+        return ticket
+    other = find_open_ticket(s, ticket.conversation_id)
+    if other is not None:
+        raise TicketConflict(f"conversation already has ticket {other.number} open")
+    try:
+        with s.begin_nested():
+            ticket.status = "open"
+            ticket.resolved_at = None
+            s.flush()
+    except IntegrityError as exc:  # a ticket was opened concurrently
+        s.refresh(ticket)
+        raise TicketConflict("conversation already has an unresolved ticket") from exc
+    return ticket
+
+
+def add_note(s: Session, ticket_id: int, author_id: int, text: str, *, now: Optional[datetime] = None) -> Note:
+    """Internal note by staff; written by staff for staff, so not redacted."""
+    ticket = get_ticket(s, ticket_id)
+    note = Note(ticket_id=ticket.id, author=author_id, text=text, created_at=as_utc(now))
+    s.add(note)
+    s.flush()
+    return note
+
+
+# --- feedback and content gaps --------------------------------------------------------------
+
+
+def record_feedback(
+    s: Session,
+    conversation_id: str,
+    vote: int,
+    question: str,
+    service_id: Optional[str] = None,
+    confidence: Optional[float] = None,
+    message_id: Optional[int] = None,
+    *,
+    now: Optional[datetime] = None,
+) -> Feedback:
+    """A thumbs up (+1) or down (-1) on an answer; the question is redacted."""
+    if vote not in (1, -1):
+        raise ValueError("vote must be +1 or -1")
+    _get_conversation(s, conversation_id)
+    feedback = Feedback(
+        conversation_id=conversation_id,
+        message_id=message_id,
+        vote=vote,
+        question=redact(question),
+        service_id=service_id,
+        confidence=confidence,
+        created_at=as_utc(now),
+    )
+    s.add(feedback)
+    s.flush()
+    return feedback
+
+
+@dataclass
+class GapRow:
+    """Where the catalogue falls short for one service ("" = no service was close)."""
+
+    service_id: str
+    thumbs_down: int = 0
+    unconfident: int = 0
+    examples: List[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.thumbs_down + self.unconfident
+
+    def add_example(self, question: str) -> None:
+        if question and question not in self.examples and len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(question)
+
+
+def _service_of(meta: Mapping[str, Any]) -> str:
+    """Closest service of a bot payload: explicit id, the answered service, or the first option offered."""
+    if meta.get("service_id"):
+        return str(meta["service_id"])
+    service = meta.get("service")
+    if isinstance(service, Mapping) and service.get("id"):
+        return str(service["id"])
+    if isinstance(service, str):
+        return service
+    options = meta.get("options")
+    if isinstance(options, list) and options and isinstance(options[0], Mapping) and options[0].get("id"):
+        return str(options[0]["id"])
+    return ""
+
+
+def _unconfident(meta: Mapping[str, Any], threshold: float) -> bool:
+    confidence = meta.get("confidence")
+    return meta.get("type") == "decline" or (isinstance(confidence, (int, float)) and confidence < threshold)
+
+
+def content_gaps(s: Session, threshold: float = DEFAULT_CONFIDENCE_THRESHOLD, since: Optional[datetime] = None) -> List[GapRow]:
+    """Thumbs-down feedback and unconfident bot answers (decline, or confidence below ``threshold``),
+    grouped by closest service id, most frequent first, each with up to 3 example questions."""
+    rows: Dict[str, GapRow] = {}
+
+    def row(service_id: str) -> GapRow:
+        return rows.setdefault(service_id, GapRow(service_id))
+
+    downs = select(Feedback).where(Feedback.vote == -1).order_by(Feedback.created_at.desc(), Feedback.id.desc())
+    if since is not None:
+        downs = downs.where(Feedback.created_at >= since)
+    for fb in s.scalars(downs):
+        gap = row(fb.service_id or "")
+        gap.thumbs_down += 1
+        gap.add_example(fb.question)
+
+    # The question of a bot answer is the citizen message just before it in the same conversation.
+    messages = select(Message).where(Message.role.in_(("citizen", "bot"))).order_by(Message.conversation_id, Message.created_at, Message.id)
+    if since is not None:
+        messages = messages.where(Message.created_at >= since)
+    last_question: Dict[str, str] = defaultdict(str)
+    for msg in s.scalars(messages):
+        if msg.role == "citizen":
+            last_question[msg.conversation_id] = msg.text
+        elif msg.meta and _unconfident(msg.meta, threshold):
+            gap = row(_service_of(msg.meta))
+            gap.unconfident += 1
+            gap.add_example(last_question[msg.conversation_id])
+    return sorted(rows.values(), key=lambda r: (-r.total, r.service_id))
+
+
+CSV_HEADER: Tuple[str, ...] = ("service_id", "total", "thumbs_down", "unconfident") + tuple(f"example_{i + 1}" for i in range(MAX_EXAMPLES))
+
+
+def _cell(value: str) -> str:
+    """Citizen text must not become a spreadsheet formula (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def content_gaps_csv(rows: Sequence[GapRow]) -> str:
+    """The gaps as CSV for editors (one row per service, examples in separate columns)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for r in rows:
+        examples = [_cell(e) for e in r.examples] + [""] * (MAX_EXAMPLES - len(r.examples))
+        writer.writerow([_cell(r.service_id), r.total, r.thumbs_down, r.unconfident, *examples])
+    return out.getvalue()
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    conversations: int
+    messages: int
+    tickets: int
+    notes: int
+    feedback: int
+
+
+def purge(s: Session, older_than: datetime) -> PurgeCounts:
+    """Delete conversations inactive since before ``older_than``, with everything that hangs off them.
+
+    Retention wins over open work: unresolved tickets of such conversations go too.
+    """
+    old = select(Conversation.id).where(Conversation.last_activity_at < older_than).scalar_subquery()
+    old_tickets = select(Ticket.id).where(Ticket.conversation_id.in_(old)).scalar_subquery()
+
+    def gone(statement: Any) -> int:
+        return int(s.execute(statement.execution_options(synchronize_session=False)).rowcount or 0)
+
+    notes = gone(delete(Note).where(Note.ticket_id.in_(old_tickets)))
+    feedback = gone(delete(Feedback).where(Feedback.conversation_id.in_(old)))
+    tickets = gone(delete(Ticket).where(Ticket.conversation_id.in_(old)))
+    messages = gone(delete(Message).where(Message.conversation_id.in_(old)))
+    conversations = gone(delete(Conversation).where(Conversation.id.in_(old)))
+    s.expire_all()
+    return PurgeCounts(conversations=conversations, messages=messages, tickets=tickets, notes=notes, feedback=feedback)
+
+
+def _get_conversation(s: Session, conversation_id: str) -> Conversation:
+    conversation = s.get(Conversation, conversation_id)
+    if conversation is None:
+        raise LookupError(f"no conversation {conversation_id!r}")
+    return conversation
