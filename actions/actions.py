@@ -15,7 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import answers
-from actions.aspects import GENERAL, detect_aspects, strip_aspect_words
+from actions.aspects import GENERAL, detect_aspects
 from actions.dialogue import Decision, State, decide
 from actions.hours_answer import hours_reply, is_day_followup, resolve_office
 from actions.runtime import searcher
@@ -59,11 +59,12 @@ class ActionAnswerService(Action):
         day_only = is_day_followup(text)
         if day_only and (asked in ([], ["hours"])):
             return hours_answer(dispatcher, kb.catalog, text, tracker)
-        if intent == "out_of_scope" and (state.service_id is None or not asked or kb.index.analyzer.lemmas([strip_aspect_words(text)])[0]):
-            decline(dispatcher, DECLINE_TEXT)  # clearly off-topic, not a follow-up like "und was kostet das?"
-            return []
         followup = intent in FOLLOWUP_INTENTS or (bool(asked) and not _mentions_entity(tracker))
         decision = decide(kb, text, state, is_followup=followup, asks_aspect=bool(asked))
+        off_topic = intent == "out_of_scope" and not (state.service_id and asked)
+        if off_topic and not (decision.kind == "answer" and decision.result is not None and decision.result.confident):
+            decline(dispatcher, DECLINE_TEXT, decision.confidence)  # NLU says off-topic and search does not clearly disagree
+            return [SlotSet("options", None)]
         if decision.kind == "decline":
             decline(dispatcher, DECLINE_TEXT, decision.confidence)
             return [SlotSet("options", None)]

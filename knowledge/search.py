@@ -20,6 +20,7 @@ from knowledge.embedder import Embedder
 from knowledge.index import SearchIndex
 from knowledge.loader import Catalog
 from knowledge.schema import Service
+from knowledge.text import join_separable_verb
 
 CALIBRATION_FILE = Path(__file__).parent / "calibration.json"
 MAX_QUERY_CHARS = 500
@@ -105,7 +106,7 @@ class Searcher:
         self._rich = np.asarray(rich, dtype=np.float32)
 
     def search(self, query: str, top_k: int = 5) -> SearchResult:
-        clean = " ".join(str(query).split())[:MAX_QUERY_CHARS]
+        clean = join_separable_verb(" ".join(str(query).split())[:MAX_QUERY_CHARS])
         if not any(ch.isalnum() for ch in clean):
             return SearchResult(query=query, hits=[], confidence=0.0, confident=False)
         scores, dense, lexical_raw = self.scores(clean)

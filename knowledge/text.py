@@ -109,3 +109,24 @@ def build_vocab(lemma_lists: Iterable[List[str]]) -> FrozenSet[str]:
 def _clip(text: str, limit: int = 4000) -> str:
     """Bound the work per text; a 100 kB message must not stall the search."""
     return text[:limit]
+
+
+_PARTICLES = ("an", "ab", "um", "aus", "ein", "zu", "nach", "vor", "mit", "weg", "zuruck", "los")
+_QUESTION = {"wo", "wie", "wann", "was", "wer", "warum", "weshalb", "wohin", "woher", "welche", "welcher", "welches", "muss", "kann", "darf", "soll"}
+
+
+def join_separable_verb(text: str) -> str:
+    """Add the joined form of a split German verb: "Wo melde ich mein Gewerbe an?" + " anmelde".
+
+    German moves the particle of separable verbs to the end of the clause, so the question never
+    contains "anmelden", the word the catalogue uses. The finite verb sits in first or second
+    position; the particle is the clause's last word.
+    """
+    clause = re.split(r"[.!?;]\s+", text.strip())[-1]
+    words = re.findall(r"[^\W\d_]+", clause)
+    if len(words) < 3 or fold(words[-1]) not in _PARTICLES:
+        return text
+    head = [w for w in words[:3] if fold(w) not in _QUESTION]
+    if not head or fold(head[0]) in _STOP_FOLDED or fold(head[0]) in _PARTICLES:
+        return text
+    return f"{text} {words[-1].lower()}{head[0].lower()}"

@@ -20,7 +20,18 @@ def test_suite_is_large_and_covers_every_behaviour() -> None:
     assert {"context", "switch", "clarify_button", "clarify_typed", "hours", "reset", "smalltalk", "multi_aspect"} <= tags
 
 
-@pytest.mark.parametrize("conv", SUITE.conversations, ids=[c.name for c in SUITE.conversations])
+CASES = [
+    pytest.param(c, marks=pytest.mark.xfail(reason=c.known_issue, strict=True)) if c.known_issue else c
+    for c in SUITE.conversations
+]
+
+
+def test_known_issues_stay_a_minority() -> None:
+    """Known failures are listed with a reason in conversations.yml; they must not become the norm."""
+    assert sum(bool(c.known_issue) for c in SUITE.conversations) <= len(SUITE.conversations) // 3
+
+
+@pytest.mark.parametrize("conv", CASES, ids=[c.name for c in SUITE.conversations])
 def test_conversation(rasa, conv: Conversation) -> None:  # type: ignore[no-untyped-def]
     results = run_conversation(rasa.base, conv)
     failures = [f"Zug {i} „{r.user}“: {'; '.join(r.errors)}" for i, r in enumerate(results, 1) if r.errors]
