@@ -79,12 +79,12 @@ def run_dialogue_bench(settings: Settings, suite_path: Optional[str] = None, url
     from dataclasses import replace
 
     from bot.conversations import SUITE, load_suite, post, run_conversation
-    from bot.serve import start, stop
+    from bot.serve import free_port, start, stop
 
     suite = load_suite(Path(suite_path) if suite_path else SUITE)
     procs = []
     if url is None:
-        live = replace(settings, rasa_port=_free_port(), action_port=_free_port())
+        live = replace(settings, rasa_port=free_port(), action_port=free_port())
         procs = start(live, log_dir=Path(tempfile.mkdtemp(prefix="jenabot-bench-")), extra_env={"JENABOT_NOW": suite.now or ""})
         url = f"http://localhost:{live.rasa_port}"
     try:
@@ -107,14 +107,6 @@ def run_dialogue_bench(settings: Settings, suite_path: Optional[str] = None, url
         if r.errors:
             print(f"  ✗ {r.conversation} / „{r.user}“: {'; '.join(r.errors)}")
     return 0
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_nlu_bench(settings: Settings, folds: int = 5, config: Optional[str] = None) -> int:

@@ -15,6 +15,7 @@ import numpy as np
 import yaml
 
 from bot.settings import ROOT
+from knowledge import search
 from knowledge.search import Searcher
 
 DEVSET = ROOT / "knowledge" / "devset.yml"
@@ -66,9 +67,7 @@ def score_all(searcher: Searcher, queries: Sequence[Query]) -> List[Scored]:
 
 
 def fuse(s: Scored, bm25_weight: float, rich_bonus: float, rich: np.ndarray) -> np.ndarray:
-    peak = float(s.lexical.max())
-    lexical = s.lexical / peak if peak > 0 else s.lexical
-    return s.dense + bm25_weight * lexical + rich_bonus * rich
+    return search.fuse(s.dense, s.lexical, bm25_weight, rich_bonus, rich)
 
 
 def rank_of(scores: np.ndarray, ids: Sequence[str], gold: Callable[[str], bool], depth: int = 10) -> Optional[int]:

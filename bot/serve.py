@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,6 +28,13 @@ class Proc:
     cmd: List[str]
     health: str
     process: Optional[subprocess.Popen] = None
+
+
+def free_port() -> int:
+    """A free TCP port on loopback, for a bot of its own (tests, benchmarks)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def rasa_bin() -> str:

@@ -129,10 +129,7 @@ class Searcher:
     def scores(self, query: str) -> tuple:
         dense = self.index.dense_scores(self.embedder.queries([query])[0])
         lexical_raw = self.index.bm25_scores(query)
-        peak = float(lexical_raw.max())
-        lexical = lexical_raw / peak if peak > 0 else lexical_raw
-        fused = dense + self.calibration.bm25_weight * lexical + self.calibration.rich_bonus * self._rich
-        return fused, dense, lexical_raw
+        return fuse(dense, lexical_raw, self.calibration.bm25_weight, self.calibration.rich_bonus, self._rich), dense, lexical_raw
 
     def score_ids(self, query: str, ids: Sequence[str]) -> Dict[str, float]:
         """Fused scores of a few given services (e.g. the current topic and its variants)."""
@@ -142,6 +139,13 @@ class Searcher:
 
     def search_many(self, queries: Sequence[str], top_k: int = 5) -> List[SearchResult]:
         return [self.search(q, top_k) for q in queries]
+
+
+def fuse(dense: np.ndarray, lexical_raw: np.ndarray, bm25_weight: float, rich_bonus: float, rich: np.ndarray) -> np.ndarray:
+    """The one fusion formula, shared by live search, benchmarks and calibration."""
+    peak = float(lexical_raw.max())
+    lexical = lexical_raw / peak if peak > 0 else lexical_raw
+    return dense + bm25_weight * lexical + rich_bonus * rich
 
 
 def features(hits: Sequence[Hit]) -> Features:
