@@ -6,7 +6,10 @@ gateway) read settings, so tests can pass their own values without touching the 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict
@@ -27,6 +30,16 @@ ENV_VARS: Dict[str, tuple] = {
     "DATABASE_URL": ("sqlite:///var/jenabot.db", "Datenbank für Übergaben an Mitarbeitende (SQLAlchemy-URL); relativer SQLite-Pfad zählt ab dem Projektordner; PostgreSQL: postgresql+psycopg2://…"),
     "TEST_POSTGRES_URL": ("", "nur Tests: PostgreSQL-Server (Benutzer mit CREATEDB), gegen den die Speicher-Tests zusätzlich laufen; leer = übersprungen"),
     "JENABOT_NOW": ("", "Feste Uhrzeit (ISO 8601) für Tests und Vorführungen; leer = echte Uhr (Europe/Berlin)"),
+    "JENABOT_GATEWAY_PORT": ("8000", "Port des Gateways (Web-Chat, Mitarbeiter-Konsole, JSON-API unter /docs)"),
+    "JENABOT_GATEWAY_URL": ("", "Adresse, unter der Action-Server und Rasa das Gateway erreichen; leer = http://localhost:JENABOT_GATEWAY_PORT"),
+    "JENABOT_SECRET_KEY": ("", "Schlüssel für Sitzungs-Cookies und interne Aufrufe; leer = einmal erzeugt und in var/secret-key gespeichert"),
+    "JENABOT_STAFF_HOURS": ("Mo-Fr 08:00-16:00", "Zeiten, in denen Mitarbeitende live übernehmen (Feiertage in Thüringen ausgenommen); sonst Rückruf mit Vorgangsnummer"),
+    "JENABOT_RETENTION_DAYS": ("90", "Gespräche und Vorgänge, die so viele Tage ruhen, löscht `jenabot purge`"),
+    "JENABOT_CHAT_RATE_LIMIT": ("30", "Höchstens so viele Chat-Nachrichten pro Minute und Absender (IP-Adresse) am öffentlichen Chat-Endpunkt"),
+    "JENABOT_TELEGRAM_TOKEN": ("", "Telegram-Bot-Token; leer = Telegram aus"),
+    "JENABOT_TELEGRAM_BOT_NAME": ("", "Benutzername des Telegram-Bots (Rasa prüft eingehende Nachrichten damit)"),
+    "JENABOT_TELEGRAM_WEBHOOK_URL": ("", "Öffentliche Adresse des Telegram-Webhooks, z. B. https://bot.jena.de/webhooks/telegram/webhook"),
+    "JENABOT_TELEGRAM_API_URL": ("https://api.telegram.org", "Adresse der Telegram-Bot-API (Tests setzen einen lokalen Ersatzserver)"),
 }
 
 
@@ -56,6 +69,16 @@ class Settings:
     rasa_port: int = field(default_factory=lambda: int(_env("JENABOT_RASA_PORT")))
     fixed_now: str = field(default_factory=lambda: _env("JENABOT_NOW"))
     database_url: str = field(default_factory=lambda: _sqlite_relative_to_root(_env("DATABASE_URL")))
+    gateway_port: int = field(default_factory=lambda: int(_env("JENABOT_GATEWAY_PORT")))
+    gateway_url_setting: str = field(default_factory=lambda: _env("JENABOT_GATEWAY_URL"))
+    secret_key_setting: str = field(default_factory=lambda: _env("JENABOT_SECRET_KEY"))
+    staff_hours: str = field(default_factory=lambda: _env("JENABOT_STAFF_HOURS"))
+    retention_days: int = field(default_factory=lambda: int(_env("JENABOT_RETENTION_DAYS")))
+    chat_rate_limit: int = field(default_factory=lambda: int(_env("JENABOT_CHAT_RATE_LIMIT")))
+    telegram_token: str = field(default_factory=lambda: _env("JENABOT_TELEGRAM_TOKEN"))
+    telegram_bot_name: str = field(default_factory=lambda: _env("JENABOT_TELEGRAM_BOT_NAME"))
+    telegram_webhook_url: str = field(default_factory=lambda: _env("JENABOT_TELEGRAM_WEBHOOK_URL"))
+    telegram_api_url: str = field(default_factory=lambda: _env("JENABOT_TELEGRAM_API_URL"))
 
     @property
     def embedding_dir(self) -> Path:
@@ -72,6 +95,33 @@ class Settings:
     @property
     def rasa_dir(self) -> Path:
         return self.models_dir / "rasa"
+
+    @property
+    def gateway_url(self) -> str:
+        return (self.gateway_url_setting or f"http://localhost:{self.gateway_port}").rstrip("/")
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://localhost:{self.rasa_port}"
+
+    @property
+    def secret_key(self) -> str:
+        """The configured key, else one generated once and kept in var/ (so sessions survive restarts)."""
+        if self.secret_key_setting:
+            return self.secret_key_setting
+        path = ROOT / "var" / "secret-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            tmp.chmod(0o600)
+            os.replace(tmp, path)
+        return path.read_text(encoding="utf-8").strip()
+
+    @property
+    def internal_token(self) -> str:
+        """Shared by gateway, action server and Rasa's event broker; derived, so nobody configures it twice."""
+        return hmac.new(self.secret_key.encode(), b"jenabot-internal", hashlib.sha256).hexdigest()
 
 
 def env_table() -> str:
