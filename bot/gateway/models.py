@@ -128,6 +128,9 @@ class Message(Base):
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     #: The bot's custom payload (type, service, confidence) — input for ``store.content_gaps``.
     meta: Mapped[Optional[Dict[str, Any]]] = Column(JSONText, nullable=True)
+    #: Idempotency key from the sender (web chat message id, Rasa event time): a retried or re-sent
+    #: message is stored once, so a gateway restart neither loses nor doubles anything.
+    external_id: Mapped[Optional[str]] = Column(String(160), nullable=True, unique=True)
 
     conversation: Mapped[Conversation] = relationship("Conversation", back_populates="messages")
 

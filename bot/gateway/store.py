@@ -66,19 +66,48 @@ def record_message(
     meta: Optional[Mapping[str, Any]] = None,
     keep: Sequence[str] = (),
     *,
+    external_id: Optional[str] = None,
     now: Optional[datetime] = None,
 ) -> Message:
-    """Store one utterance redacted (``keep``: the consented contact) and mark the conversation active."""
+    """Store one utterance redacted (``keep``: the consented contact) and mark the conversation active.
+
+    With ``external_id`` the call is idempotent: a message already stored under that key (a retry,
+    also a concurrent one) is returned instead of stored twice.
+    """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
+    if external_id is not None:
+        existing = s.scalars(select(Message).where(Message.external_id == external_id)).first()
+        if existing is not None:
+            return existing
     now = as_utc(now)
     conversation = ensure_conversation(s, conversation_id, channel, now=now)
     if conversation.last_activity_at < now:
         conversation.last_activity_at = now
-    message = Message(conversation_id=conversation_id, role=role, text=redact(text, keep), created_at=now, meta=dict(meta) if meta else None)
-    s.add(message)
-    s.flush()
+    message = Message(
+        conversation_id=conversation_id, role=role, text=redact(text, keep), created_at=now, meta=dict(meta) if meta else None, external_id=external_id
+    )
+    try:
+        with s.begin_nested():
+            s.add(message)
+            s.flush()
+    except IntegrityError:
+        winner = s.scalars(select(Message).where(Message.external_id == external_id)).first() if external_id else None
+        if winner is None:
+            raise
+        return winner
     return message
+
+
+def messages_after(s: Session, conversation_id: str, after_id: int = 0, limit: int = 200) -> List[Message]:
+    """Messages newer than ``after_id`` (what a reconnecting chat page has not seen yet)."""
+    query = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.id > after_id)
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    return list(s.scalars(query))
 
 
 def transcript(s: Session, conversation_id: str) -> List[Message]:
@@ -149,6 +178,19 @@ def open_ticket(
         if winner is None:
             raise
         return winner
+    return ticket
+
+
+def set_contact(s: Session, ticket_id: int, contact: str, *, now: Optional[datetime] = None) -> Ticket:
+    """Store the contact a citizen consented to give (validated by the caller), verbatim."""
+    ticket = get_ticket(s, ticket_id)
+    contact = contact.strip()
+    if not contact:
+        raise ValueError("contact must not be empty")
+    ticket.contact = contact
+    ticket.contact_consent = True
+    ticket.updated_at = as_utc(now)
+    s.flush()
     return ticket
 
 
@@ -258,7 +300,7 @@ class GapRow:
             self.examples.append(question)
 
 
-def _service_of(meta: Mapping[str, Any]) -> str:
+def service_of(meta: Mapping[str, Any]) -> str:
     """Closest service of a bot payload: explicit id, the answered service, or the first option offered."""
     if meta.get("service_id"):
         return str(meta["service_id"])
@@ -303,7 +345,7 @@ def content_gaps(s: Session, threshold: float = DEFAULT_CONFIDENCE_THRESHOLD, si
         if msg.role == "citizen":
             last_question[msg.conversation_id] = msg.text
         elif msg.meta and _unconfident(msg.meta, threshold):
-            gap = row(_service_of(msg.meta))
+            gap = row(service_of(msg.meta))
             gap.unconfident += 1
             gap.add_example(last_question[msg.conversation_id])
     return sorted(rows.values(), key=lambda r: (-r.total, r.service_id))
