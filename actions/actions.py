@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import answers
 from actions.aspects import GENERAL, detect_aspects
 from actions.dialogue import Decision, State, decide
+from actions.handoff import hand_over
 from actions.hours_answer import hours_reply, is_day_followup, resolve_office
 from actions.runtime import searcher
 from knowledge.schema import Office, Service
@@ -24,6 +25,8 @@ from knowledge.schema import Office, Service
 log = logging.getLogger(__name__)
 DEFAULT_OFFICE = "buergerservice"
 FOLLOWUP_INTENTS = {"ask_followup", "choose_option"}
+UNSURE_BEFORE_HANDOFF = 2
+UNSURE_LEAD = "Dazu kann ich Ihnen leider wieder keine sichere Auskunft geben. "
 
 
 def service_ref(service: Optional[Service]) -> Optional[Dict[str, Any]]:
@@ -66,8 +69,11 @@ class ActionAnswerService(Action):
             decline(dispatcher, DECLINE_TEXT, decision.confidence)  # NLU says off-topic and search does not clearly disagree
             return [SlotSet("options", None)]
         if decision.kind == "decline":
+            unsure = float(tracker.get_slot("unsure_turns") or 0) + 1
+            if unsure >= UNSURE_BEFORE_HANDOFF:  # the second unsure answer in a row: a person takes over
+                return [SlotSet("options", None), *await hand_over(dispatcher, tracker, "unsure", lead=UNSURE_LEAD)]
             decline(dispatcher, DECLINE_TEXT, decision.confidence)
-            return [SlotSet("options", None)]
+            return [SlotSet("options", None), SlotSet("unsure_turns", unsure)]
         if decision.kind == "ask_service":
             dispatcher.utter_message(text="Zu welcher Leistung möchten Sie das wissen? Nennen Sie mir bitte die Leistung, zum Beispiel „Personalausweis“ oder „Ummeldung“.")
             dispatcher.utter_message(json_message={"type": "decline", "reason": "no_service", "confidence": round(decision.confidence, 3)})
@@ -101,6 +107,7 @@ class ActionAnswerService(Action):
             SlotSet("aspects", aspects),
             SlotSet("office", office.id if office else None),
             SlotSet("options", None),
+            SlotSet("unsure_turns", 0.0),
         ]
 
     def _clarify(self, dispatcher: CollectingDispatcher, decision: Decision, aspects: List[str]) -> List[EventType]:

@@ -1,7 +1,8 @@
 """Start the bot's processes, wait until they answer, stop them together.
 
-Processes: the Rasa action server (custom actions, loads the search index once) and the Rasa
-server (REST channel, HTTP API). Ctrl-C or SIGTERM stops both cleanly.
+Processes: the gateway (web chat, staff console, JSON API; started first because the others
+report to it), the Rasa action server (custom actions, loads the search index once) and the Rasa
+server (REST/socketio channels, HTTP API). Ctrl-C or SIGTERM stops all of them cleanly.
 """
 
 from __future__ import annotations
@@ -44,8 +45,13 @@ def rasa_bin() -> str:
 def processes(settings: Settings) -> List[Proc]:
     return [
         Proc(
+            "Gateway",
+            [sys.executable, "-m", "uvicorn", "bot.gateway.app:create_app", "--factory", "--host", "0.0.0.0", "--port", str(settings.gateway_port), "--no-access-log", "--ws", "none"],
+            f"http://localhost:{settings.gateway_port}/health",
+        ),
+        Proc(
             "Action-Server",
-            [rasa_bin(), "run", "actions", "--actions", "actions.actions", "--port", str(settings.action_port)],
+            [rasa_bin(), "run", "actions", "--actions", "actions", "--port", str(settings.action_port)],
             f"http://localhost:{settings.action_port}/health",
         ),
         Proc(
@@ -64,19 +70,37 @@ def processes(settings: Settings) -> List[Proc]:
 
 def endpoints_file(settings: Settings) -> Path:
     """endpoints.yml with the configured action-server port (Rasa does not expand variables in this URL)."""
-    path = settings.models_dir / "generated" / f"endpoints-{settings.action_port}.yml"
+    path = settings.models_dir / "generated" / f"endpoints-{settings.action_port}-{settings.gateway_port}.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = (ROOT / "endpoints.yml").read_text(encoding="utf-8").replace("localhost:5055", f"localhost:{settings.action_port}")
+    text = (
+        (ROOT / "endpoints.yml")
+        .read_text(encoding="utf-8")
+        .replace("http://localhost:5055", f"http://localhost:{settings.action_port}")
+        .replace("http://localhost:8000", settings.gateway_url)
+    )
     path.write_text(text, encoding="utf-8")
     return path
 
 
 def child_env(settings: Settings) -> Dict[str, str]:
+    """The environment of every process: the same settings everywhere, also when a test changed them."""
     env = dict(os.environ)
     env.setdefault("JENABOT_EAGER_LOAD", "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("PYTHONPATH", str(ROOT))
+    env.update(
+        {
+            "JENABOT_MODELS_DIR": str(settings.models_dir),
+            "JENABOT_CATALOG_DIR": str(settings.catalog_dir),
+            "JENABOT_ACTION_PORT": str(settings.action_port),
+            "JENABOT_RASA_PORT": str(settings.rasa_port),
+            "JENABOT_GATEWAY_PORT": str(settings.gateway_port),
+            "JENABOT_GATEWAY_URL": settings.gateway_url,
+            "DATABASE_URL": settings.database_url,
+            "JENABOT_SECRET_KEY": settings.secret_key,
+        }
+    )
     return env
 
 
@@ -98,6 +122,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300.0) -> bo
 def start(settings: Settings, log_dir: Optional[Path] = None, extra_env: Optional[Dict[str, str]] = None) -> List[Proc]:
     """Start all processes and wait until each answers; stops the started ones on failure."""
     procs = processes(settings)
+    settings.secret_key  # create var/secret-key once, before the processes that share it start
     env = {**child_env(settings), **(extra_env or {})}
     try:
         for p in procs:
@@ -132,7 +157,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def serve(settings: Settings) -> int:
     procs = start(settings)
     print(
-        "\nDer Bot läuft. Fragen Sie ihn zum Beispiel so:\n"
+        f"\nDer Bot läuft. Web-Chat: http://localhost:{settings.gateway_port}/  Mitarbeiter-Konsole: http://localhost:{settings.gateway_port}/staff  API: http://localhost:{settings.gateway_port}/docs\n"
+        "Oder fragen Sie ihn direkt so:\n"
         f"  curl -s localhost:{settings.rasa_port}/webhooks/rest/webhook -H 'Content-Type: application/json' "
         "-d '{\"sender\": \"ich\", \"message\": \"Was kostet ein Personalausweis?\"}'\n"
         "Beenden mit Strg-C.",

@@ -62,11 +62,16 @@ def rasa(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     from bot.conversations import load_suite
     from bot.serve import start, stop
 
-    live = replace(built, rasa_port=free_port(), action_port=free_port())
     logs = tmp_path_factory.mktemp("rasa-logs")
+    live = replace(
+        built, rasa_port=free_port(), action_port=free_port(), gateway_port=free_port(), gateway_url_setting="",
+        database_url=f"sqlite:///{logs / 'gateway.db'}", secret_key_setting="test-secret-key",
+    )  # fmt: skip
     procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": load_suite().now or ""})
     try:
-        yield RasaClient(f"http://localhost:{live.rasa_port}", logs)
+        client = RasaClient(f"http://localhost:{live.rasa_port}", logs, live)
+        client.procs = procs
+        yield client
     finally:
         stop(procs)
 
@@ -74,9 +79,11 @@ def rasa(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 class RasaClient:
     """Talks to the REST webhook like a channel would."""
 
-    def __init__(self, base: str, logs: Path):
+    def __init__(self, base: str, logs: Path, settings: Settings):
         self.base = base
         self.logs = logs
+        self.settings = settings  # ports, gateway URL and database of this running stack
+        self.procs: list = []  # the running processes (gateway, action server, Rasa), for restart tests
         self._n = 0
 
     def new_sender(self) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.gateway import store
 from bot.gateway.app import Gateway, get_gateway
 from bot.gateway.db import session_scope
-from bot.gateway.models import CHANNELS, Conversation, Message
+from bot.gateway.models import CHANNELS, Conversation, Feedback, Message
 
 router = APIRouter(prefix="/api/internal", tags=["intern (Bot-Prozesse)"])
 
@@ -84,7 +84,10 @@ def handoff(body: HandoffIn, gw: Gateway = Depends(require_internal)) -> Handoff
         conversation = store.ensure_conversation(s, body.conversation_id, channel_name(body.channel), now=now)
         import_transcript(s, conversation, body.transcript)
         live = gw.staff_hours.is_open(now)
-        ticket = store.open_ticket(s, conversation.id, body.reason or "Übergabe", live=live, now=now)
+        reason = body.reason or "Übergabe"
+        if s.query(Feedback.id).filter(Feedback.conversation_id == conversation.id, Feedback.vote == -1).first() is not None:
+            reason = f"Nach einer Antwort, die als nicht hilfreich bewertet wurde. {reason}"  # thumbs down, then "Mitarbeiter"
+        ticket = store.open_ticket(s, conversation.id, reason, live=live, now=now)
         if ticket.live:
             conversation.paused = True
         text = "Ihr Anliegen wurde an eine Mitarbeiterin oder einen Mitarbeiter übergeben." if ticket.live else "Ihr Anliegen wurde als Vorgang gespeichert."
@@ -141,9 +144,11 @@ def broker_events(events: List[BrokerEvent], gw: Gateway = Depends(require_inter
                 if e.event != "user":
                     continue  # bot chatter without a citizen message (e.g. session start) is not a conversation
                 conversation = store.ensure_conversation(s, e.sender_id, channel_name(e.input_channel), now=datetime.fromtimestamp(e.timestamp, timezone.utc))
+            at = datetime.fromtimestamp(e.timestamp, timezone.utc)
+            if e.event == "bot" and at < conversation.created_at:
+                continue  # a greeting before the citizen's first message (also when a batch is retried)
             role = "citizen" if e.event == "user" else "bot"
             meta = custom if role == "bot" and isinstance(custom, dict) else None
-            at = datetime.fromtimestamp(e.timestamp, timezone.utc)
             store.record_message(s, conversation.id, conversation.channel, role, e.text, meta, external_id=event_key(conversation.id, role, e.timestamp), now=at)
             stored += 1
     return {"stored": stored}

@@ -69,7 +69,8 @@ def record_message(
     external_id: Optional[str] = None,
     now: Optional[datetime] = None,
 ) -> Message:
-    """Store one utterance redacted (``keep``: the consented contact) and mark the conversation active.
+    """Store one utterance and mark the conversation active; citizens' texts are redacted (``keep``: the
+    consented contact), the city's own texts are not (they contain the city's phone numbers on purpose).
 
     With ``external_id`` the call is idempotent: a message already stored under that key (a retry,
     also a concurrent one) is returned instead of stored twice.
@@ -85,7 +86,7 @@ def record_message(
     if conversation.last_activity_at < now:
         conversation.last_activity_at = now
     message = Message(
-        conversation_id=conversation_id, role=role, text=redact(text, keep), created_at=now, meta=dict(meta) if meta else None, external_id=external_id
+        conversation_id=conversation_id, role=role, text=redact(text, keep) if role == "citizen" else text, created_at=now, meta=dict(meta) if meta else None, external_id=external_id
     )
     try:
         with s.begin_nested():

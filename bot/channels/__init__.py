@@ -1,0 +1,1 @@
+"""Rasa channels and connectors of the bot (loaded by module path from credentials.yml / endpoints.yml)."""
