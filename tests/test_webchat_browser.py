@@ -237,6 +237,12 @@ def test_small_screen_has_no_horizontal_scrolling(driver: Any, gateway: tuple[st
         assert sizes["page"] <= 360 and sizes["body"] <= 360, sizes
         assert sizes["log"] <= sizes["logClient"], sizes
         assert sizes["send"] <= 360 and sizes["input"] < sizes["send"], sizes
+        newest_in_view = driver.execute_script(
+            """const log = document.getElementById('chat-log').getBoundingClientRect();
+               const last = [...document.querySelectorAll('#chat-log .msg')].pop().getBoundingClientRect();
+               return last.bottom <= log.bottom + 1 && last.bottom > log.top;  // its end is visible"""
+        )
+        assert newest_in_view  # the list follows the conversation
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 

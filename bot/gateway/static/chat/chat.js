@@ -103,8 +103,13 @@
     typing.classList.toggle("active", on);
   }
 
+  var stickToEnd = true; // false while the citizen has scrolled up to read older messages
+  var autoScrolledAt = 0;
+
   function scrollToEnd() {
     log.scrollTop = log.scrollHeight;
+    stickToEnd = true;
+    autoScrolledAt = Date.now();
   }
 
   function errorFor(status) {
@@ -455,6 +460,15 @@
   }
 
   // --- wiring ---------------------------------------------------------------------------------
+
+  log.addEventListener("scroll", function () {
+    if (Date.now() - autoScrolledAt < 250) return; // our own scrolling, possibly measured after a layout change
+    stickToEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  });
+  if (window.ResizeObserver) {
+    // The status line or the typing indicator appearing makes the list shorter: keep the newest message in view.
+    new ResizeObserver(function () { if (stickToEnd) scrollToEnd(); }).observe(log);
+  }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
