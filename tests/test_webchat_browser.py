@@ -302,3 +302,45 @@ def test_embed_snippet_opens_chat_on_another_origin(driver: Any, gateway: tuple[
             driver.switch_to.default_content()
         wait_for(driver, lambda d: launcher.get_attribute("aria-expanded") == "false", "Escape to close the chat")
         assert active(driver) == launcher  # focus returns to the button
+
+
+FETCH_STUB = """
+window.__sent = [];
+window.__failures = arguments[0];
+const realFetch = window.fetch.bind(window);
+window.fetch = (url, options) => {
+  if (String(url).endsWith('/api/chat/messages')) {
+    window.__sent.push(JSON.parse(options.body));
+    const next = window.__failures.shift();
+    if (next === 'network') return Promise.reject(new TypeError('Failed to fetch'));
+    if (typeof next === 'number') return Promise.resolve(new Response('{"detail": "x"}', {status: next, headers: {'Content-Type': 'application/json'}}));
+  }
+  return realFetch(url, options);
+};
+"""
+
+
+def test_errors_are_explained_and_retries_reuse_the_client_id(driver: Any, gateway: tuple[str, str]) -> None:
+    url, _ = gateway
+    fresh_chat(driver, url)
+    driver.execute_script(FETCH_STUB, ["network", 429])
+    ask_with_keyboard(driver, "Hallo zusammen")
+    error = driver.find_element(By.ID, "chat-error")
+    wait_for(driver, lambda d: "warten Sie eine Minute" in error.text, "the 429 message")  # after one silent retry
+    assert error.get_attribute("role") == "alert"
+    retry = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, ".msg-citizen .retry-button"), "the retry button")
+    assert "Nicht gesendet" in driver.find_element(By.CSS_SELECTOR, ".msg-citizen .retry").text
+    retry.send_keys(Keys.ENTER)
+    wait_for(driver, lambda d: count_bot(d) == 1, "the reply after the retry")
+    sent = driver.execute_script("return window.__sent")
+    assert len(sent) == 3 and len({m["client_id"] for m in sent}) == 1  # one message, sent three times
+    wait_for(driver, lambda d: messages(d, ".msg-citizen")[0].get_attribute("data-id"), "the stored message")
+    assert error.text == "" and len(messages(driver, ".msg-citizen")) == 1
+
+    driver.execute_script(FETCH_STUB, [500])
+    ask_with_keyboard(driver, "Noch etwas")
+    wait_for(driver, lambda d: "technisches Problem" in error.text, "the 5xx message")
+    driver.execute_script(FETCH_STUB, [413])
+    ask_with_keyboard(driver, "Viel zu lang")
+    wait_for(driver, lambda d: "zu lang" in error.text, "the 413 message")
+    assert driver.find_element(By.ID, "chat-input").get_attribute("value") == "Viel zu lang"  # given back for editing
