@@ -7,6 +7,7 @@ The helpers here are shared with ``test_webchat_browser.py``.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -258,8 +259,6 @@ def _read_events(lines: Iterator[str], until: Any, timeout: float) -> List[Dict[
 
 
 def test_event_stream_delivers_staff_reply(tmp_path: Path) -> None:
-    import json
-
     app, db_url = make_app(tmp_path)
     with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=httpx.Timeout(10.0)) as http:
         out = http.post("/api/chat/messages", json={"text": "Hallo", "client_id": "c1"}).json()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from pathlib import Path
 from typing import Any, Callable, Iterator, List
 
 import pytest
@@ -125,6 +124,8 @@ def test_keyboard_question_shows_answer_card_in_live_region(driver: Any, gateway
     fresh_chat(driver, url)
     driver.get_log("browser")  # drop earlier entries
     tab_to(driver, lambda e: e.get_attribute("id") == "chat-input", "the input")  # skip link first, then the field
+    outline = driver.execute_script("const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)]")
+    assert outline[0] == "solid" and outline[1] >= 2  # focus is visible
     keys(driver, "Was kostet ein Personalausweis?", Keys.ENTER)
     card = wait_for(driver, lambda d: (messages(d, ".msg-bot.card") or [None])[0], "the answer card")
     log = driver.find_element(By.ID, "chat-log")
@@ -157,7 +158,7 @@ def test_feedback_by_keyboard_offers_a_person(driver: Any, gateway: tuple[str, s
     wait_for(driver, lambda d: down.get_attribute("aria-pressed") == "true", "aria-pressed after the vote")
     up = driver.find_element(By.CSS_SELECTOR, "#chat-log .vote-up")
     assert up.get_attribute("aria-pressed") == "false" and up.text == "Hilfreich"
-    offer = tab_to(driver, lambda e: e.text == "Mit einer Person sprechen", "the offer to talk to a person")
+    tab_to(driver, lambda e: e.text == "Mit einer Person sprechen", "the offer to talk to a person")
     keys(driver, Keys.SPACE)
     wait_for(
         driver,
@@ -165,7 +166,6 @@ def test_feedback_by_keyboard_offers_a_person(driver: Any, gateway: tuple[str, s
         "the handoff request",
     )
     assert not driver.find_elements(By.CSS_SELECTOR, ".handoff-offer")
-    del offer
 
 
 def test_clarify_button_works_by_keyboard(driver: Any, gateway: tuple[str, str]) -> None:
@@ -270,7 +270,7 @@ def test_reload_keeps_the_conversation(driver: Any, gateway: tuple[str, str]) ->
     assert len(ids) == len(set(ids)) == 6
 
 
-def test_embed_snippet_opens_chat_on_another_origin(driver: Any, gateway: tuple[str, str], tmp_path: Path) -> None:
+def test_embed_snippet_opens_chat_on_another_origin(driver: Any, gateway: tuple[str, str]) -> None:
     """The one-line snippet on a foreign site (other host name = other origin) opens the chat in an iframe."""
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
@@ -344,3 +344,15 @@ def test_errors_are_explained_and_retries_reuse_the_client_id(driver: Any, gatew
     ask_with_keyboard(driver, "Viel zu lang")
     wait_for(driver, lambda d: "zu lang" in error.text, "the 413 message")
     assert driver.find_element(By.ID, "chat-input").get_attribute("value") == "Viel zu lang"  # given back for editing
+
+
+def test_reduced_motion_stops_the_typing_animation(driver: Any, gateway: tuple[str, str]) -> None:
+    url, _ = gateway
+    animation = "const t = document.getElementById('chat-typing'); t.classList.add('active'); return getComputedStyle(t, '::before').animationName"
+    try:
+        for reduce, expected in (("no-preference", "pulse"), ("reduce", "none")):
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-reduced-motion", "value": reduce}]})
+            fresh_chat(driver, url)
+            assert driver.execute_script(animation) == expected
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
