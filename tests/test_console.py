@@ -1,4 +1,4 @@
-"""Staff console pages: log-in, queue, ticket, gaps, accounts.
+"""Staff console pages (log-in, queue, ticket, gaps, accounts) and the ``jenabot staff``/``purge`` commands.
 
 The app, the stand-in for Rasa and the helpers come from ``test_staff_api``; pages are driven like
 a browser would: read the CSRF token from the form, post, follow the redirect.
@@ -6,12 +6,22 @@ a browser would: read the CSRF token from the form, post, follow the redirect.
 
 from __future__ import annotations
 
+import io
 import re
-from typing import Optional
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import List, Optional
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from bot import cli
+from bot.gateway import store
+from bot.gateway.auth_store import create_staff
+from bot.gateway.db import make_engine, make_session_factory, session_scope
+from bot.gateway.migrate import upgrade
+from bot.gateway.models import Conversation, StaffUser
 from tests.test_staff_api import PASSWORD, Env, env, fast_hashing  # noqa: F401 - fixtures
 
 SCRIPT = "<script>alert(1)</script>"
@@ -225,3 +235,89 @@ def test_static_files(env: Env) -> None:
     assert js.status_code == 200 and "javascript" in js.headers["content-type"] and "eval(" not in js.text and "innerHTML =" not in js.text
     assert env.client.get("/static/console/app.py").status_code == 404
     assert env.client.get("/static/console/../app.py").status_code == 404
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("JENABOT_NOW", "2026-03-02T10:00:00+01:00")
+    return url
+
+
+def _staff_rows(url: str) -> List[tuple]:
+    engine = make_engine(url)
+    try:
+        with session_scope(make_session_factory(engine)) as s:
+            return [(u.username, u.role, u.password_hash.startswith("$argon2id$")) for u in s.scalars(select(StaffUser).order_by(StaffUser.username))]
+    finally:
+        engine.dispose()
+
+
+def test_cli_staff_add_and_list(cli_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("lang-genug-1\n"))
+    assert cli.main(["staff", "add", "Chefin", "--admin", "--password-stdin"]) == 0
+    assert "Konto „chefin“ angelegt (Administration)" in capsys.readouterr().out
+
+    answers = iter(["geheim-genug", "geheim-genug"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert cli.main(["staff", "add", "erika"]) == 0
+    assert _staff_rows(cli_db) == [("chefin", "admin", True), ("erika", "staff", True)]
+
+    answers = iter(["geheim-genug", "vertippt-1"])
+    assert cli.main(["staff", "add", "max"]) == 1
+    assert "stimmen nicht überein" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("kurz\n"))
+    assert cli.main(["staff", "add", "max", "--password-stdin"]) == 2
+    assert "Das Passwort ist zu kurz" in capsys.readouterr().err
+    assert cli.main(["staff", "add", "ERIKA", "--password-stdin"]) == 1
+    assert "„erika“ gibt es schon" in capsys.readouterr().err
+    assert cli.main(["staff", "add", "zwei worte", "--password-stdin"]) == 2
+    assert "keine Leerzeichen" in capsys.readouterr().err
+
+    assert cli.main(["staff", "list"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in out] == [["chefin", "admin"], ["erika", "staff"]]
+
+
+def test_cli_help_is_german(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["staff", "add", "--help"], ["purge", "--help"]):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+    out = capsys.readouterr().out
+    assert "Passwort aus der ersten Zeile von stdin" in out and "Aufbewahrungsfrist in Tagen" in out and "nur zählen, nichts löschen" in out
+
+
+def test_cli_purge(cli_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    upgrade(cli_db)
+    engine = make_engine(cli_db)
+    sessions = make_session_factory(engine)
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    with session_scope(sessions) as s:
+        admin = create_staff(s, "chefin", "lang-genug-1", "admin")
+        for cid, age in (("alt", 120), ("mittel", 40), ("neu", 1)):
+            when = now - timedelta(days=age)
+            store.record_message(s, cid, "web", "citizen", "Frage", now=when)
+            ticket = store.open_ticket(s, cid, "Grund", live=False, now=when)
+            store.add_note(s, ticket.id, admin.id, "Notiz", now=when)
+
+    def conversations() -> List[str]:
+        with session_scope(sessions) as s:
+            return sorted(s.scalars(select(Conversation.id)))
+
+    assert cli.main(["purge", "--dry-run"]) == 0  # default: JENABOT_RETENTION_DAYS = 90
+    out = capsys.readouterr().out
+    assert "Probelauf" in out and "Gespräche: 1" in out and "Vorgänge: 1" in out and "Notizen: 1" in out and "90 Tage" in out
+    assert conversations() == ["alt", "mittel", "neu"]
+
+    assert cli.main(["purge"]) == 0
+    assert "Gelöscht:" in capsys.readouterr().out and conversations() == ["mittel", "neu"]
+    assert cli.main(["purge", "--days", "30"]) == 0
+    assert "Gespräche: 1" in capsys.readouterr().out and conversations() == ["neu"]
+    assert cli.main(["purge", "--days", "0"]) == 2
+    with session_scope(sessions) as s:
+        assert s.scalar(select(func.count()).select_from(StaffUser)) == 1  # accounts are not purged
+    engine.dispose()
