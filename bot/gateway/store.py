@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from bot.gateway.models import CHANNELS, ROLES, Conversation, Feedback, Message, Note, StaffUser, Ticket, as_utc
 from bot.gateway.redact import redact
@@ -262,7 +262,7 @@ def list_tickets(
     ``q`` is searched (case-insensitively, as far as the database folds case) in the reason, the
     ticket number and the stored transcript of the conversation.
     """
-    query = select(Ticket).join(Ticket.conversation)
+    query = select(Ticket).join(Ticket.conversation).options(contains_eager(Ticket.conversation))  # one query, not one per ticket
     if statuses:
         query = query.where(Ticket.status.in_(list(statuses)))
     if channel:
