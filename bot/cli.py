@@ -87,6 +87,104 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    """Sessions on the configured database, migrated to the newest schema first."""
+    from bot.gateway.db import make_engine, make_session_factory
+    from bot.gateway.migrate import upgrade
+
+    upgrade(settings.database_url)
+    return make_session_factory(make_engine(settings.database_url))
+
+
+def _read_new_password(from_stdin: bool) -> Optional[str]:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("Passwort: ")
+    if getpass.getpass("Passwort wiederholen: ") != first:
+        print("Fehler: Die beiden Passwörter stimmen nicht überein. Es wurde kein Konto angelegt.", file=sys.stderr)
+        return None
+    return first
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.gateway.auth import duplicate_message, new_account_problem, username_taken
+    from bot.gateway.auth_store import create_staff
+    from bot.gateway.db import session_scope
+
+    role = "admin" if args.admin else "staff"
+    problem = new_account_problem(args.username, "x" * 64, role)  # the name first, before asking for a password
+    if problem:
+        print(f"Fehler: {problem}", file=sys.stderr)
+        return 2
+    sessions = _database(Settings())
+    with session_scope(sessions) as s:
+        if username_taken(s, args.username):
+            print(f"Fehler: {duplicate_message(args.username)}", file=sys.stderr)
+            return 1
+    password = _read_new_password(args.password_stdin)
+    if password is None:
+        return 1
+    problem = new_account_problem(args.username, password, role)
+    if problem:
+        print(f"Fehler: {problem}", file=sys.stderr)
+        return 2
+    try:
+        with session_scope(sessions) as s:
+            user = create_staff(s, args.username, password, role)
+            name = user.username
+    except IntegrityError:
+        print(f"Fehler: {duplicate_message(args.username)}", file=sys.stderr)
+        return 1
+    print(f"Konto „{name}“ angelegt ({'Administration' if role == 'admin' else 'Mitarbeitende'}). Anmeldung: {Settings().gateway_url}/staff/login")
+    return 0
+
+
+def cmd_staff_list(args: argparse.Namespace) -> int:
+    from bot.gateway import store
+    from bot.gateway.db import session_scope
+    from bot.gateway.models import utcnow
+
+    with session_scope(_database(Settings())) as s:
+        accounts = [(u.username, u.role, u.created_at, bool(u.locked_until and u.locked_until > utcnow())) for u in store.list_staff(s)]
+    if not accounts:
+        print("Noch keine Konten. Legen Sie eines an: jenabot staff add NAME --admin")
+        return 0
+    width = max(len(a[0]) for a in accounts)
+    for name, role, created, locked in accounts:
+        print(f"{name:<{width}}  {role:<5}  angelegt {created:%Y-%m-%d}{'  gesperrt' if locked else ''}")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.gateway import store
+    from bot.gateway.app import settings_clock
+    from bot.gateway.db import session_scope
+
+    settings = Settings()
+    days = settings.retention_days if args.days is None else args.days
+    if days < 1:
+        print("Fehler: --days muss mindestens 1 sein.", file=sys.stderr)
+        return 2
+    cutoff = settings_clock(settings)() - timedelta(days=days)
+    sessions = _database(settings)
+    with session_scope(sessions) as s:
+        counts = store.purge(s, older_than=cutoff)
+        if args.dry_run:
+            s.rollback()  # count what would go, keep everything
+    print(f"Aufbewahrungsfrist: {days} Tage (Stichtag {cutoff:%d.%m.%Y %H:%M}).")
+    print("Probelauf, nichts geändert. Gelöscht würden:" if args.dry_run else "Gelöscht:")
+    for label, n in (("Gespräche", counts.conversations), ("Nachrichten", counts.messages), ("Vorgänge", counts.tickets),
+                     ("Notizen", counts.notes), ("Rückmeldungen", counts.feedback)):  # fmt: skip
+        print(f"  {label}: {n}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jenabot", description="Bürgerservice-Bot Jena: bauen, suchen, prüfen, messen, starten.")
     p.add_argument("-v", "--verbose", action="store_true", help="ausführliche Protokollausgabe")
@@ -134,6 +232,23 @@ def parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="bauen, dann Rasa-Server (5005) und Action-Server (5055) starten; Strg-C beendet beide")
     r.set_defaults(func=cmd_run)
+
+    st = sub.add_parser("staff", help="Konten der Mitarbeiter-Konsole", description="Konten für die Mitarbeiter-Konsole (/staff) anlegen und zeigen.")
+    stsub = st.add_subparsers(dest="staff_command", required=True, metavar="BEFEHL")
+    sa = stsub.add_parser("add", help="Konto anlegen (fragt zweimal nach dem Passwort)",
+                          description="Legt ein Konto an. Das Passwort wird zweimal abgefragt (mindestens 8 Zeichen) und nur als argon2-Hash gespeichert.")  # fmt: skip
+    sa.add_argument("username", metavar="BENUTZERNAME", help="Anmeldename (ohne Leerzeichen, wird klein geschrieben)")
+    sa.add_argument("--admin", action="store_true", help="Administration: darf zusätzlich Konten anlegen")
+    sa.add_argument("--password-stdin", action="store_true", help="Passwort aus der ersten Zeile von stdin lesen (für Skripte)")
+    sa.set_defaults(func=cmd_staff_add)
+    sl = stsub.add_parser("list", help="alle Konten zeigen", description="Zeigt alle Konten mit Rolle, Datum und Sperre.")
+    sl.set_defaults(func=cmd_staff_list)
+
+    pu = sub.add_parser("purge", help="alte Gespräche und Vorgänge löschen",
+                        description="Löscht Gespräche, die seit mehr als N Tagen ruhen, mit Nachrichten, Vorgängen, Notizen und Rückmeldungen (auch offene Vorgänge). Staff-Konten bleiben.")  # fmt: skip
+    pu.add_argument("--days", type=int, metavar="N", help="Aufbewahrungsfrist in Tagen (Standard: JENABOT_RETENTION_DAYS)")
+    pu.add_argument("--dry-run", action="store_true", help="nur zählen, nichts löschen")
+    pu.set_defaults(func=cmd_purge)
 
     e = sub.add_parser("env", help="Umgebungsvariablen mit Standardwerten zeigen")
     e.set_defaults(func=cmd_env)

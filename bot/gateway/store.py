@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
-from bot.gateway.models import CHANNELS, ROLES, Conversation, Feedback, Message, Note, Ticket, as_utc
+from bot.gateway.models import CHANNELS, ROLES, Conversation, Feedback, Message, Note, StaffUser, Ticket, as_utc
 from bot.gateway.redact import redact
 
 TICKET_PREFIX = "JE"
@@ -240,6 +240,61 @@ def reopen_ticket(s: Session, ticket_id: int) -> Ticket:
         s.refresh(ticket)
         raise TicketConflict("conversation already has an unresolved ticket") from exc
     return ticket
+
+
+def _like_pattern(text: str) -> str:
+    """``%text%`` for LIKE, with the wildcards in ``text`` taken literally (escape character ``\\``)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def list_tickets(
+    s: Session,
+    *,
+    statuses: Sequence[str] = ("open", "in_progress"),
+    channel: Optional[str] = None,
+    live: Optional[bool] = None,
+    assigned_to: Optional[int] = None,
+    unassigned: bool = False,
+    q: Optional[str] = None,
+    limit: int = 200,
+) -> List[Ticket]:
+    """The staff queue: tickets matching all given filters, the longest waiting first.
+
+    ``q`` is searched (case-insensitively, as far as the database folds case) in the reason, the
+    ticket number and the stored transcript of the conversation.
+    """
+    query = select(Ticket).join(Ticket.conversation).options(contains_eager(Ticket.conversation))  # one query, not one per ticket
+    if statuses:
+        query = query.where(Ticket.status.in_(list(statuses)))
+    if channel:
+        query = query.where(Conversation.channel == channel)
+    if live is not None:
+        query = query.where(Ticket.live == live)
+    if assigned_to is not None:
+        query = query.where(Ticket.assigned_to == assigned_to)
+    if unassigned:
+        query = query.where(Ticket.assigned_to.is_(None))
+    if q and q.strip():
+        pattern = _like_pattern(q.strip())
+        in_transcript = exists().where(Message.conversation_id == Ticket.conversation_id, Message.text.ilike(pattern, escape="\\"))
+        query = query.where(or_(Ticket.reason.ilike(pattern, escape="\\"), Ticket.number.ilike(pattern, escape="\\"), in_transcript))
+    query = query.order_by(Ticket.created_at, Ticket.id).limit(limit)
+    return list(s.scalars(query))
+
+
+def notes_of(s: Session, ticket_id: int) -> List[Note]:
+    """Internal notes of a ticket, oldest first."""
+    return list(s.scalars(select(Note).where(Note.ticket_id == ticket_id).order_by(Note.created_at, Note.id)))
+
+
+def staff_names(s: Session) -> Dict[int, str]:
+    """Username per staff id, to show who took a ticket or wrote a note."""
+    return {row.id: row.username for row in s.execute(select(StaffUser.id, StaffUser.username))}
+
+
+def list_staff(s: Session) -> List[StaffUser]:
+    """All staff accounts by username."""
+    return list(s.scalars(select(StaffUser).order_by(StaffUser.username)))
 
 
 def add_note(s: Session, ticket_id: int, author_id: int, text: str, *, now: Optional[datetime] = None) -> Note:
