@@ -63,6 +63,7 @@ def verify_staff(s: Session, username: str, password: str, *, now: Optional[date
         _check(_dummy_hash(), password)
         return None
     if user.locked_until is not None and user.locked_until > now:
+        _check(user.password_hash, password)  # same hashing time as any other attempt: a lock must not be detectable
         return None
     if not _check(user.password_hash, password):
         user.failed_logins = (user.failed_logins or 0) + 1
