@@ -185,3 +185,22 @@ def test_thumbs_down_then_asking_for_a_person_is_noted_on_the_ticket(client: Tes
     client.post("/api/internal/handoff", json={"conversation_id": cid, "reason": "Bitte um eine persönliche Auskunft: Mitarbeiter"}, headers=internal(client))
     [ticket] = rows(client, Ticket)
     assert ticket.reason.startswith("Nach einer Antwort, die als nicht hilfreich bewertet wurde.") and ticket.reason.endswith("Mitarbeiter")
+
+
+def test_rasa_parts_of_one_answer_become_one_message_with_its_card(tmp_path: Path) -> None:
+    class SplittingRasa(FakeRasa):
+        async def send(self, conversation_id, text, metadata=None):  # type: ignore[no-untyped-def]
+            return [
+                {"recipient_id": conversation_id, "text": "Kosten: 46,00 Euro"},
+                {"recipient_id": conversation_id, "text": "Quelle: https://example.org (Stand: 01.01.2026)"},
+                {"recipient_id": conversation_id, "custom": {"type": "answer", "confidence": 0.9}},
+                {"recipient_id": conversation_id, "text": "Meinen Sie eine dieser Leistungen?", "buttons": [{"title": "1. A", "payload": "/x"}]},
+                {"recipient_id": conversation_id, "custom": {"type": "clarify"}},
+            ]
+
+    with TestClient(make_app(tmp_path, SplittingRasa())) as c:
+        messages = c.post("/api/chat/messages", json={"text": "Was kostet das?"}).json()["messages"]
+    assert [(m["text"], m["custom"]["type"], len(m["buttons"])) for m in messages] == [
+        ("Kosten: 46,00 Euro\n\nQuelle: https://example.org (Stand: 01.01.2026)", "answer", 0),
+        ("Meinen Sie eine dieser Leistungen?", "clarify", 1),
+    ]

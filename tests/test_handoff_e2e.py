@@ -74,7 +74,7 @@ def test_a_complaint_is_handed_over_once_even_when_asked_twice(rasa) -> None:  #
 def test_two_unsure_answers_in_a_row_hand_over(rasa) -> None:  # type: ignore[no-untyped-def]
     sender = rasa.new_sender()
     kinds = []
-    for question in ("Wie beantrage ich eine Förderung für meinen Quantencomputer im Keller?", "Und wer genehmigt die Kühlung mit flüssigem Helium dafür?"):
+    for question in ("Wer zahlt die Reparatur meines Teleporters?", "Gibt es einen Zuschuss für Kühlung mit flüssigem Helium?"):
         reply = rasa.send(sender, question)
         kinds.append([m["custom"]["type"] for m in reply if "custom" in m][-1])
     assert kinds == ["decline", "handoff"]
@@ -167,5 +167,5 @@ def test_gateway_restart_mid_conversation_loses_nothing(rasa) -> None:  # type: 
         second = web.post("/api/chat/messages", json={"text": "Und wie lange dauert das?", "conversation_id": cid, "client_id": "q2"}).json()
         assert any("einige Wochen" in m["text"] for m in second["messages"])  # context survived the restart
         history = web.get(f"/api/chat/{cid}/messages").json()["messages"]
-        assert [m["role"] for m in history] == ["citizen", "bot", "citizen", "bot"]
+        assert [m["role"] for m in history] == ["citizen", "bot", "citizen", "bot"], [(m["id"], m["role"], m["text"][:50]) for m in history]
     assert wait_for(lambda: "Was kostet ein Reisepass?" in texts(rasa, sender), timeout=60)

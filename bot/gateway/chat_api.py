@@ -90,16 +90,28 @@ def status_of(s: Session, conversation: Optional[Conversation]) -> Status:
 
 
 def store_bot_messages(s: Session, conversation_id: str, channel: str, replies: List[Dict[str, Any]], now: datetime) -> List[Message]:
-    """Rasa's replies as messages; a ``custom`` payload belongs to the text before it."""
-    stored: List[Message] = []
+    """Rasa's replies as messages, one per utterance.
+
+    Rasa's REST channel splits a text at blank lines into several messages, and sends the ``custom``
+    payload separately after its text; both are joined again, so an answer is one message with its card.
+    """
+    parts: List[Dict[str, Any]] = []
     for reply in replies:
+        open_part = parts[-1] if parts and not parts[-1]["closed"] else None
         if reply.get("text"):
-            meta: Dict[str, Any] = {"buttons": [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in reply["buttons"]]} if reply.get("buttons") else {}
-            stored.append(store.record_message(s, conversation_id, channel, "bot", reply["text"], meta or None, now=now))
-        elif isinstance(reply.get("custom"), dict) and stored:
-            last = stored[-1]
-            last.meta = {**(last.meta or {}), **reply["custom"]}
-            s.flush()
+            if open_part is not None and not open_part["buttons"]:
+                open_part["text"] += "\n\n" + reply["text"]
+            else:
+                parts.append({"text": reply["text"], "buttons": [], "custom": {}, "closed": False})
+            buttons = reply.get("buttons") or []
+            parts[-1]["buttons"] += [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons]
+        elif isinstance(reply.get("custom"), dict) and parts:
+            parts[-1]["custom"].update(reply["custom"])
+            parts[-1]["closed"] = True
+    stored = []
+    for part in parts:
+        meta = {**part["custom"], **({"buttons": part["buttons"]} if part["buttons"] else {})}
+        stored.append(store.record_message(s, conversation_id, channel, "bot", part["text"], meta or None, now=now))
     return stored
 
 
