@@ -140,3 +140,21 @@ def test_update_for_another_bot_is_refused(rasa, fake_telegram) -> None:  # type
     finally:
         fake_telegram.username = name
     assert not fake_telegram.of("sendMessage", chat_id=chat_id) and len(fake_telegram.calls) == calls_before + 1
+
+
+@pytest.mark.slow
+def test_message_pushed_later_goes_to_the_latest_telegram_chat(rasa, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    """``output_channel=latest`` (how a later message, e.g. from staff, reaches the citizen) works for Telegram."""
+    chat_id = 700004
+    _post_update(rasa, update(next(_update_ids), chat_id, "Hallo"))
+    before = len(fake_telegram.of("sendMessage", chat_id=chat_id))
+    assert before >= 1
+    req = urllib.request.Request(
+        f"{rasa.base}/conversations/{chat_id}/trigger_intent?output_channel=latest",
+        data=json.dumps({"name": "greet"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        assert resp.status == 200
+    pushed = fake_telegram.wait_for(lambda: _texts(fake_telegram, chat_id)[before:], timeout=30)
+    assert pushed and "digitale Bürgerservice der Stadt Jena" in pushed[0]
