@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from bot.channels.credentials import write_credentials
 from bot.settings import ROOT, Settings
 
 RASA_MODEL_NAME = "jenabot.tar.gz"
@@ -61,7 +62,7 @@ def processes(settings: Settings) -> List[Proc]:
                 "--port", str(settings.rasa_port),
                 "--model", str(settings.rasa_dir / RASA_MODEL_NAME),
                 "--endpoints", str(endpoints_file(settings)),
-                "--credentials", str(ROOT / "credentials.yml"),
+                "--credentials", str(write_credentials(settings)),
             ],  # fmt: skip
             f"http://localhost:{settings.rasa_port}/status",
         ),

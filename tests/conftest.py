@@ -10,7 +10,7 @@ import json
 import os
 import urllib.request
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List
 
 import pytest
 
@@ -19,6 +19,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bot.serve import free_port  # noqa: E402
 from bot.settings import ROOT, Settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from tests.fake_telegram import FakeTelegram
 
 SHARED = ROOT.parent / "shared"
 
@@ -51,23 +54,52 @@ def catalog():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def rasa(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator["RasaClient"]:
+def fake_telegram() -> Iterator["FakeTelegram"]:
+    """A local stand-in for the Telegram Bot API (tests/fake_telegram.py); the ``rasa`` stack sends to it."""
+    from tests.fake_telegram import FakeTelegram
+
+    fake = FakeTelegram(token="123456789:TEST-token_for-the-fake-server", username="jena_buergerservice_test_bot").start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def rasa(built: Settings, fake_telegram: "FakeTelegram", tmp_path_factory: pytest.TempPathFactory) -> Iterator["RasaClient"]:
     """The real bot: action server and Rasa server on free ports, trained model from models/rasa.
 
     The action server runs on the conversation suite's fixed clock, so office-hours answers are
-    reproducible; nothing else depends on the time.
+    reproducible; nothing else depends on the time. One stack serves all channels' tests: REST,
+    socket.io, and Telegram (switched on, talking to the ``fake_telegram`` server).
     """
     from dataclasses import replace
 
     from bot.conversations import load_suite
     from bot.serve import start, stop
 
+    rasa_port = free_port()
+    telegram = {
+        "JENABOT_TELEGRAM_TOKEN": fake_telegram.token,
+        "JENABOT_TELEGRAM_BOT_NAME": fake_telegram.username,
+        "JENABOT_TELEGRAM_WEBHOOK_URL": f"http://localhost:{rasa_port}/webhooks/telegram/webhook",
+        "JENABOT_TELEGRAM_API_URL": fake_telegram.url,
+    }
     logs = tmp_path_factory.mktemp("rasa-logs")
     live = replace(
-        built, rasa_port=free_port(), action_port=free_port(), gateway_port=free_port(), gateway_url_setting="",
-        database_url=f"sqlite:///{logs / 'gateway.db'}", secret_key_setting="test-secret-key",
-    )  # fmt: skip
-    procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": load_suite().now or ""})
+        built,
+        rasa_port=rasa_port,
+        action_port=free_port(),
+        gateway_port=free_port(),
+        gateway_url_setting="",
+        database_url=f"sqlite:///{logs / 'gateway.db'}",
+        secret_key_setting="test-secret-key",
+        telegram_token=telegram["JENABOT_TELEGRAM_TOKEN"],
+        telegram_bot_name=telegram["JENABOT_TELEGRAM_BOT_NAME"],
+        telegram_webhook_url=telegram["JENABOT_TELEGRAM_WEBHOOK_URL"],
+        telegram_api_url=telegram["JENABOT_TELEGRAM_API_URL"],
+    )
+    procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": load_suite().now or "", **telegram})
     try:
         client = RasaClient(f"http://localhost:{live.rasa_port}", logs, live)
         client.procs = procs
