@@ -111,28 +111,16 @@ def create_app(settings: Optional[Settings] = None, *, clock: Optional[Callable[
             response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
-    from bot.gateway import chat_api, internal_api
+    from bot.gateway import chat_api, console, internal_api, staff_api, webchat
 
     app.include_router(chat_api.router)
     app.include_router(internal_api.router)
-    _include_optional(app)
+    staff_api.register(app)
+    console.register(app)
+    webchat.register(app)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict:
         return {"status": "ok"}
 
     return app
-
-
-def _include_optional(app: FastAPI) -> None:
-    """Routers of the console and the chat page (kept separate so each stays small)."""
-    import importlib
-
-    for name in ("bot.gateway.staff_api", "bot.gateway.console", "bot.gateway.webchat"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(app)
