@@ -230,7 +230,7 @@ def parser() -> argparse.ArgumentParser:
     cal.add_argument("--dry-run", action="store_true", help="nur Ergebnis zeigen, nichts schreiben")
     cal.set_defaults(func=cmd_calibrate)
 
-    r = sub.add_parser("run", help="bauen, dann Rasa-Server (5005) und Action-Server (5055) starten; Strg-C beendet beide")
+    r = sub.add_parser("run", help="bauen, dann Gateway (8000: Web-Chat, Konsole, API), Action-Server (5055) und Rasa-Server (5005) starten; Strg-C beendet alle")
     r.set_defaults(func=cmd_run)
 
     st = sub.add_parser("staff", help="Konten der Mitarbeiter-Konsole", description="Konten für die Mitarbeiter-Konsole (/staff) anlegen und zeigen.")
