@@ -204,3 +204,10 @@ def test_rasa_parts_of_one_answer_become_one_message_with_its_card(tmp_path: Pat
         ("Kosten: 46,00 Euro\n\nQuelle: https://example.org (Stand: 01.01.2026)", "answer", 0),
         ("Meinen Sie eine dieser Leistungen?", "clarify", 1),
     ]
+
+
+def test_openapi_documents_the_public_and_staff_api(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/chat/messages", "/api/chat/{conversation_id}/messages", "/api/chat/{conversation_id}/events", "/api/chat/feedback", "/api/tickets", "/api/gaps"):
+        assert path in paths, path
