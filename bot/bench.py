@@ -84,8 +84,12 @@ def run_dialogue_bench(settings: Settings, suite_path: Optional[str] = None, url
     suite = load_suite(Path(suite_path) if suite_path else SUITE)
     procs = []
     if url is None:
-        live = replace(settings, rasa_port=free_port(), action_port=free_port())
-        procs = start(live, log_dir=Path(tempfile.mkdtemp(prefix="jenabot-bench-")), extra_env={"JENABOT_NOW": suite.now or ""})
+        logs = Path(tempfile.mkdtemp(prefix="jenabot-bench-"))
+        live = replace(
+            settings, rasa_port=free_port(), action_port=free_port(), gateway_port=free_port(), gateway_url_setting="",
+            database_url=f"sqlite:///{logs / 'gateway.db'}",
+        )  # a stack of its own: the benchmark's handoffs never reach the real staff queue
+        procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": suite.now or ""})
         url = f"http://localhost:{live.rasa_port}"
     try:
         results = [r for conv in suite.conversations for r in run_conversation(url, conv)]
