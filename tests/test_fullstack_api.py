@@ -133,6 +133,10 @@ def test_telegram_handoff_staff_reply_and_handback(rasa, fake_telegram, staff: S
     telegram(rasa, chat_id, "Was kostet ein Personalausweis?")
     answered = "\n".join(wait_for(lambda: sent(fake_telegram, chat_id)[after:]))
     assert "46,00 Euro" in answered
+    # The transcript shows the hand-back once and the bot's answer after it (event broker).
+    assert wait_for(lambda: any(m["role"] == "bot" and "46,00 Euro" in m["text"] for m in stored(rasa, cid)))
+    history = stored(rasa, cid)
+    assert [m["role"] for m in history if "wieder mit dem Chatbot" in m["text"]] == ["system"], history
 
 
 # --- (b) concurrency: one ticket per conversation ---------------------------------------------
