@@ -159,5 +159,6 @@ class ActionHandback(Action):
         return "action_handback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(text="Sie schreiben jetzt wieder mit dem Chatbot. Bei Fragen zu Leistungen der Stadt Jena hilft er Ihnen gern weiter.")
+        # ``handback``: the gateway has already stored this notice as a system message; the event broker skips it.
+        dispatcher.utter_message(text="Sie schreiben jetzt wieder mit dem Chatbot. Bei Fragen zu Leistungen der Stadt Jena hilft er Ihnen gern weiter.", handback=True)
         return [SlotSet("handoff_ticket", None)]

@@ -138,8 +138,8 @@ def broker_events(events: List[BrokerEvent], gw: Gateway = Depends(require_inter
                 continue
             if conversation is not None and conversation.channel == "web":
                 continue  # web messages were stored by the gateway itself
-            if e.event == "bot" and (e.metadata or {}).get("staff"):
-                continue  # a staff reply relayed through Rasa is already stored as the staff's message
+            if e.event == "bot" and ((e.metadata or {}).get("staff") or (e.metadata or {}).get("handback")):
+                continue  # a staff reply or hand-back notice said through Rasa is already stored by the gateway
             if conversation is None:
                 if e.event != "user":
                     continue  # bot chatter without a citizen message (e.g. session start) is not a conversation
