@@ -99,7 +99,8 @@ def rasa(built: Settings, fake_telegram: "FakeTelegram", tmp_path_factory: pytes
         telegram_webhook_url=telegram["JENABOT_TELEGRAM_WEBHOOK_URL"],
         telegram_api_url=telegram["JENABOT_TELEGRAM_API_URL"],
     )
-    procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": load_suite().now or "", **telegram})
+    # All tests talk to this one gateway from one IP address; its rate limit is tested on its own.
+    procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": load_suite().now or "", "JENABOT_CHAT_RATE_LIMIT": "1000", **telegram})
     try:
         client = RasaClient(f"http://localhost:{live.rasa_port}", logs, live)
         client.procs = procs
