@@ -100,6 +100,8 @@ def child_env(settings: Settings) -> Dict[str, str]:
             "JENABOT_GATEWAY_URL": settings.gateway_url,
             "DATABASE_URL": settings.database_url,
             "JENABOT_SECRET_KEY": settings.secret_key,
+            "JENABOT_STAFF_HOURS": settings.staff_hours,
+            "JENABOT_CHAT_RATE_LIMIT": str(settings.chat_rate_limit),
         }
     )
     return env

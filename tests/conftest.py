@@ -94,13 +94,13 @@ def rasa(built: Settings, fake_telegram: "FakeTelegram", tmp_path_factory: pytes
         gateway_url_setting="",
         database_url=f"sqlite:///{logs / 'gateway.db'}",
         secret_key_setting="test-secret-key",
+        chat_rate_limit=1000,  # all tests share this gateway and one IP address; the limit is tested on its own
         telegram_token=telegram["JENABOT_TELEGRAM_TOKEN"],
         telegram_bot_name=telegram["JENABOT_TELEGRAM_BOT_NAME"],
         telegram_webhook_url=telegram["JENABOT_TELEGRAM_WEBHOOK_URL"],
         telegram_api_url=telegram["JENABOT_TELEGRAM_API_URL"],
     )
-    # All tests talk to this one gateway from one IP address; its rate limit is tested on its own.
-    procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": load_suite().now or "", "JENABOT_CHAT_RATE_LIMIT": "1000", **telegram})
+    procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": load_suite().now or "", **telegram})
     try:
         client = RasaClient(f"http://localhost:{live.rasa_port}", logs, live)
         client.procs = procs
