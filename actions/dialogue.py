@@ -83,7 +83,7 @@ def decide(searcher: Searcher, text: str, state: State, is_followup: bool, asks_
                 return Decision("answer", single, confidence=result.confidence, result=result)
             return Decision("clarify", options=[h.service for h in close[:MAX_OPTIONS]], confidence=result.confidence, result=result)
         return Decision("answer", best.service, confidence=result.confidence, result=result)
-    if best is not None and names_best and result.confidence >= searcher.calibration.offer_threshold:
+    if best is not None and names_best and (result.confidence >= searcher.calibration.offer_threshold or _clear_lead(searcher, result)):
         return Decision("answer", best.service, confidence=result.confidence, result=result)  # the citizen named it
     if current is not None and (is_followup or not _has_content(text, searcher)):
         return Decision("answer", variant(searcher, current, text), confidence=result.confidence, result=result)
@@ -118,6 +118,12 @@ def variant(searcher: Searcher, current: Service, text: str) -> Service:
         if (scores[top] - before[top]) - (scores[current.id] - before[current.id]) > searcher.calibration.close_margin:
             return services[top]
     return current
+
+
+def _clear_lead(searcher: Searcher, result: SearchResult) -> bool:
+    """The top hit is far ahead of the runner-up (a named service, asked in unusual words)."""
+    hits = result.hits
+    return len(hits) > 1 and hits[0].score - hits[1].score > VAGUE_FACTOR * searcher.calibration.close_margin
 
 
 def _vague(searcher: Searcher, text: str, asks_aspect: bool, result: SearchResult) -> List:  # type: ignore[type-arg]
