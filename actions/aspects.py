@@ -24,7 +24,7 @@ _PATTERNS: Dict[str, str] = {
     "hours": r"offnungszeit|geoffnet|\boffen\b|\bgeschlossen|\bzu\b.*\b(heute|morgen|samstag|feiertag)|\bwann (hat|haben|ist|sind)\b.*\b(offen|auf|geoffnet|da)\b|\bhaben .* auf\b|\bsamstags?\b|\bsprechzeit",
     "online": r"\bonline|\bonlien|internet|digital|\bper (post|mail|e-mail|email)|von zu ?hause|elektronisch|\bwebsite|\bportal",
     "legal": r"gesetz|rechtsgrundlage|paragra|§|verordnung|rechtlich",
-    "procedure": r"\bwie (beantrag|bekomm|krieg|funktionier|geht|lauft|mach|kann ich|muss ich|melde|stelle)|\bablauf|\bvorgehen|\bschritt|\bwas muss ich (tun|machen)|\bwie komme ich an|\bantrag stellen",
+    "procedure": r"\bwie (beantrag|bekomm|krieg|funktionier|geht|lauft|mach|kann ich|muss ich|meld|stelle)|\bablauf|\bvorgehen|\bschritt|\bwas (muss|soll|kann) (ich|man|wir)\b[^?.]*\b(tun|machen|erledigen)\b|\bwie komme ich an|\bantrag stellen",
 }
 _COMPILED = {name: re.compile(p) for name, p in _PATTERNS.items()}
 # Words that carry neither a topic nor an aspect on their own ("Wo kann ich den beantragen?").

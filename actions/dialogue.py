@@ -14,9 +14,10 @@ from typing import List, Optional
 from actions.aspects import strip_aspect_words
 from knowledge.search import Searcher, SearchResult
 from knowledge.schema import Service
-from knowledge.text import fold
+from knowledge.text import fold, join_separable_verb, stem
 
 MAX_OPTIONS = 3
+VARIANT_MARGIN = 0.03  # a follow-up on its own must point this much more clearly to a related entry
 VAGUE_FACTOR = 3.0  # a vague message asks back when the runner-up is within 3x the calibrated close margin
 _ORDINALS = {
     "1": 0, "eins": 0, "erst": 0, "ersten": 0, "erste": 0, "erstes": 0,
@@ -77,12 +78,17 @@ def decide(searcher: Searcher, text: str, state: State, is_followup: bool, asks_
             return Decision("answer", variant(searcher, current, text), confidence=result.confidence, result=result)
         close = result.close or (_vague(searcher, text, asks_aspect, result) if not names_best else [])
         if close and not names_best:
+            single = _single_fit(searcher, text, [h.service for h in close[:MAX_OPTIONS]], result, current)
+            if single is not None:
+                return Decision("answer", single, confidence=result.confidence, result=result)
             return Decision("clarify", options=[h.service for h in close[:MAX_OPTIONS]], confidence=result.confidence, result=result)
         return Decision("answer", best.service, confidence=result.confidence, result=result)
-    if best is not None and names_best and result.confidence >= searcher.calibration.offer_threshold:
+    if best is not None and names_best and (result.confidence >= searcher.calibration.offer_threshold or _clear_lead(searcher, result)):
         return Decision("answer", best.service, confidence=result.confidence, result=result)  # the citizen named it
     if current is not None and (is_followup or not _has_content(text, searcher)):
         return Decision("answer", variant(searcher, current, text), confidence=result.confidence, result=result)
+    if current is not None and current.id in {h.service.id for h in result.hits[:MAX_OPTIONS]}:
+        return Decision("answer", variant(searcher, current, text), confidence=result.confidence, result=result)  # still on topic
     if not _has_content(text, searcher):
         return Decision("ask_service", confidence=result.confidence, result=result)
     if result.hits and result.confidence >= searcher.calibration.offer_threshold:
@@ -92,12 +98,32 @@ def decide(searcher: Searcher, text: str, state: State, is_followup: bool, asks_
 
 def variant(searcher: Searcher, current: Service, text: str) -> Service:
     """A follow-up like "und für Kinder?" moves to a related entry when that fits the whole context better."""
-    related = [r for r in current.related if r in searcher.catalog.services]
+    services = searcher.catalog.services
+    related = [r for r in current.related if r in services]
+    related += [sid for sid, s in services.items() if current.id in s.related and sid not in related]  # relations go both ways
     if not related or not _has_content(text, searcher):
         return current
-    scores = searcher.score_ids(f"{current.name} {strip_aspect_words(text)}", [current.id, *related])
+    rest = strip_aspect_words(text)
+    scores = searcher.score_ids(f"{current.name} {rest}", [current.id, *related])
     best = max(scores, key=lambda sid: scores[sid])
-    return searcher.catalog.services[best] if scores[best] - scores[current.id] > searcher.calibration.close_margin else current
+    if scores[best] - scores[current.id] > searcher.calibration.close_margin:
+        return services[best]
+    # The current name can drown a short follow-up ("Personalausweis ... und für mein Kind"): a related
+    # entry that the follow-up alone points to clearly, and that the follow-up lifts more than the
+    # current one, is the better fit.
+    alone = searcher.score_ids(rest, [current.id, *related])
+    top = max(alone, key=lambda sid: alone[sid])
+    if top != current.id and alone[top] - alone[current.id] >= VARIANT_MARGIN:
+        before = searcher.score_ids(current.name, [current.id, top])
+        if (scores[top] - before[top]) - (scores[current.id] - before[current.id]) > searcher.calibration.close_margin:
+            return services[top]
+    return current
+
+
+def _clear_lead(searcher: Searcher, result: SearchResult) -> bool:
+    """The top hit is far ahead of the runner-up (a named service, asked in unusual words)."""
+    hits = result.hits
+    return len(hits) > 1 and hits[0].score - hits[1].score > VAGUE_FACTOR * searcher.calibration.close_margin
 
 
 def _vague(searcher: Searcher, text: str, asks_aspect: bool, result: SearchResult) -> List:  # type: ignore[type-arg]
@@ -107,6 +133,41 @@ def _vague(searcher: Searcher, text: str, asks_aspect: bool, result: SearchResul
     wide = VAGUE_FACTOR * searcher.calibration.close_margin
     near = [h for h in result.hits[:MAX_OPTIONS] if result.hits[0].score - h.score <= wide]
     return near if len(near) > 1 else []
+
+
+def _single_fit(searcher: Searcher, text: str, options: List[Service], result: SearchResult, current: Optional[Service]) -> Optional[Service]:
+    """Among equally close candidates, the one the message settles: the current topic, the only one
+    the citizen named ("heiraten" is a name of the marriage registration), or the only one whose
+    verb the message uses ("Wie melde ich meinen Hund an?": anmelden, not abmelden)."""
+    if current is not None and any(o.id == current.id for o in options):
+        return current
+    named = [o for o in options if _names_service(text, o, result)]
+    if len(named) == 1:
+        return named[0]
+    stems = set(searcher.index.analyzer.lemmas([join_separable_verb(text)])[0])
+    verbs = {o.id: _name_verb(o) for o in options}
+    if all(verbs.values()) and len(set(verbs.values())) == len(options):
+        with_verb = [o for o in options if verbs[o.id] in stems]
+        if len(with_verb) == 1:
+            return with_verb[0]
+    words = {o.id: _name_words(o) for o in options}
+    plain = [
+        o for o in options
+        if all(words[o.id] < words[p.id] and not (words[p.id] - words[o.id]) & stems for p in options if p.id != o.id)
+    ]  # "Reisepass beantragen" when the message does not say "vorläufig"
+    return plain[0] if len(plain) == 1 else None
+
+
+def _name_words(service: Service) -> frozenset:  # type: ignore[type-arg]
+    return frozenset(stem(fold(w)) for w in re.findall(r"\w+", re.sub(r"\(.*?\)", " ", service.name)))
+
+
+def _name_verb(service: Service) -> Optional[str]:
+    """The stemmed verb a service name ends with ("Hund abmelden (Hundesteuer)" -> "abmeld"), if any."""
+    words = re.sub(r"\(.*?\)", " ", service.name).split()
+    if len(words) < 2 or not words[-1].islower() or not words[-1].endswith("en"):
+        return None
+    return stem(fold(words[-1]))
 
 
 def _names_service(text: str, service: Service, result: SearchResult) -> bool:

@@ -24,6 +24,10 @@ _DIGRAPH = re.compile(r"(?<=[^aeiou])(ae|oe|ue)")
 _LINKS = ("", "s", "es", "n", "en", "e", "er")
 MIN_PART = 4
 _STOP = frozenset(STOP_WORDS) | {"bitte", "hallo", "gerne", "brauche", "brauch", "moechte", "möchte", "muss", "kann"}
+# Spoken short articles ("was kostet n Perso", "hab mir nen Hund geholt") carry no topic.
+_STOP |= {"n", "ne", "nen", "nem", "ner", "nes"}
+MIN_TYPO = 6  # only words this long are matched to a catalogue word one typo away ("reisepas" -> "reisepass")
+_LETTERS = "abcdefghijklmnopqrstuvwxyzß"
 
 
 def fold(word: str) -> str:
@@ -67,12 +71,32 @@ class Analyzer:
         terms: List[str] = []
         for word in words:
             terms.append(word)
+            if self.vocab and word not in self.vocab:
+                terms.extend(near_words(word, self.vocab))
             parts = split_compound(word, self.vocab) if self.vocab else None
             if parts:
                 terms.extend(parts)
                 terms.extend("".join(parts[i : i + 2]) for i in range(len(parts) - 2))
                 terms.extend("".join(parts[i:]) for i in range(1, len(parts) - 1))
         return terms
+
+
+def near_words(word: str, vocab: FrozenSet[str]) -> List[str]:
+    """Catalogue words one typo (dropped, doubled, swapped or wrong letter) away from an unknown word.
+
+    Citizens type "reisepas" or "fuehrershein"; the catalogue only knows the right spelling. Only
+    long words, and only when at most two catalogue words are that close, so short words never
+    drift to an unrelated service.
+    """
+    if len(word) < MIN_TYPO or not word.isalpha():
+        return []
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    edits |= {a + c + b for a, b in splits for c in _LETTERS}
+    near = sorted(w for w in edits & vocab if len(w) >= MIN_TYPO - 1)
+    return near if len(near) <= 2 else []
 
 
 def split_compound(word: str, vocab: FrozenSet[str], depth: int = 0) -> Optional[List[str]]:

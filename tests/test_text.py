@@ -8,7 +8,7 @@ import pytest
 
 from actions.aspects import detect_aspects
 from knowledge.nlp import blank_german
-from knowledge.text import Analyzer, fold, split_compound
+from knowledge.text import Analyzer, fold, near_words, split_compound
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,22 @@ def test_compounds_split_into_catalogue_words(analyzer: Analyzer) -> None:
     assert "hund" in hund and any(t.startswith("steu") for t in hund)
 
 
+def test_spoken_short_articles_are_dropped(analyzer: Analyzer) -> None:
+    assert analyzer.lemmas(["n Ausweis"]) == analyzer.lemmas(["Ausweis"])
+
+
+def test_one_typo_meets_the_catalogue_word(analyzer: Analyzer) -> None:
+    assert "personalausweis" in analyzer.terms(["personalausweiss"])[0]
+    assert "personalausweis" in analyzer.terms(["personalasweis"])[0]
+
+
+def test_typo_matching_leaves_short_and_unrelated_words_alone() -> None:
+    vocab = frozenset({"reisepass", "hund", "steu"})
+    assert near_words("reisepas", vocab) == ["reisepass"]
+    assert near_words("hunt", vocab) == []  # too short to guess
+    assert near_words("quarkstrudel", vocab) == []
+
+
 def test_split_never_invents_parts() -> None:
     assert split_compound("quarkstrudel", frozenset({"ausweis", "antrag"})) is None
 
@@ -61,6 +77,8 @@ def test_huge_text_is_bounded(analyzer: Analyzer) -> None:
         ("Auf welcher Rechtsgrundlage?", ["legal"]),
         ("Wer darf das beantragen, welche Voraussetzungen?", ["requirements"]),
         ("Wie beantrage ich das?", ["procedure"]),
+        ("wie meld ich sperrmuell an", ["procedure"]),
+        ("Mein Vater ist gestorben. Was muss ich beim Standesamt tun?", ["procedure"]),
         ("Personalausweis", []),
     ],
 )
