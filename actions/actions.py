@@ -80,7 +80,9 @@ class ActionAnswerService(Action):
             return [SlotSet("aspects", asked or None), SlotSet("options", None)]
         if decision.kind == "clarify":
             return self._clarify(dispatcher, decision, asked or state.aspects)
-        aspects = asked or (state.aspects if intent == "choose_option" or state.options else []) or [GENERAL]
+        # A follow-up without an aspect of its own ("Und für Kinder?") asks the same thing as before.
+        keeps_aspect = intent == "choose_option" or bool(state.options) or (followup and bool(state.service_id))
+        aspects = asked or (state.aspects if keeps_aspect else []) or [GENERAL]
         return self._answer(dispatcher, decision, aspects)
 
     def _answer(self, dispatcher: CollectingDispatcher, decision: Decision, aspects: List[str]) -> List[EventType]:
