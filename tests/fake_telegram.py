@@ -17,6 +17,8 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional
 
+from tests.waiting import wait_for
+
 
 class FakeTelegram:
     def __init__(self, token: str, username: str):
@@ -48,13 +50,7 @@ class FakeTelegram:
         return [c["params"] for c in calls if c["method"] == method and all(str(c["params"].get(k)) == str(v) for k, v in match.items())]
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = predicate()
-            if result:
-                return result
-            time.sleep(0.1)
-        return predicate()
+        return wait_for(predicate, timeout, every=0.1)
 
     # ------------------------------------------------------------------ the API
     def _call(self, method: str, params: Dict[str, Any]) -> Dict[str, Any]:

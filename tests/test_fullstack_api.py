@@ -22,6 +22,7 @@ from bot.gateway.auth_store import create_staff
 from bot.gateway.db import make_engine, make_session_factory, session_scope
 from bot.gateway.models import Message, Ticket
 from tests.fake_telegram import update
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -31,18 +32,6 @@ _update_ids = count(90_000)
 
 def db(rasa):  # type: ignore[no-untyped-def]
     return make_session_factory(make_engine(rasa.settings.database_url))
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 60.0) -> Any:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.3)
-    return check()
 
 
 def stored(rasa, conversation_id: str) -> List[Dict[str, Any]]:  # type: ignore[no-untyped-def]

@@ -9,7 +9,6 @@ Chromium or chromedriver is missing.
 from __future__ import annotations
 
 import re
-import shutil
 import time
 import uuid
 from typing import Any, Callable, Iterator, List
@@ -20,10 +19,10 @@ from sqlalchemy import select
 from bot.gateway.auth_store import create_staff
 from bot.gateway.db import make_engine, make_session_factory, session_scope
 from bot.gateway.models import Ticket
+from tests.browser import headless_chrome
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="Selenium fehlt; Browser-Tests übersprungen")
-from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, TimeoutException, WebDriverException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
@@ -31,8 +30,6 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-CHROMEDRIVER = shutil.which("chromedriver")
 WAIT = 90  # seconds: real Rasa answers on a shared, loaded machine
 PASSWORD = "buergerservice-2026"
 TICKET = re.compile(r"JE-\d{4}-\d+")
@@ -40,18 +37,7 @@ XSS = "<img src=x onerror=alert(1)>"
 
 
 def _browser() -> Any:
-    if not CHROMIUM or not CHROMEDRIVER:
-        pytest.skip("Chromium oder chromedriver fehlt (Debian: apt-get install chromium chromium-driver); Browser-Tests übersprungen")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1200,900", "--lang=de-DE"):
-        options.add_argument(arg)
-    try:
-        browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    except WebDriverException as exc:
-        pytest.skip(f"Chromium startet nicht: {exc.msg}")
-    browser.set_script_timeout(30)
-    return browser
+    return headless_chrome("1200,900", 30)
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from contextlib import contextmanager
-from typing import Callable, Iterator, List
+from typing import Iterator, List
 
 import pytest
 from sqlalchemy import select
@@ -17,21 +16,13 @@ from bot.gateway.db import make_engine, make_session_factory, session_scope
 from bot.gateway.models import Message, Ticket
 from bot.serve import Proc, child_env, wait_healthy
 from bot.settings import ROOT
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
 
 def db(rasa):  # type: ignore[no-untyped-def]
     return make_session_factory(make_engine(rasa.settings.database_url))
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.3)
-    return False
 
 
 def texts(rasa, conversation_id: str) -> List[str]:  # type: ignore[no-untyped-def]
@@ -56,7 +47,7 @@ def test_asking_for_a_person_goes_live_pauses_the_bot_and_keeps_the_transcript(r
     ticket = ticket_of(rasa, sender)
     assert ticket.number == custom["ticket"] and ticket.live and ticket.status == "open"
     # The transcript: what came before (from the action) and what the citizen wrote while waiting (event broker).
-    assert wait_for(lambda: "Hallo, ist da jemand?" in texts(rasa, sender))
+    assert wait_for(lambda: "Hallo, ist da jemand?" in texts(rasa, sender), timeout=20)
     stored = texts(rasa, sender)
     assert stored.index("Was kostet ein Reisepass?") < stored.index("Hallo, ist da jemand?")
     assert any("70,00 Euro" in t for t in stored)

@@ -6,25 +6,22 @@ serves the whole module. Skipped with a clear message when Chromium or chromedri
 
 from __future__ import annotations
 
-import shutil
 import time
 from typing import Any, Callable, Iterator, List
 
 import pytest
 
+from tests.browser import headless_chrome
 from tests.test_webchat import PAYLOAD_AUSWEIS, SOURCE, LiveServer, make_app, staff_takes_over
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="Selenium fehlt; Browser-Tests übersprungen")
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException, WebDriverException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-CHROMEDRIVER = shutil.which("chromedriver")
 WAIT = 15  # seconds; the machine is shared
 
 
@@ -38,18 +35,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
 @pytest.fixture(scope="module")
 def driver(gateway: tuple[str, str]) -> Iterator[Any]:
     """One browser for the module; it depends on ``gateway`` so it quits (closing its event streams) first."""
-    if not CHROMIUM or not CHROMEDRIVER:
-        pytest.skip("Chromium oder chromedriver fehlt (Debian: apt-get install chromium chromium-driver); Browser-Tests übersprungen")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1024,768", "--lang=de-DE"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    try:
-        browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    except WebDriverException as exc:
-        pytest.skip(f"Chromium startet nicht: {exc.msg}")
-    browser.set_script_timeout(WAIT)
+    browser = headless_chrome("1024,768", WAIT, browser_log=True)
     yield browser
     browser.quit()
 
