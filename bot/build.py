@@ -78,7 +78,7 @@ def steps(settings: Settings) -> List[Step]:
     lookups = settings.models_dir / "generated"
     lookup_stamp = fingerprint(catalog_stamp, Path(__file__).parent / "lookups.py")
     lookup_file = lookups / "nlu_lookups.yml"
-    rasa_inputs = (lookup_file, spacy_stamp, *(ROOT / p for p in RASA_INPUTS), Path(__file__).parent / "components")
+    rasa_inputs = (lookup_file, spacy_stamp, emb_stamp, *(ROOT / p for p in RASA_INPUTS), Path(__file__).parent / "components")
 
     def build_embedding() -> None:
         from knowledge.embedder import ensure_model
