@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import answers
 from actions.aspects import GENERAL, detect_aspects
-from actions.dialogue import Decision, State, decide
+from actions.dialogue import Decision, State, decide, elliptical
 from actions.handoff import hand_over
 from actions.hours_answer import hours_reply, is_day_followup, resolve_office
 from actions.runtime import searcher
@@ -81,7 +81,7 @@ class ActionAnswerService(Action):
         if decision.kind == "clarify":
             return self._clarify(dispatcher, decision, asked or state.aspects)
         # A follow-up without an aspect of its own ("Und für Kinder?") asks the same thing as before.
-        keeps_aspect = intent == "choose_option" or bool(state.options) or (followup and bool(state.service_id))
+        keeps_aspect = intent == "choose_option" or bool(state.options) or (followup and bool(state.service_id) and elliptical(text))
         aspects = asked or (state.aspects if keeps_aspect else []) or [GENERAL]
         return self._answer(dispatcher, decision, aspects)
 

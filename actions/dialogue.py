@@ -44,6 +44,17 @@ class Decision:
     result: Optional[SearchResult] = None
 
 
+_ELLIPSIS_START = re.compile(r"^(und|auch|aber|oder|fur|bei|mit|ohne|wenn|falls)\b")
+
+
+def elliptical(text: str) -> bool:
+    """A fragment that leans on the previous question ("Und für Kinder?", "auch mit Termin?"): it asks
+    the same thing again for something else. A full question of its own ("Wie viele Gäste dürfen
+    dabei sein?") does not, even when no aspect word is in it."""
+    words = re.findall(r"\w+", fold(text))
+    return bool(words) and (len(words) <= 3 or bool(_ELLIPSIS_START.match(" ".join(words))))
+
+
 def pick_option(text: str, options: List[Service]) -> Optional[Service]:
     """The option a citizen chose by number, ordinal or (part of) its name."""
     folded = fold(text)
@@ -82,7 +93,7 @@ def decide(searcher: Searcher, text: str, state: State, is_followup: bool, asks_
             if single is not None:
                 return Decision("answer", single, confidence=result.confidence, result=result)
             return Decision("clarify", options=[h.service for h in close[:MAX_OPTIONS]], confidence=result.confidence, result=result)
-        return Decision("answer", best.service, confidence=result.confidence, result=result)
+        return Decision("answer", _plainer(searcher, text, result) or best.service, confidence=result.confidence, result=result)
     if best is not None and names_best and (result.confidence >= searcher.calibration.offer_threshold or _clear_lead(searcher, result)):
         return Decision("answer", best.service, confidence=result.confidence, result=result)  # the citizen named it
     if current is not None and (is_followup or not _has_content(text, searcher)):
@@ -93,6 +104,9 @@ def decide(searcher: Searcher, text: str, state: State, is_followup: bool, asks_
         return Decision("ask_service", confidence=result.confidence, result=result)
     if result.hits and result.confidence >= searcher.calibration.offer_threshold:
         return Decision("clarify", options=[h.service for h in result.hits[:MAX_OPTIONS]], confidence=result.confidence, result=result)
+    shared = _shared_topic(searcher, text, result)
+    if shared:  # "Was kostet das mit dem Gewerbe?": the topic is clear, the service is not
+        return Decision("clarify", options=shared, confidence=result.confidence, result=result)
     return Decision("decline", confidence=result.confidence, result=result)
 
 
@@ -156,6 +170,42 @@ def _single_fit(searcher: Searcher, text: str, options: List[Service], result: S
         if all(words[o.id] < words[p.id] and not (words[p.id] - words[o.id]) & stems for p in options if p.id != o.id)
     ]  # "Reisepass beantragen" when the message does not say "vorläufig"
     return plain[0] if len(plain) == 1 else None
+
+
+def _plainer(searcher: Searcher, text: str, result: SearchResult) -> Optional[Service]:
+    """A close runner-up the message fits better than the top hit: the plain service when the top hit
+    is a special case the message does not mention ("neuer Personalausweis" is not the *vorläufige*
+    one), or the only candidate whose name the message uses word for word, verb included ("Hund ...
+    anmelden"), when the top hit's verb is another."""
+    hits = result.hits[:MAX_OPTIONS]
+    if len(hits) < 2:
+        return None
+    top = hits[0]
+    stems = set(searcher.index.analyzer.lemmas([join_separable_verb(text)])[0])
+    top_words = _name_words(top.service)
+    for hit in hits[1:]:
+        if top.score - hit.score > VARIANT_MARGIN:
+            break
+        words = _name_words(hit.service)
+        if words < top_words and not (top_words - words) & stems:
+            return hit.service
+    top_verb = _name_verb(top.service)
+    if top_verb is None or top_verb in stems:
+        return None  # the top hit's own verb is unknown or used: no reason to doubt it
+    near = [h.service for h in hits if top.score - h.score <= VAGUE_FACTOR * searcher.calibration.close_margin]
+    named = [s for s in near if _name_verb(s) in stems and _name_words(s) <= stems]  # every word of its name used
+    return named[0] if len(named) == 1 else None
+
+
+def _shared_topic(searcher: Searcher, text: str, result: SearchResult) -> List[Service]:
+    """The top hits whose names share a noun the message uses, when at least two do."""
+    stems = dict.fromkeys(searcher.index.analyzer.lemmas([strip_aspect_words(text)])[0])  # message order
+    hits = [h.service for h in result.hits[:MAX_OPTIONS]]
+    for word in stems:
+        sharing = [s for s in hits if word in _name_words(s) - {_name_verb(s)}]
+        if len(sharing) >= 2:
+            return sharing
+    return []
 
 
 def _name_words(service: Service) -> frozenset:  # type: ignore[type-arg]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actions import answers
-from actions.dialogue import pick_option
+from actions.dialogue import elliptical, pick_option
 from knowledge.schema import Office, Service
 
 OFFICE = Office.parse_obj(
@@ -61,3 +61,19 @@ def test_pick_option_by_number_ordinal_or_name() -> None:
     assert pick_option("Personalausweis", options).id == "cc"
     assert pick_option("vorläufig", options).id == "bb"
     assert pick_option("keine Ahnung", options) is None
+
+
+@pytest.mark.parametrize(
+    "text, leans_on_previous",
+    [
+        ("Und für Kinder?", True),
+        ("und fürs baby?", True),
+        ("Auch mit Termin?", True),
+        ("für meine Tochter", True),
+        ("Wie viele Gäste dürfen dabei sein?", False),
+        ("Kann meine Mutter das für mich abholen?", False),
+        ("", False),
+    ],
+)
+def test_elliptical_follow_ups_reuse_the_previous_question(text: str, leans_on_previous: bool) -> None:
+    assert elliptical(text) is leans_on_previous

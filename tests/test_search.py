@@ -68,3 +68,29 @@ def test_cli_search_json_reads_stdin_line_by_line(built) -> None:  # type: ignor
     assert [l["query"] for l in lines] == ["Was kostet ein Reisepass?", "Wie wird das Wetter?"]
     assert lines[0]["results"][0]["id"] == "reisepass" and lines[0]["confident"] is True
     assert lines[1]["confident"] is False and len(lines[1]["results"]) == 3
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        # The plain service, not the special case the question never mentions:
+        ("Ich bräuchte einen neuen Personalausweis, was muss ich tun?", "personalausweis"),
+        ("Ich brauche einen vorläufigen Personalausweis", "vorlaeufiger-personalausweis"),
+        # The verb settles close candidates:
+        ("Hab mir nen Hund geholt, muss ich den irgendwo anmelden?", "hundesteuer-anmelden"),
+        ("Ich habe einen gefährlichen Hund, was muss ich tun?", "gefaehrlicher-hund"),
+    ],
+)
+def test_decision_prefers_the_service_the_wording_fits(searcher, question: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    from actions.dialogue import State, decide
+
+    decision = decide(searcher, question, State(), is_followup=False, asks_aspect=True)
+    assert decision.kind == "answer" and decision.service is not None and decision.service.id == expected
+
+
+def test_a_topic_several_services_share_is_asked_back(searcher) -> None:  # type: ignore[no-untyped-def]
+    from actions.dialogue import State, decide
+
+    decision = decide(searcher, "Und was kostet das bei einem Gewerbe?", State(), is_followup=False, asks_aspect=True)
+    assert decision.kind == "clarify"
+    assert len(decision.options) >= 2 and all("Gewerbe" in s.name for s in decision.options)
