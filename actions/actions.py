@@ -68,16 +68,16 @@ class ActionAnswerService(Action):
         if off_topic and not (decision.kind == "answer" and decision.result is not None and decision.result.confident):
             decline(dispatcher, DECLINE_TEXT, decision.confidence)  # NLU says off-topic and search does not clearly disagree
             return [SlotSet("options", None)]
-        if decision.kind == "decline":
+        if decision.kind in ("decline", "ask_service"):  # no service found: the bot is unsure
             unsure = float(tracker.get_slot("unsure_turns") or 0) + 1
             if unsure >= UNSURE_BEFORE_HANDOFF:  # the second unsure answer in a row: a person takes over
                 return [SlotSet("options", None), *await hand_over(dispatcher, tracker, "unsure", lead=UNSURE_LEAD)]
-            decline(dispatcher, DECLINE_TEXT, decision.confidence)
-            return [SlotSet("options", None), SlotSet("unsure_turns", unsure)]
-        if decision.kind == "ask_service":
+            if decision.kind == "decline":
+                decline(dispatcher, DECLINE_TEXT, decision.confidence)
+                return [SlotSet("options", None), SlotSet("unsure_turns", unsure)]
             dispatcher.utter_message(text="Zu welcher Leistung möchten Sie das wissen? Nennen Sie mir bitte die Leistung, zum Beispiel „Personalausweis“ oder „Ummeldung“.")
             dispatcher.utter_message(json_message={"type": "decline", "reason": "no_service", "confidence": round(decision.confidence, 3)})
-            return [SlotSet("aspects", asked or None), SlotSet("options", None)]
+            return [SlotSet("aspects", asked or None), SlotSet("options", None), SlotSet("unsure_turns", unsure)]
         if decision.kind == "clarify":
             return self._clarify(dispatcher, decision, asked or state.aspects)
         # A follow-up without an aspect of its own ("Und für Kinder?") asks the same thing as before.

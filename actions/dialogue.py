@@ -14,7 +14,7 @@ from typing import List, Optional
 from actions.aspects import strip_aspect_words
 from knowledge.search import Searcher, SearchResult
 from knowledge.schema import Service
-from knowledge.text import fold, join_separable_verb, stem
+from knowledge.text import fold, join_separable_verb, near_words, stem
 
 MAX_OPTIONS = 3
 VARIANT_MARGIN = 0.03  # a follow-up on its own must point this much more clearly to a related entry
@@ -221,10 +221,12 @@ def _name_verb(service: Service) -> Optional[str]:
 
 
 def _names_service(text: str, service: Service, result: SearchResult) -> bool:
-    """Whether the message uses a name of this service that no other close candidate shares."""
+    """Whether the message uses a name of this service (or it with one typo) that no other close candidate shares."""
     folded = fold(text)
     own = {fold(n) for n in [service.name.split()[0], *service.synonyms] if len(n) >= 4}
     used = {n for n in own if n in folded}
+    single = frozenset(n for n in own if n.isalpha())
+    used |= {n for word in re.findall(r"\w+", folded) for n in near_words(word, single)}  # "reisepas"
     if not used:
         return False
     others = [h.service for h in result.hits[:MAX_OPTIONS] if h.service.id != service.id]

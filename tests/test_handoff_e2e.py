@@ -65,10 +65,19 @@ def test_a_complaint_is_handed_over_once_even_when_asked_twice(rasa) -> None:  #
 def test_two_unsure_answers_in_a_row_hand_over(rasa) -> None:  # type: ignore[no-untyped-def]
     sender = rasa.new_sender()
     kinds = []
-    for question in ("Wer zahlt die Reparatur meines Teleporters?", "Gibt es einen Zuschuss für Kühlung mit flüssigem Helium?"):
+    # Service questions about things the catalogue does not know (invented names), so the bot cannot tell the service.
+    for question in ("Welche Unterlagen brauche ich für den Quaxelschein?", "Was kostet eine Flimmelgenehmigung?"):
         reply = rasa.send(sender, question)
         kinds.append([m["custom"]["type"] for m in reply if "custom" in m][-1])
     assert kinds == ["decline", "handoff"]
+
+
+def test_clearly_off_topic_questions_are_declined_without_a_ticket(rasa) -> None:  # type: ignore[no-untyped-def]
+    """Off-topic is not "unsure": two of them in a row are declined politely, staff get no ticket."""
+    sender = rasa.new_sender()
+    for question in ("Wie wird das Wetter am Wochenende?", "Kannst du mir ein gutes Rezept für Gulasch geben?"):
+        reply = rasa.send(sender, question)
+        assert [m["custom"]["type"] for m in reply if "custom" in m] == ["decline"]
 
 
 def _gateway(rasa) -> Proc:  # type: ignore[no-untyped-def]
