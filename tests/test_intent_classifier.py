@@ -61,6 +61,7 @@ def test_new_sentences_get_the_right_intent(trained, text: str, intent: str) -> 
 def test_persisted_model_predicts_the_same(trained) -> None:  # type: ignore[no-untyped-def]
     classifier, storage, resource, context = trained
     loaded = E5IntentClassifier.load(CONFIG, storage, resource, context)
+    assert loaded._embedder is not None  # warmed at load, so the first citizen does not wait for the model
     text = "Und was kostet das bei Ihnen?"
     assert _classify(loaded, text).get("intent_ranking") == _classify(classifier, text).get("intent_ranking")
 

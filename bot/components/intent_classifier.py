@@ -85,7 +85,10 @@ class E5IntentClassifier(GraphComponent, IntentClassifier):
         except (ValueError, FileNotFoundError) as exc:
             log.warning("Intent-Klassifikator nicht geladen (%s); das Modell neu trainieren: jenabot build", exc)
             model = None
-        return cls(config, model_storage, resource, model)
+        classifier = cls(config, model_storage, resource, model)
+        if model is not None:
+            classifier._embed(["Hallo"])  # load the e5 model now, not on the first citizen's message
+        return classifier
 
     # -- training ---------------------------------------------------------------------------------
 
