@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Set
 
 from actions.aspects import strip_aspect_words
 from knowledge.search import Searcher, SearchResult
@@ -158,17 +158,13 @@ def _single_fit(searcher: Searcher, text: str, options: List[Service], result: S
     named = [o for o in options if _names_service(text, o, result)]
     if len(named) == 1:
         return named[0]
-    stems = set(searcher.index.analyzer.lemmas([join_separable_verb(text)])[0])
+    stems = _stems(searcher, text)
     verbs = {o.id: _name_verb(o) for o in options}
     if all(verbs.values()) and len(set(verbs.values())) == len(options):
         with_verb = [o for o in options if verbs[o.id] in stems]
         if len(with_verb) == 1:
             return with_verb[0]
-    words = {o.id: _name_words(o) for o in options}
-    plain = [
-        o for o in options
-        if all(words[o.id] < words[p.id] and not (words[p.id] - words[o.id]) & stems for p in options if p.id != o.id)
-    ]  # "Reisepass beantragen" when the message does not say "vorläufig"
+    plain = [o for o in options if all(_plain_form(o, p, stems) for p in options if p.id != o.id)]
     return plain[0] if len(plain) == 1 else None
 
 
@@ -181,13 +177,11 @@ def _plainer(searcher: Searcher, text: str, result: SearchResult) -> Optional[Se
     if len(hits) < 2:
         return None
     top = hits[0]
-    stems = set(searcher.index.analyzer.lemmas([join_separable_verb(text)])[0])
-    top_words = _name_words(top.service)
+    stems = _stems(searcher, text)
     for hit in hits[1:]:
         if top.score - hit.score > VARIANT_MARGIN:
             break
-        words = _name_words(hit.service)
-        if words < top_words and not (top_words - words) & stems:
+        if _plain_form(hit.service, top.service, stems):
             return hit.service
     top_verb = _name_verb(top.service)
     if top_verb is None or top_verb in stems:
@@ -195,6 +189,17 @@ def _plainer(searcher: Searcher, text: str, result: SearchResult) -> Optional[Se
     near = [h.service for h in hits if top.score - h.score <= VAGUE_FACTOR * searcher.calibration.close_margin]
     named = [s for s in near if _name_verb(s) in stems and _name_words(s) <= stems]  # every word of its name used
     return named[0] if len(named) == 1 else None
+
+
+def _stems(searcher: Searcher, text: str) -> Set[str]:
+    return set(searcher.index.analyzer.lemmas([join_separable_verb(text)])[0])
+
+
+def _plain_form(plain: Service, special: Service, stems: Set[str]) -> bool:
+    """``plain`` is ``special`` without a qualifier the message does not use: "Reisepass beantragen"
+    for "Vorläufigen Reisepass beantragen" when the message does not say "vorläufig"."""
+    words, more = _name_words(plain), _name_words(special)
+    return words < more and not (more - words) & stems
 
 
 def _shared_topic(searcher: Searcher, text: str, result: SearchResult) -> List[Service]:
