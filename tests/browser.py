@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="Selenium fehlt; Browser-Tests übersprungen")
-from selenium.common.exceptions import WebDriverException  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -31,3 +31,12 @@ def headless_chrome(window_size: str, script_timeout: float, *, browser_log: boo
         pytest.skip(f"Chromium startet nicht: {exc.msg}")
     browser.set_script_timeout(script_timeout)
     return browser
+
+
+def no_alert(driver: Any) -> bool:
+    """No JavaScript alert is open (an injected script would have raised one)."""
+    try:
+        driver.switch_to.alert
+    except NoAlertPresentException:
+        return True
+    return False

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from bot.gateway.auth_store import create_staff
 from bot.gateway.db import make_engine, make_session_factory, session_scope
 from bot.gateway.models import Ticket
-from tests.browser import headless_chrome
+from tests.browser import headless_chrome, no_alert
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="Selenium fehlt; Browser-Tests übersprungen")
-from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, TimeoutException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
@@ -108,14 +108,6 @@ def conversation_id(driver: Any) -> str:
 
 def transcript(driver: Any) -> str:
     return str(driver.find_element(By.ID, "transcript").text)
-
-
-def no_alert(driver: Any) -> bool:
-    try:
-        driver.switch_to.alert
-    except NoAlertPresentException:
-        return True
-    return False
 
 
 def click_button(driver: Any, label: str) -> None:

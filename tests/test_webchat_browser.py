@@ -11,11 +11,11 @@ from typing import Any, Callable, Iterator, List
 
 import pytest
 
-from tests.browser import headless_chrome
+from tests.browser import headless_chrome, no_alert
 from tests.test_webchat import PAYLOAD_AUSWEIS, SOURCE, LiveServer, make_app, staff_takes_over
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="Selenium fehlt; Browser-Tests übersprungen")
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException  # noqa: E402
+from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -88,14 +88,6 @@ def ask_with_keyboard(driver: Any, text: str) -> None:
 
 def count_bot(driver: Any) -> int:
     return len(messages(driver, ".msg-bot"))
-
-
-def no_alert(driver: Any) -> bool:
-    try:
-        driver.switch_to.alert
-    except NoAlertPresentException:
-        return True
-    return False
 
 
 def csp_violations(driver: Any) -> List[str]:
