@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from bot.evaluation import DEVSET, MUNICH, Query, fuse, load_devset, load_munich, metrics, rank_of, score_all
+from bot.evaluation import DEVSET, MUNICH, Query, fuse, leika_objects, load_devset, load_munich, metrics, rank_of, score_all
 from bot.settings import Settings
 
 
@@ -20,12 +20,12 @@ def run_search_bench(settings: Settings, benchmark: Optional[str] = None) -> int
     ids = searcher.index.service_ids
     rich = searcher._rich
     cal = searcher.calibration
-    leika = {sid: searcher.catalog.services[sid].leika for sid in ids}
-
-    sets = {"Dev-Set (eigene Fragen)": load_devset(DEVSET, leika.get)}
+    sets = {"Dev-Set (eigene Fragen)": load_devset(DEVSET, leika_objects(searcher))}
     bench_path = Path(benchmark) if benchmark else MUNICH
     if bench_path.exists():
-        sets["München (Stichwörter)"] = load_munich(bench_path, leika.get)
+        sets["München (Stichwörter)"] = load_munich(bench_path, leika_objects(searcher))
+        # The same ranking judged only by each entry's own key, without the objects it also covers (leika_also).
+        sets["München, nur eigener LeiKa-Schlüssel"] = load_munich(bench_path, leika_objects(searcher, also=False))
     else:
         print(f"Hinweis: {bench_path} fehlt, München-Benchmark übersprungen.")
 

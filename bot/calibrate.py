@@ -14,7 +14,7 @@ from typing import List, Tuple
 
 import numpy as np
 
-from bot.evaluation import DEVSET, Scored, fuse, load_devset, metrics, rank_of, score_all
+from bot.evaluation import DEVSET, Scored, fuse, leika_objects, load_devset, metrics, rank_of, score_all
 from bot.settings import Settings
 from knowledge.search import CALIBRATION_FILE, Calibration, Hit, features
 
@@ -29,8 +29,7 @@ def calibrate(settings: Settings, write: bool = True) -> int:
     searcher = load_searcher(settings)
     ids = searcher.index.service_ids
     rich = searcher._rich
-    leika = {sid: searcher.catalog.services[sid].leika for sid in ids}
-    scored = score_all(searcher, load_devset(DEVSET, leika.get))
+    scored = score_all(searcher, load_devset(DEVSET, leika_objects(searcher)))
     inside = [s for s in scored if s.query.gold is not None]
 
     best: Tuple[float, float, float] = (-1.0, 0.0, 0.0)

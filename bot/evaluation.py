@@ -35,7 +35,18 @@ class Scored:
     lexical: np.ndarray  # raw BM25
 
 
-def load_devset(path: Path = DEVSET, leika_of: Optional[Callable[[str], Optional[str]]] = None) -> List[Query]:
+ObjectsOf = Callable[[str], Sequence[str]]  # service id -> the 8-digit LeiKa objects it stands for
+
+
+def leika_objects(searcher: Searcher, also: bool = True) -> ObjectsOf:
+    """A service's LeiKa objects; ``also=False`` counts only the object of its own key."""
+    services = searcher.catalog.services
+    if also:
+        return lambda sid: services[sid].leika_objects
+    return lambda sid: [services[sid].leika_object] if services[sid].leika_object else []
+
+
+def load_devset(path: Path = DEVSET, objects_of: Optional[ObjectsOf] = None) -> List[Query]:
     """Dev questions; a breadth id ``leika-XXXXXXXX`` also accepts a rich entry that took over that service object."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     out = []
@@ -43,21 +54,22 @@ def load_devset(path: Path = DEVSET, leika_of: Optional[Callable[[str], Optional
         sid = item.get("service")
         if sid is None:
             out.append(Query(item["q"], None))
-        elif sid.startswith("leika-") and leika_of is not None:
+        elif sid.startswith("leika-") and objects_of is not None:
             obj = sid[len("leika-"):]
-            out.append(Query(item["q"], lambda x, obj=obj: (leika_of(x) or "").startswith(obj)))
+            out.append(Query(item["q"], lambda x, obj=obj: obj in objects_of(x)))
         else:
             out.append(Query(item["q"], lambda x, sid=sid: x == sid))
     return out
 
 
-def load_munich(path: Path, leika_of: Callable[[str], Optional[str]]) -> List[Query]:
+def load_munich(path: Path, objects_of: ObjectsOf) -> List[Query]:
+    """A hit: one of the result's LeiKa objects starts with one of the term's object prefixes."""
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             item = json.loads(line)
             prefixes = tuple(item["leika"])
-            out.append(Query(item["q"], lambda sid, p=prefixes: bool(leika_of(sid)) and leika_of(sid).startswith(p)))  # type: ignore[union-attr]
+            out.append(Query(item["q"], lambda sid, p=prefixes: any(o.startswith(p) for o in objects_of(sid))))
     return out
 
 

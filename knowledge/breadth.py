@@ -12,13 +12,14 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from knowledge.schema import Service
 
 #: Typisierung 2, 3, 2/3 (federal or state law executed by Länder or municipalities), 4 (state law,
 #: municipal), 5 (municipal). Type 1 (federal authorities only) is left out.
 CITY_TYPES = {"2", "3", "2/3", "4", "5"}
+LEIKA_CSV = "leika_ozg_catalogue.csv"
 LEIKA_SOURCE = "https://github.com/kdn-nrw/OZG-Datenbank-NRW"
 LEIKA_STAND = date(2023, 6, 1)
 
@@ -48,6 +49,14 @@ def load_breadth(csv_path: Path, synonyms: Optional[Dict[str, List[str]]] = None
             entries[obj] = _entry(obj, group, synonyms.get(obj, []))
     rows_by_object = {obj: [(r["leika_schluessel"], r["leika_name"].strip()) for r in group] for obj, group in by_object.items()}
     return BreadthTier(entries=entries, rows=rows_by_object)
+
+
+def object_keys(csv_path: Path) -> Set[str]:
+    """All 8-digit service objects in the LeiKa file (empty when the file is missing)."""
+    if not csv_path.exists():
+        return set()
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        return {r["leika_schluessel"][:8] for r in csv.DictReader(handle) if r["leika_schluessel"].isdigit()}
 
 
 def _entry(obj: str, group: List[dict], synonyms: List[str]) -> Service:
@@ -110,20 +119,25 @@ def read_synonyms(paths: Iterable[Path]) -> Dict[str, List[str]]:
 
 
 def inherited_names(service: Service, siblings: List[Service], tier: BreadthTier) -> List[str]:
-    """Official names a rich entry takes over from the breadth entry it replaces.
+    """Official names a rich entry takes over from the breadth entries it replaces.
 
-    A LeiKa row goes to the rich entry with the same action code (first 11 digits); rows no sibling
-    claims, the object's name, its OZG names and its everyday words go to every sibling.
+    Own object: a LeiKa row goes to the rich entry with the same action code (first 11 digits); rows
+    no sibling claims, the object's name, its OZG names and its everyday words go to every sibling.
+    Objects in ``leika_also`` (LeiKa listing the same service twice) give all their names.
     """
+    names: List[str] = []
     obj = service.leika_object
-    if obj is None or obj not in tier.entries:
-        return []
-    claimed = {s.leika[:11] for s in siblings if s.leika}
-    entry = tier.entries[obj]
-    names = [entry.name]
-    for key, name in tier.rows.get(obj, []):
-        if key[:11] == (service.leika or "")[:11] or key[:11] not in claimed:
-            names.append(name)
-    names += [n for n in entry.leika_names if n not in {nm for _, nm in tier.rows.get(obj, [])}]
-    names += entry.synonyms
+    if obj is not None and obj in tier.entries:
+        claimed = {s.leika[:11] for s in siblings if s.leika}
+        entry = tier.entries[obj]
+        names.append(entry.name)
+        for key, name in tier.rows.get(obj, []):
+            if key[:11] == (service.leika or "")[:11] or key[:11] not in claimed:
+                names.append(name)
+        names += [n for n in entry.leika_names if n not in {nm for _, nm in tier.rows.get(obj, [])}]
+        names += entry.synonyms
+    for also in service.leika_also:
+        names += [name for _, name in sorted(tier.rows.get(also, []))]
+        if also in tier.entries:
+            names += [*tier.entries[also].leika_names, *tier.entries[also].synonyms]
     return [n for n in _unique(names) if n != service.name]

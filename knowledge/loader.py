@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Type, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from knowledge.breadth import inherited_names, load_breadth, read_synonyms
+from knowledge.breadth import LEIKA_CSV, inherited_names, load_breadth, object_keys, read_synonyms
 from knowledge.schema import Office, Service
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
@@ -75,15 +75,15 @@ def check_catalog(root: Path = CATALOG_DIR) -> Tuple[List[Problem], Dict[str, in
 
 
 def _merge(rich: List[Service], offices: List[Office], root: Path) -> Catalog:
-    """Rich entries plus the breadth tier; a rich entry inherits the official names of the object it replaces."""
+    """Rich entries plus the breadth tier; a rich entry inherits the official names of the objects it replaces."""
     services: Dict[str, Service] = {s.id: s for s in rich}
-    leika_csv = root / "leika" / "leika_ozg_catalogue.csv"
+    leika_csv = root / "leika" / LEIKA_CSV
     if leika_csv.exists():
         tier = load_breadth(leika_csv, read_synonyms(sorted((root / "leika").glob("synonyms*.yml"))))
         by_object: Dict[str, List[Service]] = {}
         for s in rich:
-            if s.leika_object:
-                by_object.setdefault(s.leika_object, []).append(s)
+            for obj in s.leika_objects:
+                by_object.setdefault(obj, []).append(s)
         for s in rich:
             names = inherited_names(s, by_object.get(s.leika_object or "", []), tier)
             if names:
@@ -160,6 +160,9 @@ def _cross_check(services: List[Service], offices: List[Office], root: Path, ser
     office_ids = {o.id for o in offices} | {p.stem for p in (root / "offices").glob("*.y*ml")}
     service_ids = {s.id for s in services} | service_files
     keys = Counter(s.leika for s in services if s.leika)
+    own = {s.leika_object for s in services if s.leika_object}
+    also = Counter(o for s in services for o in set(s.leika_also) - {s.leika_object})
+    leika_objects = object_keys(root / "leika" / LEIKA_CSV)
     for s in services:
         where = str(root / "services" / f"{s.id}.yml")
         if s.office and s.office not in office_ids:
@@ -169,6 +172,13 @@ def _cross_check(services: List[Service], offices: List[Office], root: Path, ser
                 problems.append(Problem(where, "related", f"unbekannte Leistung {rel!r}"))
         if s.leika and keys[s.leika] > 1:
             problems.append(Problem(where, "leika", f"Schlüssel {s.leika} ist mehrfach vergeben"))
+        for obj in s.leika_also:
+            if leika_objects and obj not in leika_objects:
+                problems.append(Problem(where, "leika_also", f"Leistungsobjekt {obj} steht nicht im LeiKa"))
+            elif obj == s.leika_object:
+                problems.append(Problem(where, "leika_also", f"Leistungsobjekt {obj} ist schon das des eigenen Schlüssels"))
+            elif also[obj] > 1 or obj in own:
+                problems.append(Problem(where, "leika_also", f"Leistungsobjekt {obj} gehört schon zu einem anderen Eintrag"))
         if s.id.startswith("leika-"):
             problems.append(Problem(where, "id", "das Präfix 'leika-' ist den Breiteneinträgen vorbehalten"))
     return problems

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Extra, Field, HttpUrl, validator
 
 SERVICE_ID = r"^[a-z0-9][a-z0-9-]{1,79}$"
 LEIKA_KEY = r"^\d{14}$"
+LEIKA_OBJECT = r"^\d{8}$"
 WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
 _SPAN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
 
@@ -50,6 +51,10 @@ class Service(Strict):
 
     id: str = Field(..., regex=SERVICE_ID)
     leika: Optional[str] = Field(None, regex=LEIKA_KEY, description="14-stelliger LeiKa-Schlüssel")
+    leika_also: List[str] = Field(
+        default_factory=list,
+        description="Weitere 8-stellige LeiKa-Leistungsobjekte für dieselbe Leistung (der LeiKa führt manche Leistung doppelt)",
+    )
     name: str = Field(..., min_length=3, max_length=400)
     synonyms: List[str] = Field(default_factory=list, description="Umgangssprachliche Namen, Abkürzungen")
     summary: Optional[str] = None
@@ -71,6 +76,12 @@ class Service(Strict):
         default_factory=list, description="Amtliche LeiKa-Namen und Suchwörter des Leistungsobjekts; füllt der Loader, nicht von Hand"
     )
 
+    @validator("leika_also", each_item=True)
+    def is_object_key(cls, item: str) -> str:
+        if not re.match(LEIKA_OBJECT, item):
+            raise ValueError("ein LeiKa-Leistungsobjekt hat 8 Ziffern")
+        return item
+
     @validator("synonyms", "steps", "documents", "prerequisites", "legal_basis", each_item=True)
     def no_empty_items(cls, item: str) -> str:
         if not item.strip():
@@ -81,6 +92,11 @@ class Service(Strict):
     def leika_object(self) -> Optional[str]:
         """The 8-digit service object the key belongs to (shared key space with benchmarks)."""
         return self.leika[:8] if self.leika else None
+
+    @property
+    def leika_objects(self) -> List[str]:
+        """Every service object this entry stands for: its own and those LeiKa lists twice."""
+        return ([self.leika_object] if self.leika_object else []) + [o for o in self.leika_also if o != self.leika_object]
 
 
 class Exception_(Strict):

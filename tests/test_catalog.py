@@ -48,7 +48,7 @@ def test_every_rich_entry_has_source_stand_and_known_office(catalog) -> None:  #
 
 
 def test_rich_entries_replace_breadth_entries_of_the_same_object(catalog) -> None:  # type: ignore[no-untyped-def]
-    rich_objects = {s.leika_object for s in catalog.rich() if s.leika}
+    rich_objects = {o for s in catalog.rich() for o in s.leika_objects}
     breadth_objects = {s.leika_object for s in catalog.services.values() if s.tier == "breadth"}
     assert "99008001" in rich_objects  # Personalausweis
     assert rich_objects.isdisjoint(breadth_objects)
@@ -100,6 +100,31 @@ def test_duplicate_keys_and_unknown_related_are_reported(copy: Path) -> None:
     assert ("doppelt.yml", "leika") in messages
     assert ("personalausweis.yml", "leika") in messages
     assert ("doppelt.yml", "related") in messages
+
+
+def test_leika_also_takes_over_a_duplicate_object_and_its_names(tmp_path: Path, catalog) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "catalog"
+    shutil.copytree(CATALOG_DIR, root)
+    duplicate = next(s for s in sorted(catalog.services.values(), key=lambda s: s.id) if s.tier == "breadth")
+    obj = duplicate.leika_object
+    write(root / "services" / "test-leistung.yml", service_data(leika_also=[obj]))
+    merged = load_catalog(root)
+    assert f"leika-{obj}" not in merged.services
+    entry = merged.services["test-leistung"]
+    assert entry.leika_objects == [obj]
+    assert duplicate.name in entry.leika_names
+
+
+def test_leika_also_must_name_a_free_object_of_the_leika(tmp_path: Path, catalog) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "catalog"
+    shutil.copytree(CATALOG_DIR, root)
+    taken = catalog.services["personalausweis"].leika_object
+    write(root / "services" / "unbekannt.yml", service_data(id="unbekannt", leika_also=["00000001"]))
+    write(root / "services" / "vergeben.yml", service_data(id="vergeben", leika_also=[taken]))
+    write(root / "services" / "zu-kurz.yml", service_data(id="zu-kurz", leika_also=["9900800"]))
+    problems, _ = check_catalog(root)
+    found = {(Path(p.file).name, p.field) for p in problems}
+    assert {("unbekannt.yml", "leika_also"), ("vergeben.yml", "leika_also"), ("zu-kurz.yml", "leika_also.0")} <= found
 
 
 def test_oversized_file_is_refused(copy: Path) -> None:
