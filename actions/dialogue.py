@@ -236,7 +236,10 @@ def _names_service(text: str, service: Service, result: SearchResult) -> bool:
         return False
     others = [h.service for h in result.hits[:MAX_OPTIONS] if h.service.id != service.id]
     shared = {fold(n) for o in others for n in [o.name.split()[0], *o.synonyms]}
-    return bool(used - shared)
+    # "Pass" is also the end of another candidate's "Reisepass": it does not single out this one.
+    other_words = {w for o in others for n in [o.name, *o.synonyms] for w in re.findall(r"\w+", fold(n))}
+    heads = {n for n in used if any(w != n and w.endswith(n) for w in other_words)}
+    return bool(used - shared - heads)
 
 
 def _has_content(text: str, searcher: Searcher) -> bool:
