@@ -236,9 +236,11 @@ def _names_service(text: str, service: Service, result: SearchResult) -> bool:
         return False
     others = [h.service for h in result.hits[:MAX_OPTIONS] if h.service.id != service.id]
     shared = {fold(n) for o in others for n in [o.name.split()[0], *o.synonyms]}
-    # "Pass" is also the end of another candidate's "Reisepass": it does not single out this one.
+    # A short form like "Pass" that is also the end of another candidate's word ("Reisepass") does not
+    # single out this one; the service's own name ("Reisepass" in "Kinderreisepass") still does.
     other_words = {w for o in others for n in [o.name, *o.synonyms] for w in re.findall(r"\w+", fold(n))}
-    heads = {n for n in used if any(w != n and w.endswith(n) for w in other_words)}
+    name = fold(service.name.split()[0])
+    heads = {n for n in used if n != name and any(w != n and w.endswith(n) for w in other_words)}
     return bool(used - shared - heads)
 
 
