@@ -33,7 +33,7 @@ def run_search_bench(settings: Settings, benchmark: Optional[str] = None) -> int
     for name, queries in sets.items():
         in_scope = [q for q in queries if q.gold is not None]
         scored = score_all(searcher, in_scope)
-        hybrid = [rank_of(fuse(s, cal.bm25_weight, cal.rich_bonus, rich), ids, s.query.gold) for s in scored]  # type: ignore[arg-type]
+        hybrid = [rank_of(fuse(s, cal.bm25_weight, searcher.prior), ids, s.query.gold) for s in scored]  # type: ignore[arg-type]
         bm25 = [rank_of(s.lexical + 1e-6 * rich, ids, s.query.gold) if s.lexical.max() > 0 else None for s in scored]  # type: ignore[arg-type]
         print(metrics(hybrid).row(f"{name}: hybrid"))
         print(metrics(bm25).row(f"{name}: BM25-Basislinie"))

@@ -20,6 +20,7 @@ from knowledge.search import CALIBRATION_FILE, Calibration, Hit, features
 
 BM25_WEIGHTS = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.14, 0.2, 0.3)
 RICH_BONUS = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03)
+BUSINESS_MALUS = (0.0, 0.005, 0.01, 0.02, 0.03)
 WRONG_COST = 2.0
 
 
@@ -28,21 +29,26 @@ def calibrate(settings: Settings, write: bool = True) -> int:
 
     searcher = load_searcher(settings)
     ids = searcher.index.service_ids
-    rich = searcher._rich
+    rich, business = searcher._rich, searcher._business
     scored = score_all(searcher, load_devset(DEVSET, leika_objects(searcher)))
     inside = [s for s in scored if s.query.gold is not None]
 
-    best: Tuple[float, float, float] = (-1.0, 0.0, 0.0)
-    for w, b in itertools.product(BM25_WEIGHTS, RICH_BONUS):
-        mrr = metrics([rank_of(fuse(s, w, b, rich), ids, s.query.gold) for s in inside]).mrr  # type: ignore[arg-type]
+    best: Tuple[float, float, float, float] = (-1.0, 0.0, 0.0, 0.0)
+    for w, b, m in itertools.product(BM25_WEIGHTS, RICH_BONUS, BUSINESS_MALUS):
+        prior = Calibration(rich_bonus=b, business_malus=m).prior(rich, business)
+        mrr = metrics([rank_of(fuse(s, w, prior), ids, s.query.gold) for s in inside]).mrr  # type: ignore[arg-type]
         if mrr > best[0]:
-            best = (mrr, w, b)
-    mrr, w, b = best
-    print(f"Fusion: BM25-Gewicht {w}, Bonus ausführlicher Einträge {b} → MRR {mrr:.3f} auf {len(inside)} Fragen")
+            best = (mrr, w, b, m)
+    mrr, w, b, m = best
+    prior = Calibration(rich_bonus=b, business_malus=m).prior(rich, business)
+    print(
+        f"Fusion: BM25-Gewicht {w}, Bonus ausführlicher Einträge {b}, Abzug reiner Unternehmensleistungen {m} "
+        f"→ MRR {mrr:.3f} auf {len(inside)} Fragen"
+    )
 
     feats, labels, margins_right = [], [], []
     for s in scored:
-        fused = fuse(s, w, b, rich)
+        fused = fuse(s, w, prior)
         order = np.argsort(-fused)[:10]
         hits = [Hit(searcher.catalog.services[ids[i]], float(fused[i]), float(s.dense[i]), float(s.lexical[i])) for i in order]
         f = features(hits)
@@ -57,7 +63,7 @@ def calibrate(settings: Settings, write: bool = True) -> int:
     X, y = np.asarray(feats), np.asarray(labels)
     model = LogisticRegression(C=10.0, max_iter=1000).fit(X, y)
     (ct, cm, cl), icpt = model.coef_[0], float(model.intercept_[0])
-    cal = replace(Calibration(), bm25_weight=w, rich_bonus=b, coef_top=float(ct), coef_margin=float(cm), coef_lexical=float(cl), intercept=icpt)
+    cal = replace(Calibration(), bm25_weight=w, rich_bonus=b, business_malus=m, coef_top=float(ct), coef_margin=float(cm), coef_lexical=float(cl), intercept=icpt)
     probs = np.array([cal.confidence(*f) for f in feats])
     threshold = _best_threshold(probs, y)
     oos = np.array([s.query.gold is None for s in scored])

@@ -78,8 +78,8 @@ def score_all(searcher: Searcher, queries: Sequence[Query]) -> List[Scored]:
     return [Scored(q, searcher.index.dense_scores(v), searcher.index.bm25_scores(q.text)) for q, v in zip(queries, vectors)]
 
 
-def fuse(s: Scored, bm25_weight: float, rich_bonus: float, rich: np.ndarray) -> np.ndarray:
-    return search.fuse(s.dense, s.lexical, bm25_weight, rich_bonus, rich)
+def fuse(s: Scored, bm25_weight: float, prior: np.ndarray) -> np.ndarray:
+    return search.fuse(s.dense, s.lexical, bm25_weight, prior)
 
 
 def rank_of(scores: np.ndarray, ids: Sequence[str], gold: Callable[[str], bool], depth: int = 10) -> Optional[int]:

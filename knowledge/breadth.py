@@ -20,6 +20,14 @@ from knowledge.schema import Service
 #: municipal), 5 (municipal). Type 1 (federal authorities only) is left out.
 CITY_TYPES = {"2", "3", "2/3", "4", "5"}
 LEIKA_CSV = "leika_ozg_catalogue.csv"
+#: The OZG "Unternehmenslagen" among the CSV's Lebenslagen. An object filed only under these is a
+#: service for companies (a tram operator's licence), which a citizen rarely means.
+BUSINESS_LAGEN = frozenset({
+    "Unternehmensstart & Gewerbezulassung", "Anlagen & Stoffe", "Logistik & Transport", "Querschnitt Unternehmen",
+    "Bauen & Immobilien", "Finanzierung & Förderung", "Aus-, Weiterbildung & Sachkunde", "Statistik- & Berichtspflichten",
+    "Auslandsgeschäft", "Arbeitgeber sein", "Ausschreibungen & öffentliche Aufträge", "Forschung & Entwicklung",
+    "Geschäftsauflösung & Unternehmensübergang", "Arbeitssicherheit", "Steuern & Abgaben", "Veranstaltungen",
+})
 LEIKA_SOURCE = "https://github.com/kdn-nrw/OZG-Datenbank-NRW"
 LEIKA_STAND = date(2023, 6, 1)
 
@@ -70,6 +78,7 @@ def _entry(obj: str, group: List[dict], synonyms: List[str]) -> Service:
         summary_parts.append("Gehört zur OZG-Leistung: " + "; ".join(ozg) + ".")
     laws = _unique(_law(r) for r in group)
     topic = " / ".join(_unique(v for r in group for v in (r["lebenslage"].strip(), r["themenfeld"].strip())))
+    lagen = {r["lebenslage"].strip() for r in group} - {""}
     return Service(
         id=f"leika-{obj}",
         leika=head["leika_schluessel"],
@@ -82,6 +91,7 @@ def _entry(obj: str, group: List[dict], synonyms: List[str]) -> Service:
         stand=LEIKA_STAND,
         source=LEIKA_SOURCE,
         tier="breadth",
+        for_business=bool(lagen) and lagen <= BUSINESS_LAGEN,
     )
 
 

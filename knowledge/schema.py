@@ -72,6 +72,9 @@ class Service(Strict):
     stand: date = Field(..., description="Datum, an dem die Angaben geprüft wurden")
     source: HttpUrl
     tier: Literal["rich", "breadth"] = "rich"
+    for_business: bool = Field(
+        False, description="Nur für Unternehmen (alle OZG-Lebenslagen des LeiKa-Objekts sind Unternehmenslagen); füllt der Loader"
+    )
     leika_names: List[str] = Field(
         default_factory=list, description="Amtliche LeiKa-Namen und Suchwörter des Leistungsobjekts; füllt der Loader, nicht von Hand"
     )

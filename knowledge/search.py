@@ -1,6 +1,7 @@
 """Hybrid search: dense (FAISS/e5) and lexical (BM25) evidence fused into one ranking per service.
 
-The fused score is a weighted sum of the best-chunk cosine and the query-normalised BM25 score.
+The fused score is a weighted sum of the best-chunk cosine and the query-normalised BM25 score, plus a
+small per-service prior: Jena's rich entries up, LeiKa objects that only companies need down.
 Confidence is a logistic function of the top score, the margin to the runner-up and the raw lexical
 evidence; its weights and the ``confident`` threshold come from ``calibration.json``, fitted on our
 own dev set by ``jenabot calibrate`` (never on a benchmark).
@@ -30,6 +31,7 @@ MAX_QUERY_CHARS = 500
 class Calibration:
     bm25_weight: float = 0.08
     rich_bonus: float = 0.01
+    business_malus: float = 0.0  # a LeiKa object only for companies is a little less likely what a citizen means
     coef_top: float = 20.0
     coef_margin: float = 40.0
     coef_lexical: float = 1.0
@@ -47,6 +49,10 @@ class Calibration:
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+    def prior(self, rich: np.ndarray, business: np.ndarray) -> np.ndarray:
+        """Per-service score shift: Jena's rich entries up, company-only LeiKa objects down."""
+        return self.rich_bonus * rich - self.business_malus * business
 
     def confidence(self, top: float, margin: float, lexical: float) -> float:
         z = self.coef_top * top + self.coef_margin * margin + self.coef_lexical * lexical + self.intercept
@@ -100,10 +106,13 @@ class Searcher:
     index: SearchIndex
     embedder: Embedder
     calibration: Calibration = field(default_factory=Calibration.load)
+    prior: np.ndarray = field(init=False, repr=False)  # per-service score shift, from the calibration
 
     def __post_init__(self) -> None:
-        rich = [self.catalog.services[i].tier == "rich" for i in self.index.service_ids]
-        self._rich = np.asarray(rich, dtype=np.float32)
+        services = [self.catalog.services[i] for i in self.index.service_ids]
+        self._rich = np.asarray([s.tier == "rich" for s in services], dtype=np.float32)
+        self._business = np.asarray([s.for_business for s in services], dtype=np.float32)
+        self.prior = self.calibration.prior(self._rich, self._business)
 
     def search(self, query: str, top_k: int = 5) -> SearchResult:
         clean = join_separable_verb(" ".join(str(query).split())[:MAX_QUERY_CHARS])
@@ -129,7 +138,7 @@ class Searcher:
     def scores(self, query: str) -> tuple:
         dense = self.index.dense_scores(self.embedder.queries([query])[0])
         lexical_raw = self.index.bm25_scores(query)
-        return fuse(dense, lexical_raw, self.calibration.bm25_weight, self.calibration.rich_bonus, self._rich), dense, lexical_raw
+        return fuse(dense, lexical_raw, self.calibration.bm25_weight, self.prior), dense, lexical_raw
 
     def score_ids(self, query: str, ids: Sequence[str]) -> Dict[str, float]:
         """Fused scores of a few given services (e.g. the current topic and its variants)."""
@@ -141,11 +150,11 @@ class Searcher:
         return [self.search(q, top_k) for q in queries]
 
 
-def fuse(dense: np.ndarray, lexical_raw: np.ndarray, bm25_weight: float, rich_bonus: float, rich: np.ndarray) -> np.ndarray:
+def fuse(dense: np.ndarray, lexical_raw: np.ndarray, bm25_weight: float, prior: np.ndarray) -> np.ndarray:
     """The one fusion formula, shared by live search, benchmarks and calibration."""
     peak = float(lexical_raw.max())
     lexical = lexical_raw / peak if peak > 0 else lexical_raw
-    return dense + bm25_weight * lexical + rich_bonus * rich
+    return dense + bm25_weight * lexical + prior
 
 
 def features(hits: Sequence[Hit]) -> Features:

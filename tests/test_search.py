@@ -41,6 +41,14 @@ def test_breadth_services_are_found_too(searcher) -> None:  # type: ignore[no-un
     assert any(h.service.tier == "breadth" for h in result.hits)
 
 
+def test_company_only_leika_objects_yield_to_a_citizen_service(searcher) -> None:  # type: ignore[no-untyped-def]
+    services = searcher.catalog.services
+    assert services["leika-99084007"].for_business  # tram operator's licence: OZG "Logistik & Transport"
+    assert not services["leika-99085005"].for_business  # Reiseausweis: a citizen's document
+    ids = [h.service.id for h in searcher.search("Ich habe mein Handy in der Straßenbahn liegen lassen", top_k=5).hits]
+    assert ids.index("fundsache-verloren") < ids.index("leika-99084007")
+
+
 @pytest.mark.parametrize("bad", ["", "   ", "?!?", "\x00\x01\x02", "<script>alert(1)</script>", "Ausweis " * 20_000])
 def test_bad_queries_never_raise(searcher, bad: str) -> None:  # type: ignore[no-untyped-def]
     result = searcher.search(bad)
