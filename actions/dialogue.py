@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Set
 
+from spacy.lang.de.stop_words import STOP_WORDS
+
 from actions.aspects import strip_aspect_words
 from knowledge.search import Searcher, SearchResult
 from knowledge.schema import Service
@@ -18,6 +20,7 @@ from knowledge.text import fold, join_separable_verb, near_words, stem
 
 MAX_OPTIONS = 3
 VARIANT_MARGIN = 0.03  # a follow-up on its own must point this much more clearly to a related entry
+_STOP_STEMS = frozenset(stem(fold(w)) for w in STOP_WORDS)
 VAGUE_FACTOR = 3.0  # a vague message asks back when the runner-up is within 3x the calibrated close margin
 _ORDINALS = {
     "1": 0, "eins": 0, "erst": 0, "ersten": 0, "erste": 0, "erstes": 0,
@@ -93,6 +96,9 @@ def decide(searcher: Searcher, text: str, state: State, is_followup: bool, asks_
             if single is not None:
                 return Decision("answer", single, confidence=result.confidence, result=result)
             return Decision("clarify", options=[h.service for h in close[:MAX_OPTIONS]], confidence=result.confidence, result=result)
+        topic = _bare_topic(text, result) if current is None else []
+        if topic:  # "Ich hab ne Frage zum Führerschein": a clerk asks which one
+            return Decision("clarify", options=topic, confidence=result.confidence, result=result)
         return Decision("answer", _plainer(searcher, text, result) or best.service, confidence=result.confidence, result=result)
     if best is not None and names_best and (result.confidence >= searcher.calibration.offer_threshold or _clear_lead(searcher, result)):
         return Decision("answer", best.service, confidence=result.confidence, result=result)  # the citizen named it
@@ -211,6 +217,25 @@ def _shared_topic(searcher: Searcher, text: str, result: SearchResult) -> List[S
         if len(sharing) >= 2:
             return sharing
     return []
+
+
+def _bare_topic(text: str, result: SearchResult) -> List[Service]:
+    """Top hits sharing the one name noun the message uses, when none is the plain service of that noun
+    ("Führerschein" fits first licence, exchange, loss and abroad alike; "Reisepass" means "Reisepass beantragen")
+    and the message uses no everyday name of the top hit ("Klasse B")."""
+    hits = [h.service for h in result.hits[:5]]
+    folded = fold(text)
+    said = {stem(fold(w)) for w in re.findall(r"\w+", strip_aspect_words(text)) if w.lower() not in STOP_WORDS}
+    named = said & set().union(*(_name_words(s) for s in hits))
+    if len(named) != 1:
+        return []
+    word = next(iter(named))
+    if any(fold(n) in folded and stem(fold(n)) != word for n in hits[0].synonyms if len(n) >= 4):
+        return []
+    sharing = [s for s in hits if word in _name_words(s) - {_name_verb(s)}]
+    if len(sharing) < 2 or any(not _name_words(s) - {word, _name_verb(s)} - _STOP_STEMS for s in sharing):
+        return []
+    return sharing[:MAX_OPTIONS]
 
 
 def _name_words(service: Service) -> frozenset:  # type: ignore[type-arg]

@@ -102,3 +102,32 @@ def test_a_topic_several_services_share_is_asked_back(searcher) -> None:  # type
     decision = decide(searcher, "Und was kostet das bei einem Gewerbe?", State(), is_followup=False, asks_aspect=True)
     assert decision.kind == "clarify"
     assert len(decision.options) >= 2 and all("Gewerbe" in s.name for s in decision.options)
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [("Ich hab eine Frage zum Führerschein, was muss ich mitbringen?", "Führerschein"), ("Aufenthaltserlaubnis", "Aufenthaltserlaubnis")],
+)
+def test_a_bare_topic_without_a_plain_service_is_asked_back(searcher, question: str, noun: str) -> None:  # type: ignore[no-untyped-def]
+    from actions.aspects import detect_aspects
+    from actions.dialogue import State, decide
+
+    decision = decide(searcher, question, State(), is_followup=False, asks_aspect=bool(detect_aspects(question)))
+    assert decision.kind == "clarify"
+    assert len(decision.options) >= 2 and all(noun in s.name for s in decision.options)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Was kostet ein Reisepass?", "reisepass"),  # "Reisepass beantragen" is the plain service of the noun
+        ("Führerschein Klasse B beantragen", "fuehrerschein-ersterteilung"),  # an everyday name of one of them
+        ("Führerschein verloren, was nun?", "fuehrerschein-ersatz"),  # a second name word settles it
+    ],
+)
+def test_a_topic_with_a_plain_service_or_more_words_is_answered(searcher, question: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    from actions.aspects import detect_aspects
+    from actions.dialogue import State, decide
+
+    decision = decide(searcher, question, State(), is_followup=False, asks_aspect=bool(detect_aspects(question)))
+    assert decision.kind == "answer" and decision.service is not None and decision.service.id == expected
