@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from knowledge.schema import Service
 
@@ -57,14 +57,6 @@ def load_breadth(csv_path: Path, synonyms: Optional[Dict[str, List[str]]] = None
             entries[obj] = _entry(obj, group, synonyms.get(obj, []))
     rows_by_object = {obj: [(r["leika_schluessel"], r["leika_name"].strip()) for r in group] for obj, group in by_object.items()}
     return BreadthTier(entries=entries, rows=rows_by_object)
-
-
-def object_keys(csv_path: Path) -> Set[str]:
-    """All 8-digit service objects in the LeiKa file (empty when the file is missing)."""
-    if not csv_path.exists():
-        return set()
-    with csv_path.open(encoding="utf-8", newline="") as handle:
-        return {r["leika_schluessel"][:8] for r in csv.DictReader(handle) if r["leika_schluessel"].isdigit()}
 
 
 def _entry(obj: str, group: List[dict], synonyms: List[str]) -> Service:

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Type, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from knowledge.breadth import LEIKA_CSV, inherited_names, load_breadth, object_keys, read_synonyms
+from knowledge.breadth import LEIKA_CSV, BreadthTier, inherited_names, load_breadth, read_synonyms
 from knowledge.schema import Office, Service
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
@@ -58,28 +58,26 @@ class Catalog:
 
 
 def load_catalog(root: Path = CATALOG_DIR) -> Catalog:
-    services, offices, problems = _read_all(root)
+    services, offices, tier, problems = _read_all(root)
     if problems:
         raise CatalogError(problems)
-    return _merge(services, offices, root)
+    return _merge(services, offices, tier, root)
 
 
 def check_catalog(root: Path = CATALOG_DIR) -> Tuple[List[Problem], Dict[str, int]]:
     """Every problem in the catalogue, plus counts for the report."""
-    services, offices, problems = _read_all(root)
+    services, offices, tier, problems = _read_all(root)
     counts = {"rich": len(services), "offices": len(offices)}
     if not problems:
-        merged = _merge(services, offices, root)
+        merged = _merge(services, offices, tier, root)
         counts["breadth"] = len(merged.services) - len(services)
     return problems, counts
 
 
-def _merge(rich: List[Service], offices: List[Office], root: Path) -> Catalog:
+def _merge(rich: List[Service], offices: List[Office], tier: Optional[BreadthTier], root: Path) -> Catalog:
     """Rich entries plus the breadth tier; a rich entry inherits the official names of the objects it replaces."""
     services: Dict[str, Service] = {s.id: s for s in rich}
-    leika_csv = root / "leika" / LEIKA_CSV
-    if leika_csv.exists():
-        tier = load_breadth(leika_csv, read_synonyms(sorted((root / "leika").glob("synonyms*.yml"))))
+    if tier is not None:
         by_object: Dict[str, List[Service]] = {}
         for s in rich:
             for obj in s.leika_objects:
@@ -94,18 +92,26 @@ def _merge(rich: List[Service], offices: List[Office], root: Path) -> Catalog:
     return Catalog(services=services, offices={o.id: o for o in offices}, root=root)
 
 
-def _read_all(root: Path) -> Tuple[List[Service], List[Office], List[Problem]]:
+def _read_all(root: Path) -> Tuple[List[Service], List[Office], Optional[BreadthTier], List[Problem]]:
     problems: List[Problem] = []
     if not root.is_dir():
-        return [], [], [Problem(str(root), "", "Katalogordner fehlt")]
+        return [], [], None, [Problem(str(root), "", "Katalogordner fehlt")]
     services = _read_dir(root / "services", Service, problems)
     offices = _read_dir(root / "offices", Office, problems)
-    problems += _cross_check(services, offices, root, {p.stem for p in (root / "services").glob("*.y*ml")})
+    tier = _read_tier(root, problems)
+    problems += _cross_check(services, offices, root, {p.stem for p in (root / "services").glob("*.y*ml")}, tier)
+    return services, offices, tier, problems
+
+
+def _read_tier(root: Path, problems: List[Problem]) -> Optional[BreadthTier]:
+    """The LeiKa breadth tier with its everyday words, read once for checks and merge; None without the CSV."""
     try:
-        read_synonyms(sorted((root / "leika").glob("synonyms*.yml")))
+        synonyms = read_synonyms(sorted((root / "leika").glob("synonyms*.yml")))
     except (ValueError, yaml.YAMLError) as exc:
         problems.append(Problem(str(root / "leika"), "synonyms", " ".join(str(exc).split())))
-    return services, offices, problems
+        synonyms = {}
+    leika_csv = root / "leika" / LEIKA_CSV
+    return load_breadth(leika_csv, synonyms) if leika_csv.exists() else None
 
 
 def _read_dir(folder: Path, model: Type[M], problems: List[Problem]) -> List[M]:
@@ -154,7 +160,7 @@ def _explain(err: dict) -> str:
     return err["msg"]
 
 
-def _cross_check(services: List[Service], offices: List[Office], root: Path, service_files: set) -> List[Problem]:
+def _cross_check(services: List[Service], offices: List[Office], root: Path, service_files: set, tier: Optional[BreadthTier]) -> List[Problem]:
     """References between entries; a reference to a file that failed validation is not reported twice."""
     problems: List[Problem] = []
     office_ids = {o.id for o in offices} | {p.stem for p in (root / "offices").glob("*.y*ml")}
@@ -162,7 +168,7 @@ def _cross_check(services: List[Service], offices: List[Office], root: Path, ser
     keys = Counter(s.leika for s in services if s.leika)
     own = {s.leika_object for s in services if s.leika_object}
     also = Counter(o for s in services for o in set(s.leika_also) - {s.leika_object})
-    leika_objects = object_keys(root / "leika" / LEIKA_CSV)
+    leika_objects = set(tier.rows) if tier is not None else set()
     for s in services:
         where = str(root / "services" / f"{s.id}.yml")
         if s.office and s.office not in office_ids:
