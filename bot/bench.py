@@ -9,11 +9,11 @@ from typing import List, Optional
 
 import numpy as np
 
-from bot.evaluation import DEVSET, MUNICH, Query, fuse, leika_objects, load_devset, load_munich, metrics, rank_of, score_all
+from bot.evaluation import DEVSET, MUNICH, Miss, Query, fuse, leika_objects, load_devset, load_munich, metrics, rank_of, sample_misses, score_all
 from bot.settings import Settings
 
 
-def run_search_bench(settings: Settings, benchmark: Optional[str] = None) -> int:
+def run_search_bench(settings: Settings, benchmark: Optional[str] = None, misses: int = 0, seed: int = 0) -> int:
     from actions.runtime import load_searcher
 
     searcher = load_searcher(settings)
@@ -30,18 +30,29 @@ def run_search_bench(settings: Settings, benchmark: Optional[str] = None) -> int
         print(f"Hinweis: {bench_path} fehlt, München-Benchmark übersprungen.")
 
     print("| Menge | n | hit@1 | hit@3 | MRR |\n|---|---|---|---|---|")
+    audit: List[Miss] = []
     for name, queries in sets.items():
         in_scope = [q for q in queries if q.gold is not None]
         scored = score_all(searcher, in_scope)
+        if misses and name != "München, nur eigener LeiKa-Schlüssel":
+            audit = sample_misses(searcher, scored, misses, seed)  # the last set measured: Munich when present
         hybrid = [rank_of(fuse(s, cal.bm25_weight, searcher.prior), ids, s.query.gold) for s in scored]  # type: ignore[arg-type]
         bm25 = [rank_of(s.lexical + 1e-6 * rich, ids, s.query.gold) if s.lexical.max() > 0 else None for s in scored]  # type: ignore[arg-type]
         print(metrics(hybrid).row(f"{name}: hybrid"))
         print(metrics(bm25).row(f"{name}: BM25-Basislinie"))
 
+    if audit:
+        _print_misses(audit)
     dev = sets["Dev-Set (eigene Fragen)"]
     _confidence_report(searcher, dev)
     _latency_report(searcher, [q.text for q in dev])
     return 0
+
+
+def _print_misses(audit: List[Miss]) -> None:
+    print(f"\nStichprobe von {len(audit)} Fehlgriffen auf Platz 1 (zum Prüfen von Hand: Fehler der Suche oder der Zuordnung?):")
+    for m in audit:
+        print(f"- {m.query!r}: richtig auf Platz {m.rank or '>50'}; richtig wäre {' | '.join(m.gold)}; oben: {' | '.join(m.top)}")
 
 
 def _confidence_report(searcher, dev: List[Query]) -> None:  # type: ignore[no-untyped-def]

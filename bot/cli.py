@@ -53,7 +53,7 @@ def cmd_catalog_check(args: argparse.Namespace) -> int:
 def cmd_bench_search(args: argparse.Namespace) -> int:
     from bot.bench import run_search_bench
 
-    return run_search_bench(Settings(), benchmark=args.benchmark)
+    return run_search_bench(Settings(), benchmark=args.benchmark, misses=args.misses, seed=args.seed)
 
 
 def cmd_bench_dialogue(args: argparse.Namespace) -> int:
@@ -213,6 +213,9 @@ def parser() -> argparse.ArgumentParser:
     bs = bsub.add_parser("search", help="Trefferquote und Latenz der Suche",
                          description="hit@1, hit@3, MRR auf dem eigenen Dev-Set und (falls vorhanden) dem Münchner Benchmark, jeweils neben BM25; dazu Latenz p50/p95.")  # fmt: skip
     bs.add_argument("--benchmark", help="Pfad zu munich_keywords.jsonl (Standard: ../shared/benchmarks/munich_keywords.jsonl)")
+    bs.add_argument("--misses", type=int, default=0, metavar="N",
+                    help="zusätzlich N zufällige Fehlgriffe auf Platz 1 ausgeben (München, sonst Dev-Set), zum Prüfen von Hand")  # fmt: skip
+    bs.add_argument("--seed", type=int, default=0, help="Zufallsstartwert der Stichprobe (Standard: %(default)s)")
     bs.set_defaults(func=cmd_bench_search)
     bd = bsub.add_parser("dialogue", help="Gesprächssuite über den REST-Webhook",
                          description="Spielt tests/conversations.yml über den REST-Webhook durch (startet eigene Server mit fester Uhr, außer --url) und misst richtige Leistung/Aspekt und Latenz pro Zug neben einer reinen Rasa-Antwort.")  # fmt: skip

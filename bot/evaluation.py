@@ -7,6 +7,7 @@ then re-fused in numpy, so a grid over fusion weights costs milliseconds, not mo
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
@@ -110,3 +111,35 @@ def metrics(ranks: Sequence[Optional[int]]) -> Metrics:
         hit3=sum(r is not None and r <= 3 for r in ranks) / n,
         mrr=sum(1.0 / r for r in ranks if r) / n,
     )
+
+
+@dataclass(frozen=True)
+class Miss:
+    query: str
+    rank: Optional[int]  # rank of the first correct entry; None = not in the top 50
+    gold: List[str]  # names of entries that count as correct (rich ones first)
+    top: List[str]  # names of the top three results
+
+
+def sample_misses(searcher: Searcher, scored: Sequence[Scored], n: int, seed: int = 0) -> List[Miss]:
+    """A random sample of top-1 misses whose correct service is in the catalogue.
+
+    This is the sheet for auditing by hand whether a miss is the ranking's fault or the benchmark's
+    filing; a sample keeps the audit unbiased and small enough to read.
+    """
+    ids = searcher.index.service_ids
+    services = searcher.catalog.services
+    misses = []
+    for s in scored:
+        gold = s.query.gold
+        correct = [sid for sid in ids if gold is not None and gold(sid)]
+        if not correct:
+            continue
+        fused = fuse(s, searcher.calibration.bm25_weight, searcher.prior)
+        rank = rank_of(fused, ids, gold, depth=50)  # type: ignore[arg-type]
+        if rank == 1:
+            continue
+        correct.sort(key=lambda sid: services[sid].tier != "rich")
+        top = [services[ids[i]].name for i in np.argsort(-fused)[:3]]
+        misses.append(Miss(s.query.text, rank, [services[sid].name for sid in correct[:2]], top))
+    return random.Random(seed).sample(misses, min(n, len(misses)))

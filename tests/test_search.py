@@ -131,3 +131,16 @@ def test_a_topic_with_a_plain_service_or_more_words_is_answered(searcher, questi
 
     decision = decide(searcher, question, State(), is_followup=False, asks_aspect=bool(detect_aspects(question)))
     assert decision.kind == "answer" and decision.service is not None and decision.service.id == expected
+
+
+def test_miss_sample_holds_only_top1_misses_with_their_correct_service(searcher) -> None:  # type: ignore[no-untyped-def]
+    from bot.evaluation import Query, sample_misses, score_all
+
+    wanted = {"personalausweis": "Was kostet ein Personalausweis?", "fuehrungszeugnis": "Gib mir ein Rezept für Kartoffelsuppe"}
+    queries = [Query(text, lambda sid, want=sid_: sid == want) for sid_, text in wanted.items()]
+    misses = sample_misses(searcher, score_all(searcher, queries), n=5)
+    assert [m.query for m in misses] == ["Gib mir ein Rezept für Kartoffelsuppe"]  # the ID-card question is a hit
+    miss = misses[0]
+    assert miss.gold == [searcher.catalog.services["fuehrungszeugnis"].name]
+    assert len(miss.top) == 3 and miss.gold[0] not in miss.top[:1]
+    assert miss.rank != 1
