@@ -203,9 +203,11 @@ def _stems(searcher: Searcher, text: str) -> Set[str]:
 
 def _plain_form(plain: Service, special: Service, stems: Set[str]) -> bool:
     """``plain`` is ``special`` without a qualifier the message does not use: "Reisepass beantragen"
-    for "Vorläufigen Reisepass beantragen" when the message does not say "vorläufig"."""
+    for "Vorläufigen Reisepass beantragen" when the message does not say "vorläufig". A qualifier
+    inside a compound counts as used: "Kinderreisepass" says "Kinder"."""
     words, more = _name_words(plain), _name_words(special)
-    return words < more and not (more - words) & stems
+    qualifiers = more - words - _STOP_STEMS
+    return words < more and not any(q in stems or (len(q) >= 4 and any(q in s for s in stems)) for q in qualifiers)
 
 
 def _shared_topic(searcher: Searcher, text: str, result: SearchResult) -> List[Service]:

@@ -84,6 +84,8 @@ def test_cli_search_json_reads_stdin_line_by_line(built) -> None:  # type: ignor
         # The plain service, not the special case the question never mentions:
         ("Ich bräuchte einen neuen Personalausweis, was muss ich tun?", "personalausweis"),
         ("Ich brauche einen vorläufigen Personalausweis", "vorlaeufiger-personalausweis"),
+        # ... and a qualifier inside a compound counts as mentioned ("Kinder" in "Kinderreisepass"):
+        ("Für den Kinderreisepass, was brauche ich?", "ausweisdokumente-kinder"),
         # The verb settles close candidates:
         ("Hab mir nen Hund geholt, muss ich den irgendwo anmelden?", "hundesteuer-anmelden"),
         ("Ich habe einen gefährlichen Hund, was muss ich tun?", "gefaehrlicher-hund"),
