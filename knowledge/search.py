@@ -159,7 +159,7 @@ def fuse(dense: np.ndarray, lexical_raw: np.ndarray, bm25_weight: float, prior: 
 
 def features(hits: Sequence[Hit]) -> Features:
     """Evidence for "the right service area was found": the margin is taken to the best hit of
-    another LeiKa object, because variants of one service (Reisepass, vorläufiger Reisepass) are
+    another LeiKa object, because variants of one service (the passport and its provisional form) are
     close by nature and are told apart by clarification, not by confidence."""
     if not hits:
         return Features(0.0, 0.0, 0.0)
