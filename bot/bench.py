@@ -5,12 +5,14 @@ from __future__ import annotations
 import statistics
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 
-from bot.evaluation import DEVSET, MUNICH, Miss, Query, fuse, leika_objects, load_devset, load_munich, metrics, rank_of, sample_misses, score_all
+from bot.evaluation import DEVSET, MUNICH, Miss, Query, Scored, fuse, leika_objects, load_devset, load_munich, metrics, rank_of, sample_misses, score_all
 from bot.settings import Settings
+
+DEV_SET, MUNICH_SET = "Dev-Set (eigene Fragen)", "München (Stichwörter)"
 
 
 def run_search_bench(settings: Settings, benchmark: Optional[str] = None, misses: int = 0, seed: int = 0) -> int:
@@ -20,30 +22,28 @@ def run_search_bench(settings: Settings, benchmark: Optional[str] = None, misses
     ids = searcher.index.service_ids
     rich = searcher._rich
     cal = searcher.calibration
-    sets = {"Dev-Set (eigene Fragen)": load_devset(DEVSET, leika_objects(searcher))}
+    sets = {DEV_SET: load_devset(DEVSET, leika_objects(searcher))}
     bench_path = Path(benchmark) if benchmark else MUNICH
     if bench_path.exists():
-        sets["München (Stichwörter)"] = load_munich(bench_path, leika_objects(searcher))
+        sets[MUNICH_SET] = load_munich(bench_path, leika_objects(searcher))
         # The same ranking judged only by each entry's own key, without the objects it also covers (leika_also).
         sets["München, nur eigener LeiKa-Schlüssel"] = load_munich(bench_path, leika_objects(searcher, also=False))
     else:
         print(f"Hinweis: {bench_path} fehlt, München-Benchmark übersprungen.")
 
     print("| Menge | n | hit@1 | hit@3 | MRR |\n|---|---|---|---|---|")
-    audit: List[Miss] = []
+    scored_sets: Dict[str, List[Scored]] = {}
     for name, queries in sets.items():
         in_scope = [q for q in queries if q.gold is not None]
-        scored = score_all(searcher, in_scope)
-        if misses and name != "München, nur eigener LeiKa-Schlüssel":
-            audit = sample_misses(searcher, scored, misses, seed)  # the last set measured: Munich when present
+        scored = scored_sets[name] = score_all(searcher, in_scope)
         hybrid = [rank_of(fuse(s, cal.bm25_weight, searcher.prior), ids, s.query.gold) for s in scored]  # type: ignore[arg-type]
         bm25 = [rank_of(s.lexical + 1e-6 * rich, ids, s.query.gold) if s.lexical.max() > 0 else None for s in scored]  # type: ignore[arg-type]
         print(metrics(hybrid).row(f"{name}: hybrid"))
         print(metrics(bm25).row(f"{name}: BM25-Basislinie"))
 
-    if audit:
-        _print_misses(audit)
-    dev = sets["Dev-Set (eigene Fragen)"]
+    if misses:
+        _print_misses(sample_misses(searcher, scored_sets.get(MUNICH_SET, scored_sets[DEV_SET]), misses, seed))
+    dev = sets[DEV_SET]
     _confidence_report(searcher, dev)
     _latency_report(searcher, [q.text for q in dev])
     return 0
