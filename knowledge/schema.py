@@ -46,6 +46,30 @@ class OnlineService(Strict):
     note: Optional[str] = None
 
 
+class FeeEn(Strict):
+    """English wording of one row of ``fees`` (same position); the amount stays in the German row."""
+
+    text: Optional[str] = None
+    condition: Optional[str] = None
+
+
+class ServiceEn(Strict):
+    """English texts of a rich entry, written from the German facts; the German text stays binding."""
+
+    name: str = Field(..., min_length=3, max_length=400)
+    synonyms: List[str] = Field(default_factory=list, description="English names citizens use ('ID card', 'residence permit')")
+    summary: Optional[str] = None
+    steps: List[str] = Field(default_factory=list)
+    documents: List[str] = Field(default_factory=list)
+    prerequisites: List[str] = Field(default_factory=list)
+    fees: List[FeeEn] = Field(default_factory=list, description="one row per German fee row, same order")
+    fees_note: Optional[str] = None
+    processing_time: Optional[str] = None
+    online_note: Optional[str] = None
+    photo: Optional[str] = None
+    stand: date = Field(..., description="the German 'stand' these texts were written from")
+
+
 class Service(Strict):
     """One administrative service; rich entries fill many fields, breadth entries only a few."""
 
@@ -64,8 +88,13 @@ class Service(Strict):
     fees: List[Fee] = Field(default_factory=list)
     fees_note: Optional[str] = None
     processing_time: Optional[str] = None
-    office: Optional[str] = Field(None, regex=SERVICE_ID, description="id eines Eintrags in offices.yml")
+    office: Optional[str] = Field(None, regex=SERVICE_ID, description="id einer Datei in offices/ (auch Stellen außerhalb der Stadt)")
     online: Optional[OnlineService] = None
+    booking_url: Optional[HttpUrl] = Field(None, description="Terminbuchung für genau diese Leistung; sonst gilt die des Amts")
+    form_url: Optional[HttpUrl] = Field(None, description="Antragsformular oder Online-Antrag")
+    photo: Optional[str] = Field(None, description="Anforderungen an ein Foto (z. B. biometrisches Passbild)")
+    staff_note: Optional[str] = Field(None, description="Redaktionelle Notiz, nur für Mitarbeitende; nie in Antworten")
+    en: Optional[ServiceEn] = Field(None, description="englische Texte (der deutsche Text ist verbindlich)")
     legal_basis: List[str] = Field(default_factory=list)
     related: List[str] = Field(default_factory=list, description="ids verwandter Leistungen, z. B. Varianten für Kinder")
     topic: Optional[str] = Field(None, description="Lebenslage oder Themenfeld")
@@ -121,9 +150,25 @@ class Address(Strict):
     note: Optional[str] = None
 
 
+class OfficeEn(Strict):
+    """English texts of an office."""
+
+    name: str
+    hours_note: Optional[str] = None
+    address_note: Optional[str] = None
+    stand: date
+
+
 class Office(Strict):
+    """A place that is responsible for services: a Jena office, or a body outside the city (``level``)."""
+
     id: str = Field(..., regex=SERVICE_ID)
     name: str
+    level: Literal["kommune", "land", "bund", "sonstige"] = Field(
+        "kommune",
+        description="kommune = Stadt Jena; land/bund = Landes- oder Bundesbehörde; sonstige = z. B. Beitragsservice, Rentenversicherung",
+    )
+    website: Optional[HttpUrl] = Field(None, description="Startseite der Stelle (für Stellen außerhalb der Stadt)")
     synonyms: List[str] = Field(default_factory=list, description="Namen, die Bürger verwenden, z. B. 'Bürgeramt'")
     address: Optional[Address] = None
     phone: Optional[str] = None
@@ -131,9 +176,23 @@ class Office(Strict):
     hours: Dict[str, List[str]] = Field(default_factory=dict, description="Wochentag (mo..so) -> Zeitspannen 'HH:MM-HH:MM'")
     hours_note: Optional[str] = None
     exceptions: List[Exception_] = Field(default_factory=list)
+    exceptions_until: Optional[date] = Field(
+        None, description="Bis zu diesem Tag sind Sonderöffnungen und Schließtage vollständig erfasst; danach weiß der Bot es nicht"
+    )
+    occasional_days: List[str] = Field(
+        default_factory=list, description="Wochentage, an denen nur an angekündigten Terminen geöffnet ist (z. B. 'sa')"
+    )
     appointment_url: Optional[HttpUrl] = None
+    staff_note: Optional[str] = Field(None, description="Redaktionelle Notiz, nur für Mitarbeitende; nie in Antworten")
+    en: Optional[OfficeEn] = None
     stand: date
     source: HttpUrl
+
+    @validator("occasional_days", each_item=True)
+    def weekday_name(cls, day: str) -> str:
+        if day not in WEEKDAYS:
+            raise ValueError(f"unbekannter Wochentag {day!r}, erlaubt: {', '.join(WEEKDAYS)}")
+        return day
 
     @validator("hours")
     def weekday_keys(cls, hours: Dict[str, List[str]]) -> Dict[str, List[str]]:
