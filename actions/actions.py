@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -29,7 +29,7 @@ UNSURE_BEFORE_HANDOFF = 2
 UNSURE_LEAD = "Dazu kann ich Ihnen leider wieder keine sichere Auskunft geben. "
 
 
-def service_ref(service: Optional[Service]) -> Optional[Dict[str, Any]]:
+def service_ref(service: Service | None) -> dict[str, Any] | None:
     return {"id": service.id, "leika": service.leika, "name": service.name} if service else None
 
 
@@ -46,10 +46,10 @@ DECLINE_TEXT = (
 
 
 class ActionAnswerService(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_service"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kb = searcher()
@@ -66,7 +66,9 @@ class ActionAnswerService(Action):
         decision = decide(kb, text, state, is_followup=followup, asks_aspect=bool(asked))
         off_topic = intent == "out_of_scope" and not (state.service_id and asked)
         if off_topic and not (decision.kind == "answer" and decision.result is not None and decision.result.confident):
-            decline(dispatcher, DECLINE_TEXT, decision.confidence)  # NLU says off-topic and search does not clearly disagree
+            decline(
+                dispatcher, DECLINE_TEXT, decision.confidence
+            )  # NLU says off-topic and search does not clearly disagree
             return [SlotSet("options", None)]
         if decision.kind in ("decline", "ask_service"):  # no service found: the bot is unsure
             unsure = float(tracker.get_slot("unsure_turns") or 0) + 1
@@ -75,17 +77,25 @@ class ActionAnswerService(Action):
             if decision.kind == "decline":
                 decline(dispatcher, DECLINE_TEXT, decision.confidence)
                 return [SlotSet("options", None), SlotSet("unsure_turns", unsure)]
-            dispatcher.utter_message(text="Zu welcher Leistung möchten Sie das wissen? Nennen Sie mir bitte die Leistung, zum Beispiel „Personalausweis“ oder „Ummeldung“.")
-            dispatcher.utter_message(json_message={"type": "decline", "reason": "no_service", "confidence": round(decision.confidence, 3)})
+            dispatcher.utter_message(
+                text="Zu welcher Leistung möchten Sie das wissen? Nennen Sie mir bitte die Leistung, zum Beispiel „Personalausweis“ oder „Ummeldung“."
+            )
+            dispatcher.utter_message(
+                json_message={"type": "decline", "reason": "no_service", "confidence": round(decision.confidence, 3)}
+            )
             return [SlotSet("aspects", asked or None), SlotSet("options", None), SlotSet("unsure_turns", unsure)]
         if decision.kind == "clarify":
             return self._clarify(dispatcher, decision, asked or state.aspects)
         # A follow-up without an aspect of its own ("Und für Kinder?") asks the same thing as before.
-        keeps_aspect = intent == "choose_option" or bool(state.options) or (followup and bool(state.service_id) and elliptical(text))
+        keeps_aspect = (
+            intent == "choose_option"
+            or bool(state.options)
+            or (followup and bool(state.service_id) and elliptical(text))
+        )
         aspects = asked or (state.aspects if keeps_aspect else []) or [GENERAL]
         return self._answer(dispatcher, decision, aspects)
 
-    def _answer(self, dispatcher: CollectingDispatcher, decision: Decision, aspects: List[str]) -> List[EventType]:
+    def _answer(self, dispatcher: CollectingDispatcher, decision: Decision, aspects: list[str]) -> list[EventType]:
         service = decision.service
         assert service is not None
         catalog = searcher().catalog
@@ -112,12 +122,21 @@ class ActionAnswerService(Action):
             SlotSet("unsure_turns", 0.0),
         ]
 
-    def _clarify(self, dispatcher: CollectingDispatcher, decision: Decision, aspects: List[str]) -> List[EventType]:
+    def _clarify(self, dispatcher: CollectingDispatcher, decision: Decision, aspects: list[str]) -> list[EventType]:
         options = decision.options
-        buttons = [{"title": f"{i}. {s.name}", "payload": f"/choose_option{{\"option\": \"{i}\"}}"} for i, s in enumerate(options, 1)]
-        dispatcher.utter_message(text="Meinen Sie eine dieser Leistungen? Tippen Sie die Nummer oder den Namen.", buttons=buttons)
+        buttons = [
+            {"title": f"{i}. {s.name}", "payload": f'/choose_option{{"option": "{i}"}}'}
+            for i, s in enumerate(options, 1)
+        ]
         dispatcher.utter_message(
-            json_message={"type": "clarify", "options": [service_ref(s) for s in options], "confidence": round(decision.confidence, 3)}
+            text="Meinen Sie eine dieser Leistungen? Tippen Sie die Nummer oder den Namen.", buttons=buttons
+        )
+        dispatcher.utter_message(
+            json_message={
+                "type": "clarify",
+                "options": [service_ref(s) for s in options],
+                "confidence": round(decision.confidence, 3),
+            }
         )
         return [SlotSet("options", [s.id for s in options]), SlotSet("aspects", aspects or None)]
 
@@ -126,32 +145,43 @@ def _mentions_entity(tracker: Tracker) -> bool:
     return any(e.get("entity") == "service" for e in tracker.latest_message.get("entities") or [])
 
 
-def hours_answer(dispatcher: CollectingDispatcher, catalog, text: str, tracker: Tracker) -> List[EventType]:  # type: ignore[no-untyped-def]
-    office: Optional[Office] = resolve_office(catalog, text, tracker.get_slot("office"), tracker.get_slot("service"))
+def hours_answer(dispatcher: CollectingDispatcher, catalog, text: str, tracker: Tracker) -> list[EventType]:  # type: ignore[no-untyped-def]
+    office: Office | None = resolve_office(catalog, text, tracker.get_slot("office"), tracker.get_slot("service"))
     if office is None:
-        decline(dispatcher, "Für welches Amt möchten Sie die Öffnungszeiten wissen? Zum Beispiel Bürgerservice oder Standesamt.")
+        decline(
+            dispatcher,
+            "Für welches Amt möchten Sie die Öffnungszeiten wissen? Zum Beispiel Bürgerservice oder Standesamt.",
+        )
         return []
     dispatcher.utter_message(text=hours_reply(office, text))
     dispatcher.utter_message(
-        json_message={"type": "answer", "service": None, "office": office.id, "aspect": "hours", "aspects": ["hours"], "confidence": 1.0,
-                      "source": str(office.source), "stand": office.stand.isoformat()}
-    )  # fmt: skip
+        json_message={
+            "type": "answer",
+            "service": None,
+            "office": office.id,
+            "aspect": "hours",
+            "aspects": ["hours"],
+            "confidence": 1.0,
+            "source": str(office.source),
+            "stand": office.stand.isoformat(),
+        }
+    )
     return [SlotSet("office", office.id), SlotSet("aspects", ["hours"])]
 
 
 class ActionOfficeHours(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_office_hours"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         return hours_answer(dispatcher, searcher().catalog, tracker.latest_message.get("text") or "", tracker)
 
 
 class ActionDecline(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_decline"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         decline(dispatcher, DECLINE_TEXT)
         return []
 

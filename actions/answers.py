@@ -6,15 +6,13 @@ plainly, with whom to ask instead; nothing is filled in from elsewhere.
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 from knowledge import hours as hrs
 from knowledge.schema import Fee, Office, Service
 
 UNKNOWN = "Dazu habe ich keine gesicherten Angaben."
 
 
-def answer(service: Service, aspect: str, office: Optional[Office]) -> str:
+def answer(service: Service, aspect: str, office: Office | None) -> str:
     """One aspect of one service, without the source line (``with_source`` adds it once per reply)."""
     if service.tier == "breadth":
         return _breadth(service, aspect, office)
@@ -22,14 +20,18 @@ def answer(service: Service, aspect: str, office: Optional[Office]) -> str:
     return body if body else f"{UNKNOWN} {ask_whom(office)}"
 
 
-def with_source(text: str, service: Service, office: Optional[Office] = None) -> str:
+def with_source(text: str, service: Service, office: Office | None = None) -> str:
     return f"{text}\n\nQuelle: {service.source} (Stand: {service.stand:%d.%m.%Y})"
 
 
-def ask_whom(office: Optional[Office]) -> str:
+def ask_whom(office: Office | None) -> str:
     if office is None:
         return "Bitte fragen Sie beim Bürgerservice der Stadt Jena nach: Telefon 03641 49-0."
-    contact = [c for c in (f"Telefon {office.phone}" if office.phone else "", f"E-Mail {office.email}" if office.email else "") if c]
+    contact = [
+        c
+        for c in (f"Telefon {office.phone}" if office.phone else "", f"E-Mail {office.email}" if office.email else "")
+        if c
+    ]
     return f"Bitte fragen Sie dort nach: {office.name}" + (f", {', '.join(contact)}." if contact else ".")
 
 
@@ -38,7 +40,7 @@ def fee_line(fee: Fee) -> str:
     return f"{amount} ({fee.condition})" if fee.condition else amount
 
 
-def _fees(s: Service, office: Optional[Office]) -> str:
+def _fees(s: Service, office: Office | None) -> str:
     if not s.fees and not s.fees_note:
         return ""
     lines = [f"Kosten für „{s.name}“:"] if s.fees else []
@@ -48,25 +50,25 @@ def _fees(s: Service, office: Optional[Office]) -> str:
     return "\n".join(lines)
 
 
-def _documents(s: Service, office: Optional[Office]) -> str:
+def _documents(s: Service, office: Office | None) -> str:
     return _bullets(f"Für „{s.name}“ brauchen Sie:", s.documents)
 
 
-def _requirements(s: Service, office: Optional[Office]) -> str:
+def _requirements(s: Service, office: Office | None) -> str:
     return _bullets(f"Voraussetzungen für „{s.name}“:", s.prerequisites)
 
 
-def _procedure(s: Service, office: Optional[Office]) -> str:
+def _procedure(s: Service, office: Office | None) -> str:
     if not s.steps:
         return ""
     return "\n".join([f"So läuft „{s.name}“ ab:"] + [f"{i}. {step}" for i, step in enumerate(s.steps, 1)])
 
 
-def _duration(s: Service, office: Optional[Office]) -> str:
+def _duration(s: Service, office: Office | None) -> str:
     return f"Bearbeitungsdauer: {s.processing_time}" if s.processing_time else ""
 
 
-def _online(s: Service, office: Optional[Office]) -> str:
+def _online(s: Service, office: Office | None) -> str:
     if s.online is None:
         return ""
     head = "Ja, das geht online." if s.online.available else "Das geht nicht vollständig online."
@@ -78,19 +80,19 @@ def _online(s: Service, office: Optional[Office]) -> str:
     return " ".join(parts)
 
 
-def _legal(s: Service, office: Optional[Office]) -> str:
+def _legal(s: Service, office: Office | None) -> str:
     return _bullets("Rechtsgrundlage:", s.legal_basis)
 
 
-def _location(s: Service, office: Optional[Office]) -> str:
+def _location(s: Service, office: Office | None) -> str:
     return office_text(office, f"Zuständig für „{s.name}“ ist") if office else ""
 
 
-def _hours(s: Service, office: Optional[Office]) -> str:
+def _hours(s: Service, office: Office | None) -> str:
     return hours_text(office) if office else ""
 
 
-def _general(s: Service, office: Optional[Office]) -> str:
+def _general(s: Service, office: Office | None) -> str:
     parts = [f"{s.name}: {s.summary}" if s.summary else s.name]
     if office:
         parts.append(f"Zuständig ist: {office.name}.")
@@ -102,7 +104,10 @@ def office_text(office: Office, lead: str) -> str:
     lines = [f"{lead}: {office.name}."]
     if office.address:
         addr = office.address
-        lines.append(f"Adresse: {addr.street}, {(addr.postcode + ' ') if addr.postcode else ''}{addr.city}" + (f" ({addr.note})" if addr.note else ""))
+        lines.append(
+            f"Adresse: {addr.street}, {(addr.postcode + ' ') if addr.postcode else ''}{addr.city}"
+            + (f" ({addr.note})" if addr.note else "")
+        )
     if office.phone:
         lines.append(f"Telefon: {office.phone}")
     if office.email:
@@ -122,7 +127,7 @@ def hours_text(office: Office) -> str:
     return "\n".join(lines)
 
 
-def _breadth(s: Service, aspect: str, office: Optional[Office]) -> str:
+def _breadth(s: Service, aspect: str, office: Office | None) -> str:
     lines = [f"Ich kenne diese Leistung aus dem bundesweiten Leistungskatalog: „{s.name}“."]
     if aspect == "legal" and s.legal_basis:
         lines.append(_legal(s, office))
@@ -135,7 +140,7 @@ def _breadth(s: Service, aspect: str, office: Optional[Office]) -> str:
     return "\n".join(lines)
 
 
-def _bullets(head: str, items: List[str]) -> str:
+def _bullets(head: str, items: list[str]) -> str:
     return "\n".join([head] + [f"• {i}" for i in items]) if items else ""
 
 

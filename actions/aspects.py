@@ -8,14 +8,24 @@ small closed set of German question words and a message may ask two things at on
 from __future__ import annotations
 
 import re
-from typing import Dict, List
 
 from knowledge.text import fold
 
 GENERAL = "general"
-ASPECTS = ("procedure", "documents", "requirements", "fees", "duration", "location", "hours", "online", "legal", GENERAL)
+ASPECTS = (
+    "procedure",
+    "documents",
+    "requirements",
+    "fees",
+    "duration",
+    "location",
+    "hours",
+    "online",
+    "legal",
+    GENERAL,
+)
 
-_PATTERNS: Dict[str, str] = {
+_PATTERNS: dict[str, str] = {
     "fees": r"\bkost|gebuhr|\bpreis|\bteuer|\bbillig|\bbezahl|\bzahlen\b|\beuro\b|\bwie ?viel\b(?!.*\b(dauer|zeit|tag|woch))|kostenlos|umsonst|gratis",
     "documents": r"unterlag|dokument|mitbr|mitnehm|mitzubring|\bnachweis|formular|\bpapiere|\bwass? brauch|\bwelche sachen|\bbenotig",
     "duration": r"\bdauer|\bwie lang|wartezeit|bearbeitungszeit|\bwann (ist|bin|bekomm|krieg|hab)\w*\b.*\b(fertig|da)\b|\bwie schnell|\bfertig\b|\bwie viele (tag|woch)",
@@ -28,10 +38,12 @@ _PATTERNS: Dict[str, str] = {
 }
 _COMPILED = {name: re.compile(p) for name, p in _PATTERNS.items()}
 # Words that carry neither a topic nor an aspect on their own ("Wo kann ich den beantragen?").
-_FILLER = re.compile(r"^(beantrag|bekomm|krieg|mach|erledig|hingeh|lang|lange|dauert|viel|hab|haben|geht|gehts|dafur|damit|dann|noch)\w*$")
+_FILLER = re.compile(
+    r"^(beantrag|bekomm|krieg|mach|erledig|hingeh|lang|lange|dauert|viel|hab|haben|geht|gehts|dafur|damit|dann|noch)\w*$"
+)
 
 
-def detect_aspects(text: str) -> List[str]:
+def detect_aspects(text: str) -> list[str]:
     """All aspects the text asks about, in answer order; empty if none is recognisable."""
     folded = fold(text)
     found = [a for a in ASPECTS if a in _COMPILED and _COMPILED[a].search(folded)]
@@ -44,5 +56,7 @@ def strip_aspect_words(text: str) -> str:
     What remains is what the message says about *which* service; empty means a pure follow-up.
     """
     words = [re.sub(r"[^\w-]", "", w) for w in text.split()]
-    kept = [w for w in words if w and not _FILLER.match(fold(w)) and not any(p.search(fold(w)) for p in _COMPILED.values())]
+    kept = [
+        w for w in words if w and not _FILLER.match(fold(w)) and not any(p.search(fold(w)) for p in _COMPILED.values())
+    ]
     return " ".join(kept)

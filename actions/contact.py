@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from knowledge.text import fold
 
@@ -13,7 +12,7 @@ _DATE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}\.\d{1,2}\.\d{2,4})$")
 _NO = re.compile(r"^(nein|no|noe|nö|ne|nee|kein\w*|lieber nicht|nicht noetig|nicht nötig|abbrechen|ohne)\b", re.I)
 
 
-def normalise_contact(text: str) -> Optional[str]:
+def normalise_contact(text: str) -> str | None:
     """The contact in a tidy form, or None if the text is neither a plausible e-mail nor phone number."""
     candidate = text.strip().strip(".,;")
     for word in candidate.split():

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional, Set
 
 from spacy.lang.de.stop_words import STOP_WORDS
 
 from actions.aspects import strip_aspect_words
-from knowledge.search import Searcher, SearchResult
 from knowledge.schema import Service
+from knowledge.search import Searcher, SearchResult
 from knowledge.text import fold, join_separable_verb, near_words, stem
 
 MAX_OPTIONS = 3
@@ -23,28 +22,43 @@ VARIANT_MARGIN = 0.03  # a follow-up on its own must point this much more clearl
 _STOP_STEMS = frozenset(stem(fold(w)) for w in STOP_WORDS)
 VAGUE_FACTOR = 3.0  # a vague message asks back when the runner-up is within 3x the calibrated close margin
 _ORDINALS = {
-    "1": 0, "eins": 0, "erst": 0, "ersten": 0, "erste": 0, "erstes": 0,
-    "2": 1, "zwei": 1, "zweit": 1, "zweite": 1, "zweiten": 1, "zweites": 1,
-    "3": 2, "drei": 2, "dritt": 2, "dritte": 2, "dritten": 2, "drittes": 2,
-}  # fmt: skip
+    "1": 0,
+    "eins": 0,
+    "erst": 0,
+    "ersten": 0,
+    "erste": 0,
+    "erstes": 0,
+    "2": 1,
+    "zwei": 1,
+    "zweit": 1,
+    "zweite": 1,
+    "zweiten": 1,
+    "zweites": 1,
+    "3": 2,
+    "drei": 2,
+    "dritt": 2,
+    "dritte": 2,
+    "dritten": 2,
+    "drittes": 2,
+}
 
 
 @dataclass(frozen=True)
 class State:
     """What the conversation knows before this message (from Rasa slots)."""
 
-    service_id: Optional[str] = None
-    aspects: List[str] = field(default_factory=list)
-    options: List[str] = field(default_factory=list)  # service ids offered in a clarification
+    service_id: str | None = None
+    aspects: list[str] = field(default_factory=list)
+    options: list[str] = field(default_factory=list)  # service ids offered in a clarification
 
 
 @dataclass(frozen=True)
 class Decision:
     kind: str  # "answer" | "clarify" | "decline" | "ask_service" (an aspect question with no topic yet)
-    service: Optional[Service] = None
-    options: List[Service] = field(default_factory=list)
+    service: Service | None = None
+    options: list[Service] = field(default_factory=list)
     confidence: float = 0.0
-    result: Optional[SearchResult] = None
+    result: SearchResult | None = None
 
 
 _ELLIPSIS_START = re.compile(r"^(und|auch|aber|oder|fur|bei|mit|ohne|wenn|falls)\b")
@@ -58,7 +72,7 @@ def elliptical(text: str) -> bool:
     return bool(words) and (len(words) <= 3 or bool(_ELLIPSIS_START.match(" ".join(words))))
 
 
-def pick_option(text: str, options: List[Service]) -> Optional[Service]:
+def pick_option(text: str, options: list[Service]) -> Service | None:
     """The option a citizen chose by number, ordinal or (part of) its name."""
     folded = fold(text)
     for word in re.findall(r"\w+", folded):
@@ -95,21 +109,36 @@ def decide(searcher: Searcher, text: str, state: State, is_followup: bool, asks_
             single = _single_fit(searcher, text, [h.service for h in close[:MAX_OPTIONS]], result, current)
             if single is not None:
                 return Decision("answer", single, confidence=result.confidence, result=result)
-            return Decision("clarify", options=[h.service for h in close[:MAX_OPTIONS]], confidence=result.confidence, result=result)
+            return Decision(
+                "clarify", options=[h.service for h in close[:MAX_OPTIONS]], confidence=result.confidence, result=result
+            )
         topic = _bare_topic(text, result) if current is None else []
         if topic:  # "Ich hab ne Frage zum Führerschein": a clerk asks which one
             return Decision("clarify", options=topic, confidence=result.confidence, result=result)
-        return Decision("answer", _plainer(searcher, text, result) or best.service, confidence=result.confidence, result=result)
-    if best is not None and names_best and (result.confidence >= searcher.calibration.offer_threshold or _clear_lead(searcher, result)):
+        return Decision(
+            "answer", _plainer(searcher, text, result) or best.service, confidence=result.confidence, result=result
+        )
+    if (
+        best is not None
+        and names_best
+        and (result.confidence >= searcher.calibration.offer_threshold or _clear_lead(searcher, result))
+    ):
         return Decision("answer", best.service, confidence=result.confidence, result=result)  # the citizen named it
     if current is not None and (is_followup or not _has_content(text, searcher)):
         return Decision("answer", variant(searcher, current, text), confidence=result.confidence, result=result)
     if current is not None and current.id in {h.service.id for h in result.hits[:MAX_OPTIONS]}:
-        return Decision("answer", variant(searcher, current, text), confidence=result.confidence, result=result)  # still on topic
+        return Decision(
+            "answer", variant(searcher, current, text), confidence=result.confidence, result=result
+        )  # still on topic
     if not _has_content(text, searcher):
         return Decision("ask_service", confidence=result.confidence, result=result)
     if result.hits and result.confidence >= searcher.calibration.offer_threshold:
-        return Decision("clarify", options=[h.service for h in result.hits[:MAX_OPTIONS]], confidence=result.confidence, result=result)
+        return Decision(
+            "clarify",
+            options=[h.service for h in result.hits[:MAX_OPTIONS]],
+            confidence=result.confidence,
+            result=result,
+        )
     shared = _shared_topic(searcher, text, result)
     if shared:  # "Was kostet das mit dem Gewerbe?": the topic is clear, the service is not
         return Decision("clarify", options=shared, confidence=result.confidence, result=result)
@@ -120,7 +149,9 @@ def variant(searcher: Searcher, current: Service, text: str) -> Service:
     """A follow-up like "und für Kinder?" moves to a related entry when that fits the whole context better."""
     services = searcher.catalog.services
     related = [r for r in current.related if r in services]
-    related += [sid for sid, s in services.items() if current.id in s.related and sid not in related]  # relations go both ways
+    related += [
+        sid for sid, s in services.items() if current.id in s.related and sid not in related
+    ]  # relations go both ways
     if not related or not _has_content(text, searcher):
         return current
     rest = strip_aspect_words(text)
@@ -146,7 +177,7 @@ def _clear_lead(searcher: Searcher, result: SearchResult) -> bool:
     return len(hits) > 1 and hits[0].score - hits[1].score > VAGUE_FACTOR * searcher.calibration.close_margin
 
 
-def _vague(searcher: Searcher, text: str, asks_aspect: bool, result: SearchResult) -> List:  # type: ignore[type-arg]
+def _vague(searcher: Searcher, text: str, asks_aspect: bool, result: SearchResult) -> list:  # type: ignore[type-arg]
     """A short message without a concrete question ("Ich brauche einen Pass") that fits several services."""
     if asks_aspect or len(searcher.index.analyzer.lemmas([text])[0]) > 2:
         return []
@@ -155,7 +186,9 @@ def _vague(searcher: Searcher, text: str, asks_aspect: bool, result: SearchResul
     return near if len(near) > 1 else []
 
 
-def _single_fit(searcher: Searcher, text: str, options: List[Service], result: SearchResult, current: Optional[Service]) -> Optional[Service]:
+def _single_fit(
+    searcher: Searcher, text: str, options: list[Service], result: SearchResult, current: Service | None
+) -> Service | None:
     """Among equally close candidates, the one the message settles: the current topic, the only one
     the citizen named ("heiraten" is a name of the marriage registration), or the only one whose
     verb the message uses ("Wie melde ich meinen Hund an?": anmelden, not abmelden)."""
@@ -174,7 +207,7 @@ def _single_fit(searcher: Searcher, text: str, options: List[Service], result: S
     return plain[0] if len(plain) == 1 else None
 
 
-def _plainer(searcher: Searcher, text: str, result: SearchResult) -> Optional[Service]:
+def _plainer(searcher: Searcher, text: str, result: SearchResult) -> Service | None:
     """A close runner-up the message fits better than the top hit: the plain service when the top hit
     is a special case the message does not mention ("neuer Personalausweis" is not the *vorläufige*
     one), or the only candidate whose name the message uses word for word, verb included ("Hund ...
@@ -197,11 +230,11 @@ def _plainer(searcher: Searcher, text: str, result: SearchResult) -> Optional[Se
     return named[0] if len(named) == 1 else None
 
 
-def _stems(searcher: Searcher, text: str) -> Set[str]:
+def _stems(searcher: Searcher, text: str) -> set[str]:
     return set(searcher.index.analyzer.lemmas([join_separable_verb(text)])[0])
 
 
-def _plain_form(plain: Service, special: Service, stems: Set[str]) -> bool:
+def _plain_form(plain: Service, special: Service, stems: set[str]) -> bool:
     """``plain`` is ``special`` without a qualifier the message does not use: "Reisepass beantragen"
     for "Vorläufigen Reisepass beantragen" when the message does not say "vorläufig". A qualifier
     inside a compound counts as used: "Kinderreisepass" says "Kinder"."""
@@ -210,7 +243,7 @@ def _plain_form(plain: Service, special: Service, stems: Set[str]) -> bool:
     return words < more and not any(q in stems or (len(q) >= 4 and any(q in s for s in stems)) for q in qualifiers)
 
 
-def _shared_topic(searcher: Searcher, text: str, result: SearchResult) -> List[Service]:
+def _shared_topic(searcher: Searcher, text: str, result: SearchResult) -> list[Service]:
     """The top hits whose names share a noun the message uses, when at least two do."""
     stems = dict.fromkeys(searcher.index.analyzer.lemmas([strip_aspect_words(text)])[0])  # message order
     hits = [h.service for h in result.hits[:MAX_OPTIONS]]
@@ -221,7 +254,7 @@ def _shared_topic(searcher: Searcher, text: str, result: SearchResult) -> List[S
     return []
 
 
-def _bare_topic(text: str, result: SearchResult) -> List[Service]:
+def _bare_topic(text: str, result: SearchResult) -> list[Service]:
     """Top hits sharing the one name noun the message uses, when none is the plain service of that noun
     ("Führerschein" fits first licence, exchange, loss and abroad alike; "Reisepass" means "Reisepass beantragen")
     and the message uses no everyday name of the top hit ("Klasse B")."""
@@ -244,7 +277,7 @@ def _name_words(service: Service) -> frozenset:  # type: ignore[type-arg]
     return frozenset(stem(fold(w)) for w in re.findall(r"\w+", re.sub(r"\(.*?\)", " ", service.name)))
 
 
-def _name_verb(service: Service) -> Optional[str]:
+def _name_verb(service: Service) -> str | None:
     """The stemmed verb a service name ends with ("Hund abmelden (Hundesteuer)" -> "abmeld"), if any."""
     words = re.sub(r"\(.*?\)", " ", service.name).split()
     if len(words) < 2 or not words[-1].islower() or not words[-1].endswith("en"):

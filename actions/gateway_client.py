@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import httpx
 
@@ -26,27 +26,43 @@ class HandoffResult:
     ticket: str
     live: bool
     staff_hours: str
-    answer_by: Optional[date]
+    answer_by: date | None
 
 
-async def _post(path: str, body: Dict[str, Any]) -> Dict[str, Any]:
+async def _post(path: str, body: dict[str, Any]) -> dict[str, Any]:
     settings = Settings()
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-            response = await client.post(f"{settings.gateway_url}{path}", json=body, headers={"Authorization": f"Bearer {settings.internal_token}"})
+            response = await client.post(
+                f"{settings.gateway_url}{path}",
+                json=body,
+                headers={"Authorization": f"Bearer {settings.internal_token}"},
+            )
             response.raise_for_status()
             return dict(response.json())
     except (httpx.HTTPError, ValueError) as exc:
         raise GatewayUnavailable(f"Gateway {settings.gateway_url}{path}: {exc}") from exc
 
 
-def _result(data: Dict[str, Any]) -> HandoffResult:
+def _result(data: dict[str, Any]) -> HandoffResult:
     answer_by = data.get("answer_by")
-    return HandoffResult(str(data["ticket"]), bool(data["live"]), str(data.get("staff_hours") or ""), date.fromisoformat(answer_by) if answer_by else None)
+    return HandoffResult(
+        str(data["ticket"]),
+        bool(data["live"]),
+        str(data.get("staff_hours") or ""),
+        date.fromisoformat(answer_by) if answer_by else None,
+    )
 
 
-async def open_handoff(conversation_id: str, channel: Optional[str], reason: str, transcript: List[Dict[str, Any]]) -> HandoffResult:
-    return _result(await _post("/api/internal/handoff", {"conversation_id": conversation_id, "channel": channel, "reason": reason, "transcript": transcript}))
+async def open_handoff(
+    conversation_id: str, channel: str | None, reason: str, transcript: list[dict[str, Any]]
+) -> HandoffResult:
+    return _result(
+        await _post(
+            "/api/internal/handoff",
+            {"conversation_id": conversation_id, "channel": channel, "reason": reason, "transcript": transcript},
+        )
+    )
 
 
 async def leave_contact(conversation_id: str, contact: str) -> HandoffResult:

@@ -8,7 +8,7 @@ action after two unsure answers in a row); this module only carries them out.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
@@ -29,9 +29,9 @@ REASONS = {
 }
 
 
-def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
+def transcript(tracker: Tracker) -> list[dict[str, Any]]:
     """What was said so far (this session), as the gateway stores it; a contract payload joins its text."""
-    lines: List[Dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
     for event in tracker.events:
         if event.get("event") == "session_started":
             lines = []
@@ -40,7 +40,14 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
         elif event.get("event") == "bot":
             custom = (event.get("data") or {}).get("custom")
             if event.get("text"):
-                lines.append({"role": "bot", "text": event["text"], "timestamp": event.get("timestamp", 0.0), "meta": custom if isinstance(custom, dict) else None})
+                lines.append(
+                    {
+                        "role": "bot",
+                        "text": event["text"],
+                        "timestamp": event.get("timestamp", 0.0),
+                        "meta": custom if isinstance(custom, dict) else None,
+                    }
+                )
             elif isinstance(custom, dict) and lines and lines[-1]["role"] == "bot":
                 lines[-1]["meta"] = {**(lines[-1].get("meta") or {}), **custom}
     return lines
@@ -50,7 +57,9 @@ def _date(result: HandoffResult) -> str:
     return result.answer_by.strftime("%d.%m.%Y") if result.answer_by else "so bald wie möglich"
 
 
-async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason_key: str, lead: str = "") -> List[EventType]:
+async def hand_over(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reason_key: str, lead: str = ""
+) -> list[EventType]:
     """Open (or find) the ticket and tell the citizen plainly what happens next."""
     question = tracker.latest_message.get("text") or ""
     reason = f"{REASONS.get(reason_key, reason_key)}: {question}"[:2000]
@@ -82,20 +91,22 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason_k
 
 
 class ActionHandoff(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "request_human"
         lead = "Bei persönlichen Anliegen kann ich keine Auskunft geben. " if intent == "complaint_or_case" else ""
         return await hand_over(dispatcher, tracker, intent, lead)
 
 
 class ValidateContactForm(FormValidationAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_contact_form"
 
-    def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    def validate_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = str(value or "")
         if declines(text):
             return {"contact": "-", "contact_consent": False}  # nothing to store; the form ends
@@ -108,18 +119,20 @@ class ValidateContactForm(FormValidationAction):
             return {"contact": None}
         return {"contact": contact}
 
-    def validate_contact_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    def validate_contact_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:
             dispatcher.utter_message(text="Bitte antworten Sie mit „Ja“ oder „Nein“.")
         return {"contact_consent": value}
 
 
 class ActionSubmitContact(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_submit_contact"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        contact: Optional[str] = tracker.get_slot("contact")
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        contact: str | None = tracker.get_slot("contact")
         ticket = tracker.get_slot("handoff_ticket") or ""
         reset = [SlotSet("contact", None), SlotSet("contact_consent", None), SlotSet("requested_slot", None)]
         if not contact or contact == "-" or tracker.get_slot("contact_consent") is not True:
@@ -133,10 +146,16 @@ class ActionSubmitContact(Action):
             result = await leave_contact(tracker.sender_id, contact)
         except GatewayUnavailable as exc:
             log.warning("Kontakt nicht gespeichert: %s", exc)
-            dispatcher.utter_message(text=f"Ihre Kontaktangabe konnte ich leider nicht speichern. Bitte rufen Sie den Bürgerservice an: {PHONE}.")
-            dispatcher.utter_message(json_message={"type": "decline", "reason": "handoff_unavailable", "confidence": 0.0})
+            dispatcher.utter_message(
+                text=f"Ihre Kontaktangabe konnte ich leider nicht speichern. Bitte rufen Sie den Bürgerservice an: {PHONE}."
+            )
+            dispatcher.utter_message(
+                json_message={"type": "decline", "reason": "handoff_unavailable", "confidence": 0.0}
+            )
             return reset
-        dispatcher.utter_message(text=f"Danke. Wir melden uns bis zum {_date(result)} unter {contact}. Ihre Vorgangsnummer: {result.ticket}.")
+        dispatcher.utter_message(
+            text=f"Danke. Wir melden uns bis zum {_date(result)} unter {contact}. Ihre Vorgangsnummer: {result.ticket}."
+        )
         dispatcher.utter_message(json_message={"type": "handoff", "ticket": result.ticket, "live": False})
         return reset
 
@@ -144,10 +163,10 @@ class ActionSubmitContact(Action):
 class ActionRelayStaffReply(Action):
     """Says a staff member's reply on the citizen's channel (the gateway sets the slot, then runs this)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_relay_staff_reply"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = tracker.get_slot("staff_reply")
         if text:
             dispatcher.utter_message(text=f"Bürgerservice Jena (Mitarbeiterin/Mitarbeiter):\n{text}", staff=True)
@@ -155,10 +174,13 @@ class ActionRelayStaffReply(Action):
 
 
 class ActionHandback(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         # ``handback``: the gateway has already stored this notice as a system message; the event broker skips it.
-        dispatcher.utter_message(text="Sie schreiben jetzt wieder mit dem Chatbot. Bei Fragen zu Leistungen der Stadt Jena hilft er Ihnen gern weiter.", handback=True)
+        dispatcher.utter_message(
+            text="Sie schreiben jetzt wieder mit dem Chatbot. Bei Fragen zu Leistungen der Stadt Jena hilft er Ihnen gern weiter.",
+            handback=True,
+        )
         return [SlotSet("handoff_ticket", None)]

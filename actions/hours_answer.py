@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Optional
 
 import dateparser
 
 from actions import answers
-from bot.settings import Settings
+from bot.clock import make_clock
+from bot.settings import get_settings
 from knowledge import hours as hrs
 from knowledge.loader import Catalog
 from knowledge.schema import Office
@@ -31,17 +31,13 @@ _TODAY_WORDS = re.compile(r"\bheute\b|\bbis wann\b")
 
 def now() -> datetime:
     """The current time in Jena; ``JENABOT_NOW`` fixes it for tests and demos."""
-    fixed = Settings().fixed_now
-    if fixed:
-        moment = datetime.fromisoformat(fixed)
-        return moment if moment.tzinfo else moment.replace(tzinfo=hrs.TZ)
-    return datetime.now(hrs.TZ)
+    return make_clock(get_settings().fixed_now)()
 
 
-def resolve_office(catalog: Catalog, text: str, slot_office: Optional[str], slot_service: Optional[str]) -> Optional[Office]:
+def resolve_office(catalog: Catalog, text: str, slot_office: str | None, slot_service: str | None) -> Office | None:
     """The office named in the text, else the one in context, else the Bürgerservice."""
     folded = fold(text)
-    best: Optional[Office] = None
+    best: Office | None = None
     best_len = 0
     for office in catalog.offices.values():
         for name in [office.name, *office.synonyms]:
@@ -58,7 +54,7 @@ def resolve_office(catalog: Catalog, text: str, slot_office: Optional[str], slot
     return catalog.offices.get("buergerservice")
 
 
-def parse_day(text: str, reference: datetime) -> Optional[date]:
+def parse_day(text: str, reference: datetime) -> date | None:
     """The day a German question refers to, or None if it names none."""
     folded = fold(text)
     for word, index in _WEEKDAY.items():
@@ -82,7 +78,7 @@ def parse_day(text: str, reference: datetime) -> Optional[date]:
     return parsed.date() if parsed else None
 
 
-def _numeric_day(match: "re.Match[str]", today: date) -> Optional[date]:
+def _numeric_day(match: re.Match[str], today: date) -> date | None:
     """'3.10.' is the next 3 October; '3.10.26' and '3.10.2026' are that exact day."""
     day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
     try:
@@ -94,7 +90,7 @@ def _numeric_day(match: "re.Match[str]", today: date) -> Optional[date]:
         return None
 
 
-def hours_reply(office: Office, text: str, reference: Optional[datetime] = None) -> str:
+def hours_reply(office: Office, text: str, reference: datetime | None = None) -> str:
     reference = reference or now()
     source = f"\n\nQuelle: {office.source} (Stand: {office.stand:%d.%m.%Y})"
     day = parse_day(text, reference)
@@ -132,9 +128,11 @@ _DAY_WORDS = re.compile(rf"\b(heute|morgen|ubermorgen|jetzt|{'|'.join(_WEEKDAY)}
 
 
 def is_day_followup(text: str) -> bool:
-    """"Und morgen?", "am Montag?", "und am 24. Dezember?": a day and nothing that names a topic."""
+    """ "Und morgen?", "am Montag?", "und am 24. Dezember?": a day and nothing that names a topic."""
     folded = fold(text)
-    if parse_day(text, now()) is None or not (_DAY_WORDS.search(folded) or _DATE.search(text) or _NUMERIC_DATE.search(text)):
+    if parse_day(text, now()) is None or not (
+        _DAY_WORDS.search(folded) or _DATE.search(text) or _NUMERIC_DATE.search(text)
+    ):
         return False
     rest = _NUMERIC_DATE.sub(" ", _DATE.sub(" ", folded))
     rest = _DAY_WORDS.sub(" ", rest)
@@ -142,4 +140,44 @@ def is_day_followup(text: str) -> bool:
     return not words
 
 
-_FILLER_WORDS = {"und", "am", "an", "dem", "den", "der", "die", "das", "ist", "sind", "auch", "wie", "ists", "es", "dann", "mit", "so", "aus", "sieht", "was", "ihr", "sie", "habt", "hat", "haben", "offen", "auf", "geoffnet", "zu", "geschlossen", "noch", "bis", "wann", "uhr", "da", "denn", "bitte", "ja", "mal"}
+_FILLER_WORDS = {
+    "und",
+    "am",
+    "an",
+    "dem",
+    "den",
+    "der",
+    "die",
+    "das",
+    "ist",
+    "sind",
+    "auch",
+    "wie",
+    "ists",
+    "es",
+    "dann",
+    "mit",
+    "so",
+    "aus",
+    "sieht",
+    "was",
+    "ihr",
+    "sie",
+    "habt",
+    "hat",
+    "haben",
+    "offen",
+    "auf",
+    "geoffnet",
+    "zu",
+    "geschlossen",
+    "noch",
+    "bis",
+    "wann",
+    "uhr",
+    "da",
+    "denn",
+    "bitte",
+    "ja",
+    "mal",
+}

@@ -33,7 +33,9 @@ def load_searcher(settings: Settings) -> Searcher:
     analyzer = Analyzer(load_pipeline(settings.spacy_dir))
     index = load_index(settings.index_dir, analyzer)
     if set(index.service_ids) != set(catalog.services):
-        raise RuntimeError("Der Suchindex passt nicht zum Katalog (Katalog geändert?). Bitte 'jenabot build' ausführen.")
+        raise RuntimeError(
+            "Der Suchindex passt nicht zum Katalog (Katalog geändert?). Bitte 'jenabot build' ausführen."
+        )
     embedder = load_embedder(settings.embedding_model, settings.embedding_dir)
     log.info("Wissen geladen: %d Leistungen, %d Ämter", len(catalog.services), len(catalog.offices))
     return Searcher(catalog=catalog, index=index, embedder=embedder)

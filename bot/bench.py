@@ -5,17 +5,30 @@ from __future__ import annotations
 import statistics
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
 
 import numpy as np
 
-from bot.evaluation import DEVSET, MUNICH, Miss, Query, Scored, fuse, leika_objects, load_devset, load_munich, metrics, rank_of, sample_misses, score_all
+from bot.evaluation import (
+    DEVSET,
+    MUNICH,
+    Miss,
+    Query,
+    Scored,
+    fuse,
+    leika_objects,
+    load_devset,
+    load_munich,
+    metrics,
+    rank_of,
+    sample_misses,
+    score_all,
+)
 from bot.settings import Settings
 
 DEV_SET, MUNICH_SET = "Dev-Set (eigene Fragen)", "München (Stichwörter)"
 
 
-def run_search_bench(settings: Settings, benchmark: Optional[str] = None, misses: int = 0, seed: int = 0) -> int:
+def run_search_bench(settings: Settings, benchmark: str | None = None, misses: int = 0, seed: int = 0) -> int:
     from actions.runtime import load_searcher
 
     searcher = load_searcher(settings)
@@ -32,7 +45,7 @@ def run_search_bench(settings: Settings, benchmark: Optional[str] = None, misses
         print(f"Hinweis: {bench_path} fehlt, München-Benchmark übersprungen.")
 
     print("| Menge | n | hit@1 | hit@3 | MRR |\n|---|---|---|---|---|")
-    scored_sets: Dict[str, List[Scored]] = {}
+    scored_sets: dict[str, list[Scored]] = {}
     for name, queries in sets.items():
         in_scope = [q for q in queries if q.gold is not None]
         scored = scored_sets[name] = score_all(searcher, in_scope)
@@ -49,13 +62,17 @@ def run_search_bench(settings: Settings, benchmark: Optional[str] = None, misses
     return 0
 
 
-def _print_misses(audit: List[Miss]) -> None:
-    print(f"\nStichprobe von {len(audit)} Fehlgriffen auf Platz 1 (zum Prüfen von Hand: Fehler der Suche oder der Zuordnung?):")
+def _print_misses(audit: list[Miss]) -> None:
+    print(
+        f"\nStichprobe von {len(audit)} Fehlgriffen auf Platz 1 (zum Prüfen von Hand: Fehler der Suche oder der Zuordnung?):"
+    )
     for m in audit:
-        print(f"- {m.query!r}: richtig auf Platz {m.rank or '>50'}; richtig wäre {' | '.join(m.gold)}; oben: {' | '.join(m.top)}")
+        print(
+            f"- {m.query!r}: richtig auf Platz {m.rank or '>50'}; richtig wäre {' | '.join(m.gold)}; oben: {' | '.join(m.top)}"
+        )
 
 
-def _confidence_report(searcher, dev: List[Query]) -> None:  # type: ignore[no-untyped-def]
+def _confidence_report(searcher, dev: list[Query]) -> None:  # type: ignore[no-untyped-def]
     results = [(q, searcher.search(q.text, top_k=3)) for q in dev]
     oos = [r for q, r in results if q.gold is None]
     ins = [(q, r) for q, r in results if q.gold is not None]
@@ -67,7 +84,7 @@ def _confidence_report(searcher, dev: List[Query]) -> None:  # type: ignore[no-u
     )
 
 
-def _latency_report(searcher, texts: List[str]) -> None:  # type: ignore[no-untyped-def]
+def _latency_report(searcher, texts: list[str]) -> None:  # type: ignore[no-untyped-def]
     searcher.search(texts[0])  # warm-up
     search_ms, encode_ms = [], []
     for text in texts:
@@ -84,7 +101,7 @@ def _latency_report(searcher, texts: List[str]) -> None:  # type: ignore[no-unty
     )
 
 
-def run_dialogue_bench(settings: Settings, suite_path: Optional[str] = None, url: Optional[str] = None) -> int:
+def run_dialogue_bench(settings: Settings, suite_path: str | None = None, url: str | None = None) -> int:
     """Talk the conversation suite through the REST webhook; report right service/aspect share and latency."""
     import tempfile
     from dataclasses import replace
@@ -97,7 +114,11 @@ def run_dialogue_bench(settings: Settings, suite_path: Optional[str] = None, url
     if url is None:
         logs = Path(tempfile.mkdtemp(prefix="jenabot-bench-"))
         live = replace(
-            settings, rasa_port=free_port(), action_port=free_port(), gateway_port=free_port(), gateway_url_setting="",
+            settings,
+            rasa_port=free_port(),
+            action_port=free_port(),
+            gateway_port=free_port(),
+            gateway_url_setting="",
             database_url=f"sqlite:///{logs / 'gateway.db'}",
         )  # a stack of its own: the benchmark's handoffs never reach the real staff queue
         procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": suite.now or ""})
@@ -115,16 +136,20 @@ def run_dialogue_bench(settings: Settings, suite_path: Optional[str] = None, url
     n = len(results)
     p = lambda xs, q: float(np.percentile(xs, q))  # noqa: E731
     print(f"Gespräche: {len(suite.conversations)}, Züge: {n}")
-    print(f"richtige Leistung/Amt: {sum(r.service_ok for r in results) / n:.3f}; richtiger Aspekt: {sum(r.aspect_ok for r in results) / n:.3f}; "
-          f"Zug ganz richtig: {sum(not r.errors for r in results) / n:.3f}")  # fmt: skip
-    print(f"Latenz pro Zug: p50 {p(turns, 50):.0f} ms, p95 {p(turns, 95):.0f} ms; reine Rasa-Antwort (Begrüßung): p50 {p(bare, 50):.0f} ms, p95 {p(bare, 95):.0f} ms")
+    print(
+        f"richtige Leistung/Amt: {sum(r.service_ok for r in results) / n:.3f}; richtiger Aspekt: {sum(r.aspect_ok for r in results) / n:.3f}; "
+        f"Zug ganz richtig: {sum(not r.errors for r in results) / n:.3f}"
+    )
+    print(
+        f"Latenz pro Zug: p50 {p(turns, 50):.0f} ms, p95 {p(turns, 95):.0f} ms; reine Rasa-Antwort (Begrüßung): p50 {p(bare, 50):.0f} ms, p95 {p(bare, 95):.0f} ms"
+    )
     for r in results:
         if r.errors:
             print(f"  ✗ {r.conversation} / „{r.user}“: {'; '.join(r.errors)}")
     return 0
 
 
-def run_nlu_bench(settings: Settings, folds: int = 5, config: Optional[str] = None) -> int:
+def run_nlu_bench(settings: Settings, folds: int = 5, config: str | None = None) -> int:
     """``rasa test nlu`` cross-validation on data/ plus the generated lookup tables; prints macro-F1 figures."""
     import json
     import shutil
@@ -141,19 +166,39 @@ def run_nlu_bench(settings: Settings, folds: int = 5, config: Optional[str] = No
     lookups = settings.models_dir / "generated" / "nlu_lookups.yml"
     if lookups.exists():
         shutil.copy(lookups, data / "nlu_lookups.yml")
-    cfg_text = Path(config or ROOT / "config.yml").read_text(encoding="utf-8").replace("models/spacy-de", str(settings.spacy_dir))
+    cfg_text = (
+        Path(config or ROOT / "config.yml")
+        .read_text(encoding="utf-8")
+        .replace("models/spacy-de", str(settings.spacy_dir))
+    )
     cfg = work / "config.yml"
     cfg.write_text(cfg_text, encoding="utf-8")
     out = work / "results"
-    cmd = [str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--nlu", str(data), "--config", str(cfg),
-           "--cross-validation", "--folds", str(folds), "--out", str(out)]  # fmt: skip
+    cmd = [
+        str(Path(sys.executable).parent / "rasa"),
+        "test",
+        "nlu",
+        "--nlu",
+        str(data),
+        "--config",
+        str(cfg),
+        "--cross-validation",
+        "--folds",
+        str(folds),
+        "--out",
+        str(out),
+    ]
     print(f"Kreuzvalidierung mit {folds} Folds läuft (dauert)… Ausgabe: {out}", file=sys.stderr)
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:
-        raise RuntimeError("rasa test nlu fehlgeschlagen:\n" + "\n".join((result.stdout + result.stderr).splitlines()[-20:]))
+        raise RuntimeError(
+            "rasa test nlu fehlgeschlagen:\n" + "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+        )
     intent = json.loads((out / "intent_report.json").read_text())
     print("| Bericht | Makro-F1 | gewichteter F1 | Genauigkeit |\n|---|---|---|---|")
-    print(f"| Intents | {intent['macro avg']['f1-score']:.3f} | {intent['weighted avg']['f1-score']:.3f} | {intent.get('accuracy', 0):.3f} |")
+    print(
+        f"| Intents | {intent['macro avg']['f1-score']:.3f} | {intent['weighted avg']['f1-score']:.3f} | {intent.get('accuracy', 0):.3f} |"
+    )
     for report in sorted(out.glob("*Extractor_report.json")) + sorted(out.glob("DIETClassifier_report.json")):
         ent = json.loads(report.read_text())
         macro = ent.get("macro avg", {}).get("f1-score", 0.0)

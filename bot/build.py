@@ -13,9 +13,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, List
 
 from bot.settings import ROOT, Settings
 
@@ -65,20 +65,28 @@ class Step:
         return True
 
 
-def steps(settings: Settings) -> List[Step]:
+def steps(settings: Settings) -> list[Step]:
+    import spacy
+
     from knowledge import breadth, e5_convert, index, loader, schema, text
     from knowledge.loader import load_catalog
-
-    import spacy
 
     catalog_stamp = fingerprint(settings.catalog_dir, *(Path(m.__file__) for m in (breadth, loader, schema)))
     emb_stamp = fingerprint(settings.embedding_model, Path(e5_convert.__file__))
     spacy_stamp = fingerprint(settings.spacy_model, spacy.__version__, _installed(settings.spacy_model))
-    index_stamp = fingerprint(catalog_stamp, emb_stamp, spacy_stamp, index.INDEX_VERSION, Path(index.__file__), Path(text.__file__))
+    index_stamp = fingerprint(
+        catalog_stamp, emb_stamp, spacy_stamp, index.INDEX_VERSION, Path(index.__file__), Path(text.__file__)
+    )
     lookups = settings.models_dir / "generated"
     lookup_stamp = fingerprint(catalog_stamp, Path(__file__).parent / "lookups.py")
     lookup_file = lookups / "nlu_lookups.yml"
-    rasa_inputs = (lookup_file, spacy_stamp, emb_stamp, *(ROOT / p for p in RASA_INPUTS), Path(__file__).parent / "components")
+    rasa_inputs = (
+        lookup_file,
+        spacy_stamp,
+        emb_stamp,
+        *(ROOT / p for p in RASA_INPUTS),
+        Path(__file__).parent / "components",
+    )
 
     def build_embedding() -> None:
         from knowledge.embedder import ensure_model
@@ -127,16 +135,26 @@ def build_all(settings: Settings, only: Iterable[str] = (), force: bool = False)
 def train_rasa_model(settings: Settings, lookup_file: Path) -> None:
     settings.rasa_dir.mkdir(parents=True, exist_ok=True)
     config = lookup_file.parent / "config.yml"  # config.yml with the spaCy path of these settings
-    config.write_text((ROOT / "config.yml").read_text(encoding="utf-8").replace("models/spacy-de", str(settings.spacy_dir)), encoding="utf-8")
+    config.write_text(
+        (ROOT / "config.yml").read_text(encoding="utf-8").replace("models/spacy-de", str(settings.spacy_dir)),
+        encoding="utf-8",
+    )
     cmd = [
-        str(Path(sys.executable).parent / "rasa"), "train",
-        "--config", str(config),
-        "--domain", str(ROOT / "domain.yml"),
-        "--data", str(ROOT / "data"), str(lookup_file),
-        "--out", str(settings.rasa_dir),
-        "--fixed-model-name", "jenabot",
+        str(Path(sys.executable).parent / "rasa"),
+        "train",
+        "--config",
+        str(config),
+        "--domain",
+        str(ROOT / "domain.yml"),
+        "--data",
+        str(ROOT / "data"),
+        str(lookup_file),
+        "--out",
+        str(settings.rasa_dir),
+        "--fixed-model-name",
+        "jenabot",
         "--force",
-    ]  # fmt: skip
+    ]
     log.info("Rasa trainiert (dauert einige Minuten) ...")
     result = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=True)
     if result.returncode != 0:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from typing import List, Tuple
 
 import numpy as np
 
-from bot.evaluation import DEVSET, Scored, fuse, leika_objects, load_devset, metrics, rank_of, score_all
+from bot.evaluation import DEVSET, fuse, leika_objects, load_devset, metrics, rank_of, score_all
 from bot.settings import Settings
 from knowledge.search import CALIBRATION_FILE, Calibration, Hit, features
 
@@ -33,7 +32,7 @@ def calibrate(settings: Settings, write: bool = True) -> int:
     scored = score_all(searcher, load_devset(DEVSET, leika_objects(searcher)))
     inside = [s for s in scored if s.query.gold is not None]
 
-    best: Tuple[float, float, float, float] = (-1.0, 0.0, 0.0, 0.0)
+    best: tuple[float, float, float, float] = (-1.0, 0.0, 0.0, 0.0)
     for w, b, m in itertools.product(BM25_WEIGHTS, RICH_BONUS, BUSINESS_MALUS):
         prior = Calibration(rich_bonus=b, business_malus=m).prior(rich, business)
         mrr = metrics([rank_of(fuse(s, w, prior), ids, s.query.gold) for s in inside]).mrr  # type: ignore[arg-type]
@@ -50,7 +49,10 @@ def calibrate(settings: Settings, write: bool = True) -> int:
     for s in scored:
         fused = fuse(s, w, prior)
         order = np.argsort(-fused)[:10]
-        hits = [Hit(searcher.catalog.services[ids[i]], float(fused[i]), float(s.dense[i]), float(s.lexical[i])) for i in order]
+        hits = [
+            Hit(searcher.catalog.services[ids[i]], float(fused[i]), float(s.dense[i]), float(s.lexical[i]))
+            for i in order
+        ]
         f = features(hits)
         right = s.query.gold is not None and s.query.gold(ids[order[0]])
         feats.append([f.top, f.margin, f.lexical])
@@ -63,7 +65,16 @@ def calibrate(settings: Settings, write: bool = True) -> int:
     X, y = np.asarray(feats), np.asarray(labels)
     model = LogisticRegression(C=10.0, max_iter=1000).fit(X, y)
     (ct, cm, cl), icpt = model.coef_[0], float(model.intercept_[0])
-    cal = replace(Calibration(), bm25_weight=w, rich_bonus=b, business_malus=m, coef_top=float(ct), coef_margin=float(cm), coef_lexical=float(cl), intercept=icpt)
+    cal = replace(
+        Calibration(),
+        bm25_weight=w,
+        rich_bonus=b,
+        business_malus=m,
+        coef_top=float(ct),
+        coef_margin=float(cm),
+        coef_lexical=float(cl),
+        intercept=icpt,
+    )
     probs = np.array([cal.confidence(*f) for f in feats])
     threshold = _best_threshold(probs, y)
     oos = np.array([s.query.gold is None for s in scored])
@@ -83,8 +94,10 @@ def calibrate(settings: Settings, write: bool = True) -> int:
 
 
 def _best_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
-    candidates: List[float] = sorted(set(np.round(probs, 3).tolist()) | {0.5})
+    candidates: list[float] = sorted(set(np.round(probs, 3).tolist()) | {0.5})
+
     def utility(t: float) -> float:
         sure = probs >= t
         return float((sure & (labels == 1)).sum() - WRONG_COST * (sure & (labels == 0)).sum())
+
     return max(candidates, key=utility)

@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import sys
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 from bot.settings import Settings, env_table
 
@@ -28,7 +28,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from actions.runtime import load_searcher
 
     searcher = load_searcher(Settings())
-    queries: List[str] = args.query or []
+    queries: list[str] = args.query or []
     stream = queries if queries else (line.rstrip("\n") for line in sys.stdin)
     for query in stream:
         if not query.strip():
@@ -96,7 +96,7 @@ def _database(settings: Settings):  # type: ignore[no-untyped-def]
     return make_session_factory(make_engine(settings.database_url))
 
 
-def _read_new_password(from_stdin: bool) -> Optional[str]:
+def _read_new_password(from_stdin: bool) -> str | None:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     import getpass
@@ -139,7 +139,9 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     except IntegrityError:
         print(f"Fehler: {duplicate_message(args.username)}", file=sys.stderr)
         return 1
-    print(f"Konto „{name}“ angelegt ({'Administration' if role == 'admin' else 'Mitarbeitende'}). Anmeldung: {Settings().gateway_url}/staff/login")
+    print(
+        f"Konto „{name}“ angelegt ({'Administration' if role == 'admin' else 'Mitarbeitende'}). Anmeldung: {Settings().gateway_url}/staff/login"
+    )
     return 0
 
 
@@ -149,7 +151,10 @@ def cmd_staff_list(args: argparse.Namespace) -> int:
     from bot.gateway.models import utcnow
 
     with session_scope(_database(Settings())) as s:
-        accounts = [(u.username, u.role, u.created_at, bool(u.locked_until and u.locked_until > utcnow())) for u in store.list_staff(s)]
+        accounts = [
+            (u.username, u.role, u.created_at, bool(u.locked_until and u.locked_until > utcnow()))
+            for u in store.list_staff(s)
+        ]
     if not accounts:
         print("Noch keine Konten. Legen Sie eines an: jenabot staff add NAME --admin")
         return 0
@@ -179,77 +184,141 @@ def cmd_purge(args: argparse.Namespace) -> int:
             s.rollback()  # count what would go, keep everything
     print(f"Aufbewahrungsfrist: {days} Tage (Stichtag {cutoff:%d.%m.%Y %H:%M}).")
     print("Probelauf, nichts geändert. Gelöscht würden:" if args.dry_run else "Gelöscht:")
-    for label, n in (("Gespräche", counts.conversations), ("Nachrichten", counts.messages), ("Vorgänge", counts.tickets),
-                     ("Notizen", counts.notes), ("Rückmeldungen", counts.feedback)):  # fmt: skip
+    for label, n in (
+        ("Gespräche", counts.conversations),
+        ("Nachrichten", counts.messages),
+        ("Vorgänge", counts.tickets),
+        ("Notizen", counts.notes),
+        ("Rückmeldungen", counts.feedback),
+    ):
         print(f"  {label}: {n}")
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="jenabot", description="Bürgerservice-Bot Jena: bauen, suchen, prüfen, messen, starten.")
+    p = argparse.ArgumentParser(
+        prog="jenabot", description="Bürgerservice-Bot Jena: bauen, suchen, prüfen, messen, starten."
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="ausführliche Protokollausgabe")
     sub = p.add_subparsers(dest="command", required=True, metavar="BEFEHL")
 
-    b = sub.add_parser("build", help="alle Artefakte unter models/ bauen (nur was sich geändert hat)",
-                       description="Baut Embedding-Modell, spaCy-Pipeline, Suchindex, Lookup-Tabellen und Rasa-Modell. Jeder Schritt läuft nur, wenn sich seine Eingaben geändert haben.")  # fmt: skip
+    b = sub.add_parser(
+        "build",
+        help="alle Artefakte unter models/ bauen (nur was sich geändert hat)",
+        description="Baut Embedding-Modell, spaCy-Pipeline, Suchindex, Lookup-Tabellen und Rasa-Modell. Jeder Schritt läuft nur, wenn sich seine Eingaben geändert haben.",
+    )
     b.add_argument("--force", action="store_true", help="alles neu bauen")
-    b.add_argument("--only", action="append", metavar="SCHRITT", help="nur diesen Schritt (mehrfach möglich), z. B. 'Suchindex'")
+    b.add_argument(
+        "--only", action="append", metavar="SCHRITT", help="nur diesen Schritt (mehrfach möglich), z. B. 'Suchindex'"
+    )
     b.set_defaults(func=cmd_build)
 
-    s = sub.add_parser("search", help="Leistungen suchen", description="Sucht Leistungen. Ohne Argumente liest es Fragen von stdin, eine pro Zeile, und lädt alles nur einmal.")
+    s = sub.add_parser(
+        "search",
+        help="Leistungen suchen",
+        description="Sucht Leistungen. Ohne Argumente liest es Fragen von stdin, eine pro Zeile, und lädt alles nur einmal.",
+    )
     s.add_argument("query", nargs="*", help="Fragen (sonst stdin)")
-    s.add_argument("--json", action="store_true", help='eine JSON-Zeile pro Frage: {"query", "confident", "results": [{"id", "leika", "name", "score"}]}')
+    s.add_argument(
+        "--json",
+        action="store_true",
+        help='eine JSON-Zeile pro Frage: {"query", "confident", "results": [{"id", "leika", "name", "score"}]}',
+    )
     s.add_argument("--top", type=int, default=5, help="Anzahl Treffer (Standard: %(default)s)")
     s.set_defaults(func=cmd_search)
 
     c = sub.add_parser("catalog", help="Katalog-Befehle")
     csub = c.add_subparsers(dest="catalog_command", required=True, metavar="BEFEHL")
-    cc = csub.add_parser("check", help="Katalog prüfen", description="Prüft Schema, Verweise, doppelte ids und Schlüssel, Daten und URLs; nennt jeden Fehler mit Datei und Feld.")
+    cc = csub.add_parser(
+        "check",
+        help="Katalog prüfen",
+        description="Prüft Schema, Verweise, doppelte ids und Schlüssel, Daten und URLs; nennt jeden Fehler mit Datei und Feld.",
+    )
     cc.add_argument("--root", help="Katalogordner (Standard: JENABOT_CATALOG_DIR)")
     cc.set_defaults(func=cmd_catalog_check)
 
     bench = sub.add_parser("bench", help="Messungen")
     bsub = bench.add_subparsers(dest="bench_command", required=True, metavar="BEFEHL")
-    bs = bsub.add_parser("search", help="Trefferquote und Latenz der Suche",
-                         description="hit@1, hit@3, MRR auf dem eigenen Dev-Set und (falls vorhanden) dem Münchner Benchmark, jeweils neben BM25; dazu Latenz p50/p95.")  # fmt: skip
-    bs.add_argument("--benchmark", help="Pfad zu munich_keywords.jsonl (Standard: ../shared/benchmarks/munich_keywords.jsonl)")
-    bs.add_argument("--misses", type=int, default=0, metavar="N",
-                    help="zusätzlich N zufällige Fehlgriffe auf Platz 1 ausgeben (München, sonst Dev-Set), zum Prüfen von Hand")  # fmt: skip
+    bs = bsub.add_parser(
+        "search",
+        help="Trefferquote und Latenz der Suche",
+        description="hit@1, hit@3, MRR auf dem eigenen Dev-Set und (falls vorhanden) dem Münchner Benchmark, jeweils neben BM25; dazu Latenz p50/p95.",
+    )
+    bs.add_argument(
+        "--benchmark", help="Pfad zu munich_keywords.jsonl (Standard: ../shared/benchmarks/munich_keywords.jsonl)"
+    )
+    bs.add_argument(
+        "--misses",
+        type=int,
+        default=0,
+        metavar="N",
+        help="zusätzlich N zufällige Fehlgriffe auf Platz 1 ausgeben (München, sonst Dev-Set), zum Prüfen von Hand",
+    )
     bs.add_argument("--seed", type=int, default=0, help="Zufallsstartwert der Stichprobe (Standard: %(default)s)")
     bs.set_defaults(func=cmd_bench_search)
-    bd = bsub.add_parser("dialogue", help="Gesprächssuite über den REST-Webhook",
-                         description="Spielt tests/conversations.yml über den REST-Webhook durch (startet eigene Server mit fester Uhr, außer --url) und misst richtige Leistung/Aspekt und Latenz pro Zug neben einer reinen Rasa-Antwort.")  # fmt: skip
+    bd = bsub.add_parser(
+        "dialogue",
+        help="Gesprächssuite über den REST-Webhook",
+        description="Spielt tests/conversations.yml über den REST-Webhook durch (startet eigene Server mit fester Uhr, außer --url) und misst richtige Leistung/Aspekt und Latenz pro Zug neben einer reinen Rasa-Antwort.",
+    )
     bd.add_argument("--suite", help="Gesprächssuite (Standard: tests/conversations.yml)")
-    bd.add_argument("--url", help="laufender Rasa-Server statt eigener, z. B. http://localhost:5005 (dann gilt dessen Uhr)")
+    bd.add_argument(
+        "--url", help="laufender Rasa-Server statt eigener, z. B. http://localhost:5005 (dann gilt dessen Uhr)"
+    )
     bd.set_defaults(func=cmd_bench_dialogue)
-    bn = bsub.add_parser("nlu", help="Kreuzvalidierung der NLU (rasa test nlu)",
-                         description="Kreuzvalidierung von Intents und Entitäten auf data/nlu.yml mit den erzeugten Lookup-Tabellen; druckt Makro-F1.")  # fmt: skip
+    bn = bsub.add_parser(
+        "nlu",
+        help="Kreuzvalidierung der NLU (rasa test nlu)",
+        description="Kreuzvalidierung von Intents und Entitäten auf data/nlu.yml mit den erzeugten Lookup-Tabellen; druckt Makro-F1.",
+    )
     bn.add_argument("--folds", type=int, default=5, help="Anzahl Folds (Standard: %(default)s)")
     bn.add_argument("--config", help="andere Rasa-Konfiguration zum Vergleich (Standard: config.yml)")
     bn.set_defaults(func=cmd_bench_nlu)
 
-    cal = sub.add_parser("calibrate", help="Gewichte und Schwellen der Suche auf dem Dev-Set kalibrieren",
-                         description="Passt Fusionsgewichte und Konfidenz auf knowledge/devset.yml an und schreibt knowledge/calibration.json.")  # fmt: skip
+    cal = sub.add_parser(
+        "calibrate",
+        help="Gewichte und Schwellen der Suche auf dem Dev-Set kalibrieren",
+        description="Passt Fusionsgewichte und Konfidenz auf knowledge/devset.yml an und schreibt knowledge/calibration.json.",
+    )
     cal.add_argument("--dry-run", action="store_true", help="nur Ergebnis zeigen, nichts schreiben")
     cal.set_defaults(func=cmd_calibrate)
 
-    r = sub.add_parser("run", help="bauen, dann Gateway (8000: Web-Chat, Konsole, API), Action-Server (5055) und Rasa-Server (5005) starten; Strg-C beendet alle")
+    r = sub.add_parser(
+        "run",
+        help="bauen, dann Gateway (8000: Web-Chat, Konsole, API), Action-Server (5055) und Rasa-Server (5005) starten; Strg-C beendet alle",
+    )
     r.set_defaults(func=cmd_run)
 
-    st = sub.add_parser("staff", help="Konten der Mitarbeiter-Konsole", description="Konten für die Mitarbeiter-Konsole (/staff) anlegen und zeigen.")
+    st = sub.add_parser(
+        "staff",
+        help="Konten der Mitarbeiter-Konsole",
+        description="Konten für die Mitarbeiter-Konsole (/staff) anlegen und zeigen.",
+    )
     stsub = st.add_subparsers(dest="staff_command", required=True, metavar="BEFEHL")
-    sa = stsub.add_parser("add", help="Konto anlegen (fragt zweimal nach dem Passwort)",
-                          description="Legt ein Konto an. Das Passwort wird zweimal abgefragt (mindestens 8 Zeichen) und nur als argon2-Hash gespeichert.")  # fmt: skip
+    sa = stsub.add_parser(
+        "add",
+        help="Konto anlegen (fragt zweimal nach dem Passwort)",
+        description="Legt ein Konto an. Das Passwort wird zweimal abgefragt (mindestens 8 Zeichen) und nur als argon2-Hash gespeichert.",
+    )
     sa.add_argument("username", metavar="BENUTZERNAME", help="Anmeldename (ohne Leerzeichen, wird klein geschrieben)")
     sa.add_argument("--admin", action="store_true", help="Administration: darf zusätzlich Konten anlegen")
-    sa.add_argument("--password-stdin", action="store_true", help="Passwort aus der ersten Zeile von stdin lesen (für Skripte)")
+    sa.add_argument(
+        "--password-stdin", action="store_true", help="Passwort aus der ersten Zeile von stdin lesen (für Skripte)"
+    )
     sa.set_defaults(func=cmd_staff_add)
-    sl = stsub.add_parser("list", help="alle Konten zeigen", description="Zeigt alle Konten mit Rolle, Datum und Sperre.")
+    sl = stsub.add_parser(
+        "list", help="alle Konten zeigen", description="Zeigt alle Konten mit Rolle, Datum und Sperre."
+    )
     sl.set_defaults(func=cmd_staff_list)
 
-    pu = sub.add_parser("purge", help="alte Gespräche und Vorgänge löschen",
-                        description="Löscht Gespräche, die seit mehr als N Tagen ruhen, mit Nachrichten, Vorgängen, Notizen und Rückmeldungen (auch offene Vorgänge). Staff-Konten bleiben.")  # fmt: skip
-    pu.add_argument("--days", type=int, metavar="N", help="Aufbewahrungsfrist in Tagen (Standard: JENABOT_RETENTION_DAYS)")
+    pu = sub.add_parser(
+        "purge",
+        help="alte Gespräche und Vorgänge löschen",
+        description="Löscht Gespräche, die seit mehr als N Tagen ruhen, mit Nachrichten, Vorgängen, Notizen und Rückmeldungen (auch offene Vorgänge). Staff-Konten bleiben.",
+    )
+    pu.add_argument(
+        "--days", type=int, metavar="N", help="Aufbewahrungsfrist in Tagen (Standard: JENABOT_RETENTION_DAYS)"
+    )
     pu.add_argument("--dry-run", action="store_true", help="nur zählen, nichts löschen")
     pu.set_defaults(func=cmd_purge)
 
@@ -258,7 +327,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _setup_logging(args.verbose)
     try:

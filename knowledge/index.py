@@ -12,7 +12,6 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 import bm25s
 import faiss
@@ -37,7 +36,7 @@ class Chunk:
     text: str
 
 
-def service_chunks(service: Service) -> List[Chunk]:
+def service_chunks(service: Service) -> list[Chunk]:
     """The texts embedded for one service, each tagged with the field it came from."""
     chunks = [Chunk(service.id, "name", service.name)]
     chunks += [Chunk(service.id, "synonym", s) for s in service.synonyms]
@@ -62,8 +61,8 @@ def bm25_text(service: Service) -> str:
 
 @dataclass(frozen=True)
 class SearchIndex:
-    service_ids: List[str]
-    chunks: List[Chunk]
+    service_ids: list[str]
+    chunks: list[Chunk]
     chunk_service: np.ndarray  # chunk row -> service row
     chunk_weight: np.ndarray  # chunk row -> weight of its field
     faiss_index: faiss.Index
@@ -118,9 +117,9 @@ def build_index(catalog: Catalog, embedder: Embedder, analyzer: Analyzer, out_di
     log.info("Index gespeichert in %s", out_dir)
 
 
-def _embed_reusing(embedder: Embedder, texts: List[str], out_dir: Path) -> np.ndarray:
+def _embed_reusing(embedder: Embedder, texts: list[str], out_dir: Path) -> np.ndarray:
     """Embed only texts the previous index of the same model did not have (editing one entry is fast)."""
-    known: Dict[str, np.ndarray] = {}
+    known: dict[str, np.ndarray] = {}
     meta_path, dense_path = out_dir / "meta.json", out_dir / "dense.faiss"
     if meta_path.exists() and dense_path.exists():
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -148,6 +147,6 @@ def load_index(out_dir: Path, analyzer: Analyzer) -> SearchIndex:
     )
 
 
-def index_inputs(catalog: Catalog) -> Dict[str, Tuple[str, ...]]:
+def index_inputs(catalog: Catalog) -> dict[str, tuple[str, ...]]:
     """What the index depends on (for the build fingerprint)."""
     return {s.id: tuple(c.text for c in service_chunks(s)) + (bm25_text(s),) for s in catalog.services.values()}

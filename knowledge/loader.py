@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Type, TypeVar
+from typing import TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -46,14 +47,14 @@ class CatalogError(Exception):
 class Catalog:
     """Rich and breadth services by id, offices by id; rich entries replace breadth ones of the same object."""
 
-    services: Dict[str, Service]
-    offices: Dict[str, Office]
+    services: dict[str, Service]
+    offices: dict[str, Office]
     root: Path = field(default=CATALOG_DIR)
 
-    def office_of(self, service: Service) -> Optional[Office]:
+    def office_of(self, service: Service) -> Office | None:
         return self.offices.get(service.office) if service.office else None
 
-    def rich(self) -> List[Service]:
+    def rich(self) -> list[Service]:
         return [s for s in self.services.values() if s.tier == "rich"]
 
 
@@ -64,7 +65,7 @@ def load_catalog(root: Path = CATALOG_DIR) -> Catalog:
     return _merge(services, offices, tier, root)
 
 
-def check_catalog(root: Path = CATALOG_DIR) -> Tuple[List[Problem], Dict[str, int]]:
+def check_catalog(root: Path = CATALOG_DIR) -> tuple[list[Problem], dict[str, int]]:
     """Every problem in the catalogue, plus counts for the report."""
     services, offices, tier, problems = _read_all(root)
     counts = {"rich": len(services), "offices": len(offices)}
@@ -74,11 +75,11 @@ def check_catalog(root: Path = CATALOG_DIR) -> Tuple[List[Problem], Dict[str, in
     return problems, counts
 
 
-def _merge(rich: List[Service], offices: List[Office], tier: Optional[BreadthTier], root: Path) -> Catalog:
+def _merge(rich: list[Service], offices: list[Office], tier: BreadthTier | None, root: Path) -> Catalog:
     """Rich entries plus the breadth tier; a rich entry inherits the official names of the objects it replaces."""
-    services: Dict[str, Service] = {s.id: s for s in rich}
+    services: dict[str, Service] = {s.id: s for s in rich}
     if tier is not None:
-        by_object: Dict[str, List[Service]] = {}
+        by_object: dict[str, list[Service]] = {}
         for s in rich:
             for obj in s.leika_objects:
                 by_object.setdefault(obj, []).append(s)
@@ -92,8 +93,8 @@ def _merge(rich: List[Service], offices: List[Office], tier: Optional[BreadthTie
     return Catalog(services=services, offices={o.id: o for o in offices}, root=root)
 
 
-def _read_all(root: Path) -> Tuple[List[Service], List[Office], Optional[BreadthTier], List[Problem]]:
-    problems: List[Problem] = []
+def _read_all(root: Path) -> tuple[list[Service], list[Office], BreadthTier | None, list[Problem]]:
+    problems: list[Problem] = []
     if not root.is_dir():
         return [], [], None, [Problem(str(root), "", "Katalogordner fehlt")]
     services = _read_dir(root / "services", Service, problems)
@@ -103,7 +104,7 @@ def _read_all(root: Path) -> Tuple[List[Service], List[Office], Optional[Breadth
     return services, offices, tier, problems
 
 
-def _read_tier(root: Path, problems: List[Problem]) -> Optional[BreadthTier]:
+def _read_tier(root: Path, problems: list[Problem]) -> BreadthTier | None:
     """The LeiKa breadth tier with its everyday words, read once for checks and merge; None without the CSV."""
     try:
         synonyms = read_synonyms(sorted((root / "leika").glob("synonyms*.yml")))
@@ -114,8 +115,8 @@ def _read_tier(root: Path, problems: List[Problem]) -> Optional[BreadthTier]:
     return load_breadth(leika_csv, synonyms) if leika_csv.exists() else None
 
 
-def _read_dir(folder: Path, model: Type[M], problems: List[Problem]) -> List[M]:
-    items: List[M] = []
+def _read_dir(folder: Path, model: type[M], problems: list[Problem]) -> list[M]:
+    items: list[M] = []
     for path in sorted(folder.glob("*")):
         if path.suffix not in {".yml", ".yaml"}:
             if path.is_file() and not path.name.startswith("."):
@@ -127,7 +128,7 @@ def _read_dir(folder: Path, model: Type[M], problems: List[Problem]) -> List[M]:
     return items
 
 
-def _read_file(path: Path, model: Type[M], problems: List[Problem]) -> Optional[M]:
+def _read_file(path: Path, model: type[M], problems: list[Problem]) -> M | None:
     name = str(path)
     if path.stat().st_size > MAX_FILE_BYTES:
         problems.append(Problem(name, "", f"Datei größer als {MAX_FILE_BYTES // 1024} kB"))
@@ -160,9 +161,11 @@ def _explain(err: dict) -> str:
     return err["msg"]
 
 
-def _cross_check(services: List[Service], offices: List[Office], root: Path, service_files: set, tier: Optional[BreadthTier]) -> List[Problem]:
+def _cross_check(
+    services: list[Service], offices: list[Office], root: Path, service_files: set, tier: BreadthTier | None
+) -> list[Problem]:
     """References between entries; a reference to a file that failed validation is not reported twice."""
-    problems: List[Problem] = []
+    problems: list[Problem] = []
     office_ids = {o.id for o in offices} | {p.stem for p in (root / "offices").glob("*.y*ml")}
     service_ids = {s.id for s in services} | service_files
     keys = Counter(s.leika for s in services if s.leika)
@@ -182,16 +185,23 @@ def _cross_check(services: List[Service], offices: List[Office], root: Path, ser
             if leika_objects and obj not in leika_objects:
                 problems.append(Problem(where, "leika_also", f"Leistungsobjekt {obj} steht nicht im LeiKa"))
             elif obj == s.leika_object:
-                problems.append(Problem(where, "leika_also", f"Leistungsobjekt {obj} ist schon das des eigenen Schlüssels"))
+                problems.append(
+                    Problem(where, "leika_also", f"Leistungsobjekt {obj} ist schon das des eigenen Schlüssels")
+                )
             elif also[obj] > 1 or obj in own:
-                problems.append(Problem(where, "leika_also", f"Leistungsobjekt {obj} gehört schon zu einem anderen Eintrag"))
+                problems.append(
+                    Problem(where, "leika_also", f"Leistungsobjekt {obj} gehört schon zu einem anderen Eintrag")
+                )
         if s.id.startswith("leika-"):
             problems.append(Problem(where, "id", "das Präfix 'leika-' ist den Breiteneinträgen vorbehalten"))
     return problems
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="jenabot catalog check", description="Prüft den Leistungskatalog und nennt jeden Fehler mit Datei und Feld.")
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="jenabot catalog check",
+        description="Prüft den Leistungskatalog und nennt jeden Fehler mit Datei und Feld.",
+    )
     parser.add_argument("--root", type=Path, default=CATALOG_DIR, help="Katalogordner (Standard: %(default)s)")
     parser.add_argument("--check", action="store_true", help="nur prüfen (Standard)")
     args = parser.parse_args(argv)
@@ -201,7 +211,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if problems:
         print(f"{len(problems)} Fehler gefunden.", file=sys.stderr)
         return 1
-    print(f"Katalog in Ordnung: {counts['rich']} ausführliche Leistungen, {counts['breadth']} Einträge aus dem LeiKa, {counts['offices']} Ämter.")
+    print(
+        f"Katalog in Ordnung: {counts['rich']} ausführliche Leistungen, {counts['breadth']} Einträge aus dem LeiKa, {counts['offices']} Ämter."
+    )
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Dict, List, Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, Extra, Field, HttpUrl, validator
 
@@ -29,12 +29,14 @@ class Strict(BaseModel):
 
 
 class Fee(Strict):
-    amount_eur: Optional[float] = Field(None, ge=0, description="Betrag in Euro; None, wenn nur eine Spanne oder Regel bekannt ist")
-    text: Optional[str] = Field(None, description="Betrag als Text, z. B. 'zwischen 10 und 50 Euro'")
-    condition: Optional[str] = Field(None, description="Für wen oder wann der Betrag gilt, z. B. 'ab 24 Jahren'")
+    amount_eur: float | None = Field(
+        None, ge=0, description="Betrag in Euro; None, wenn nur eine Spanne oder Regel bekannt ist"
+    )
+    text: str | None = Field(None, description="Betrag als Text, z. B. 'zwischen 10 und 50 Euro'")
+    condition: str | None = Field(None, description="Für wen oder wann der Betrag gilt, z. B. 'ab 24 Jahren'")
 
     @validator("text", always=True)
-    def amount_or_text(cls, text: Optional[str], values: dict) -> Optional[str]:
+    def amount_or_text(cls, text: str | None, values: dict) -> str | None:
         if text is None and values.get("amount_eur") is None:
             raise ValueError("eine Gebühr braucht amount_eur oder text")
         return text
@@ -42,31 +44,33 @@ class Fee(Strict):
 
 class OnlineService(Strict):
     available: bool = Field(..., description="Ob die Leistung ganz online erledigt werden kann")
-    url: Optional[HttpUrl] = None
-    note: Optional[str] = None
+    url: HttpUrl | None = None
+    note: str | None = None
 
 
 class FeeEn(Strict):
     """English wording of one row of ``fees`` (same position); the amount stays in the German row."""
 
-    text: Optional[str] = None
-    condition: Optional[str] = None
+    text: str | None = None
+    condition: str | None = None
 
 
 class ServiceEn(Strict):
     """English texts of a rich entry, written from the German facts; the German text stays binding."""
 
     name: str = Field(..., min_length=3, max_length=400)
-    synonyms: List[str] = Field(default_factory=list, description="English names citizens use ('ID card', 'residence permit')")
-    summary: Optional[str] = None
-    steps: List[str] = Field(default_factory=list)
-    documents: List[str] = Field(default_factory=list)
-    prerequisites: List[str] = Field(default_factory=list)
-    fees: List[FeeEn] = Field(default_factory=list, description="one row per German fee row, same order")
-    fees_note: Optional[str] = None
-    processing_time: Optional[str] = None
-    online_note: Optional[str] = None
-    photo: Optional[str] = None
+    synonyms: list[str] = Field(
+        default_factory=list, description="English names citizens use ('ID card', 'residence permit')"
+    )
+    summary: str | None = None
+    steps: list[str] = Field(default_factory=list)
+    documents: list[str] = Field(default_factory=list)
+    prerequisites: list[str] = Field(default_factory=list)
+    fees: list[FeeEn] = Field(default_factory=list, description="one row per German fee row, same order")
+    fees_note: str | None = None
+    processing_time: str | None = None
+    online_note: str | None = None
+    photo: str | None = None
     stand: date = Field(..., description="the German 'stand' these texts were written from")
 
 
@@ -74,38 +78,46 @@ class Service(Strict):
     """One administrative service; rich entries fill many fields, breadth entries only a few."""
 
     id: str = Field(..., regex=SERVICE_ID)
-    leika: Optional[str] = Field(None, regex=LEIKA_KEY, description="14-stelliger LeiKa-Schlüssel")
-    leika_also: List[str] = Field(
+    leika: str | None = Field(None, regex=LEIKA_KEY, description="14-stelliger LeiKa-Schlüssel")
+    leika_also: list[str] = Field(
         default_factory=list,
         description="Weitere 8-stellige LeiKa-Leistungsobjekte für dieselbe Leistung (der LeiKa führt manche Leistung doppelt)",
     )
     name: str = Field(..., min_length=3, max_length=400)
-    synonyms: List[str] = Field(default_factory=list, description="Umgangssprachliche Namen, Abkürzungen")
-    summary: Optional[str] = None
-    steps: List[str] = Field(default_factory=list)
-    documents: List[str] = Field(default_factory=list)
-    prerequisites: List[str] = Field(default_factory=list)
-    fees: List[Fee] = Field(default_factory=list)
-    fees_note: Optional[str] = None
-    processing_time: Optional[str] = None
-    office: Optional[str] = Field(None, regex=SERVICE_ID, description="id einer Datei in offices/ (auch Stellen außerhalb der Stadt)")
-    online: Optional[OnlineService] = None
-    booking_url: Optional[HttpUrl] = Field(None, description="Terminbuchung für genau diese Leistung; sonst gilt die des Amts")
-    form_url: Optional[HttpUrl] = Field(None, description="Antragsformular oder Online-Antrag")
-    photo: Optional[str] = Field(None, description="Anforderungen an ein Foto (z. B. biometrisches Passbild)")
-    staff_note: Optional[str] = Field(None, description="Redaktionelle Notiz, nur für Mitarbeitende; nie in Antworten")
-    en: Optional[ServiceEn] = Field(None, description="englische Texte (der deutsche Text ist verbindlich)")
-    legal_basis: List[str] = Field(default_factory=list)
-    related: List[str] = Field(default_factory=list, description="ids verwandter Leistungen, z. B. Varianten für Kinder")
-    topic: Optional[str] = Field(None, description="Lebenslage oder Themenfeld")
+    synonyms: list[str] = Field(default_factory=list, description="Umgangssprachliche Namen, Abkürzungen")
+    summary: str | None = None
+    steps: list[str] = Field(default_factory=list)
+    documents: list[str] = Field(default_factory=list)
+    prerequisites: list[str] = Field(default_factory=list)
+    fees: list[Fee] = Field(default_factory=list)
+    fees_note: str | None = None
+    processing_time: str | None = None
+    office: str | None = Field(
+        None, regex=SERVICE_ID, description="id einer Datei in offices/ (auch Stellen außerhalb der Stadt)"
+    )
+    online: OnlineService | None = None
+    booking_url: HttpUrl | None = Field(
+        None, description="Terminbuchung für genau diese Leistung; sonst gilt die des Amts"
+    )
+    form_url: HttpUrl | None = Field(None, description="Antragsformular oder Online-Antrag")
+    photo: str | None = Field(None, description="Anforderungen an ein Foto (z. B. biometrisches Passbild)")
+    staff_note: str | None = Field(None, description="Redaktionelle Notiz, nur für Mitarbeitende; nie in Antworten")
+    en: ServiceEn | None = Field(None, description="englische Texte (der deutsche Text ist verbindlich)")
+    legal_basis: list[str] = Field(default_factory=list)
+    related: list[str] = Field(
+        default_factory=list, description="ids verwandter Leistungen, z. B. Varianten für Kinder"
+    )
+    topic: str | None = Field(None, description="Lebenslage oder Themenfeld")
     stand: date = Field(..., description="Datum, an dem die Angaben geprüft wurden")
     source: HttpUrl
     tier: Literal["rich", "breadth"] = "rich"
     for_business: bool = Field(
-        False, description="Nur für Unternehmen (alle OZG-Lebenslagen des LeiKa-Objekts sind Unternehmenslagen); füllt der Loader"
+        False,
+        description="Nur für Unternehmen (alle OZG-Lebenslagen des LeiKa-Objekts sind Unternehmenslagen); füllt der Loader",
     )
-    leika_names: List[str] = Field(
-        default_factory=list, description="Amtliche LeiKa-Namen und Suchwörter des Leistungsobjekts; füllt der Loader, nicht von Hand"
+    leika_names: list[str] = Field(
+        default_factory=list,
+        description="Amtliche LeiKa-Namen und Suchwörter des Leistungsobjekts; füllt der Loader, nicht von Hand",
     )
 
     @validator("leika_also", each_item=True)
@@ -121,22 +133,24 @@ class Service(Strict):
         return item
 
     @property
-    def leika_object(self) -> Optional[str]:
+    def leika_object(self) -> str | None:
         """The 8-digit service object the key belongs to (shared key space with benchmarks)."""
         return self.leika[:8] if self.leika else None
 
     @property
-    def leika_objects(self) -> List[str]:
+    def leika_objects(self) -> list[str]:
         """Every service object this entry stands for: its own and those LeiKa lists twice."""
-        return ([self.leika_object] if self.leika_object else []) + [o for o in self.leika_also if o != self.leika_object]
+        return ([self.leika_object] if self.leika_object else []) + [
+            o for o in self.leika_also if o != self.leika_object
+        ]
 
 
 class Exception_(Strict):
     """A dated change to the weekly schedule: a Saturday opening, a closure, shortened hours."""
 
     date: date
-    hours: List[str] = Field(default_factory=list, description="leer = geschlossen")
-    note: Optional[str] = None
+    hours: list[str] = Field(default_factory=list, description="leer = geschlossen")
+    note: str | None = None
 
     @validator("hours", each_item=True)
     def span_format(cls, span: str) -> str:
@@ -145,17 +159,17 @@ class Exception_(Strict):
 
 class Address(Strict):
     street: str
-    postcode: Optional[str] = Field(None, regex=r"^\d{5}$")
+    postcode: str | None = Field(None, regex=r"^\d{5}$")
     city: str = "Jena"
-    note: Optional[str] = None
+    note: str | None = None
 
 
 class OfficeEn(Strict):
     """English texts of an office."""
 
     name: str
-    hours_note: Optional[str] = None
-    address_note: Optional[str] = None
+    hours_note: str | None = None
+    address_note: str | None = None
     stand: date
 
 
@@ -168,23 +182,26 @@ class Office(Strict):
         "kommune",
         description="kommune = Stadt Jena; land/bund = Landes- oder Bundesbehörde; sonstige = z. B. Beitragsservice, Rentenversicherung",
     )
-    website: Optional[HttpUrl] = Field(None, description="Startseite der Stelle (für Stellen außerhalb der Stadt)")
-    synonyms: List[str] = Field(default_factory=list, description="Namen, die Bürger verwenden, z. B. 'Bürgeramt'")
-    address: Optional[Address] = None
-    phone: Optional[str] = None
-    email: Optional[str] = Field(None, regex=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
-    hours: Dict[str, List[str]] = Field(default_factory=dict, description="Wochentag (mo..so) -> Zeitspannen 'HH:MM-HH:MM'")
-    hours_note: Optional[str] = None
-    exceptions: List[Exception_] = Field(default_factory=list)
-    exceptions_until: Optional[date] = Field(
-        None, description="Bis zu diesem Tag sind Sonderöffnungen und Schließtage vollständig erfasst; danach weiß der Bot es nicht"
+    website: HttpUrl | None = Field(None, description="Startseite der Stelle (für Stellen außerhalb der Stadt)")
+    synonyms: list[str] = Field(default_factory=list, description="Namen, die Bürger verwenden, z. B. 'Bürgeramt'")
+    address: Address | None = None
+    phone: str | None = None
+    email: str | None = Field(None, regex=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    hours: dict[str, list[str]] = Field(
+        default_factory=dict, description="Wochentag (mo..so) -> Zeitspannen 'HH:MM-HH:MM'"
     )
-    occasional_days: List[str] = Field(
+    hours_note: str | None = None
+    exceptions: list[Exception_] = Field(default_factory=list)
+    exceptions_until: date | None = Field(
+        None,
+        description="Bis zu diesem Tag sind Sonderöffnungen und Schließtage vollständig erfasst; danach weiß der Bot es nicht",
+    )
+    occasional_days: list[str] = Field(
         default_factory=list, description="Wochentage, an denen nur an angekündigten Terminen geöffnet ist (z. B. 'sa')"
     )
-    appointment_url: Optional[HttpUrl] = None
-    staff_note: Optional[str] = Field(None, description="Redaktionelle Notiz, nur für Mitarbeitende; nie in Antworten")
-    en: Optional[OfficeEn] = None
+    appointment_url: HttpUrl | None = None
+    staff_note: str | None = Field(None, description="Redaktionelle Notiz, nur für Mitarbeitende; nie in Antworten")
+    en: OfficeEn | None = None
     stand: date
     source: HttpUrl
 
@@ -195,7 +212,7 @@ class Office(Strict):
         return day
 
     @validator("hours")
-    def weekday_keys(cls, hours: Dict[str, List[str]]) -> Dict[str, List[str]]:
+    def weekday_keys(cls, hours: dict[str, list[str]]) -> dict[str, list[str]]:
         for day, spans in hours.items():
             if day not in WEEKDAYS:
                 raise ValueError(f"unbekannter Wochentag {day!r}, erlaubt: {', '.join(WEEKDAYS)}")

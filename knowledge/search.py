@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -41,7 +41,7 @@ class Calibration:
     close_margin: float = 0.01  # runner-ups within this fused-score distance are "close" (clarification)
 
     @classmethod
-    def load(cls, path: Path = CALIBRATION_FILE) -> "Calibration":
+    def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -70,13 +70,13 @@ class Hit:
 @dataclass(frozen=True)
 class SearchResult:
     query: str
-    hits: List[Hit]
+    hits: list[Hit]
     confidence: float
     confident: bool
-    close: List[Hit] = field(default_factory=list)  # hits whose score is within close_margin of the top
+    close: list[Hit] = field(default_factory=list)  # hits whose score is within close_margin of the top
 
     @property
-    def best(self) -> Optional[Hit]:
+    def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
 
     def to_json(self) -> dict:
@@ -121,7 +121,12 @@ class Searcher:
         scores, dense, lexical_raw = self.scores(clean)
         order = np.argsort(-scores)[: max(top_k, 10)]
         hits = [
-            Hit(self.catalog.services[self.index.service_ids[i]], float(scores[i]), float(dense[i]), float(lexical_raw[i]))
+            Hit(
+                self.catalog.services[self.index.service_ids[i]],
+                float(scores[i]),
+                float(dense[i]),
+                float(lexical_raw[i]),
+            )
             for i in order
         ]
         feats = features(hits)
@@ -140,13 +145,13 @@ class Searcher:
         lexical_raw = self.index.bm25_scores(query)
         return fuse(dense, lexical_raw, self.calibration.bm25_weight, self.prior), dense, lexical_raw
 
-    def score_ids(self, query: str, ids: Sequence[str]) -> Dict[str, float]:
+    def score_ids(self, query: str, ids: Sequence[str]) -> dict[str, float]:
         """Fused scores of a few given services (e.g. the current topic and its variants)."""
         fused, _, _ = self.scores(" ".join(query.split())[:MAX_QUERY_CHARS])
         rows = {sid: i for i, sid in enumerate(self.index.service_ids)}
         return {sid: float(fused[rows[sid]]) for sid in ids if sid in rows}
 
-    def search_many(self, queries: Sequence[str], top_k: int = 5) -> List[SearchResult]:
+    def search_many(self, queries: Sequence[str], top_k: int = 5) -> list[SearchResult]:
         return [self.search(q, top_k) for q in queries]
 
 

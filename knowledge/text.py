@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import FrozenSet, Iterable, List, Optional
 
 import snowballstemmer
 from spacy.lang.de.stop_words import STOP_WORDS
@@ -49,9 +49,9 @@ class Analyzer:
     """Turns text into BM25 terms. ``vocab`` (folded catalogue words) drives compound splitting."""
 
     nlp: Language
-    vocab: FrozenSet[str] = field(default_factory=frozenset)
+    vocab: frozenset[str] = field(default_factory=frozenset)
 
-    def lemmas(self, texts: Iterable[str]) -> List[List[str]]:
+    def lemmas(self, texts: Iterable[str]) -> list[list[str]]:
         out = []
         for doc in self.nlp.pipe(_clip(t) for t in texts):
             words = []
@@ -64,11 +64,11 @@ class Analyzer:
             out.append(words)
         return out
 
-    def terms(self, texts: Iterable[str]) -> List[List[str]]:
+    def terms(self, texts: Iterable[str]) -> list[list[str]]:
         return [self.expand(words) for words in self.lemmas(texts)]
 
-    def expand(self, words: List[str]) -> List[str]:
-        terms: List[str] = []
+    def expand(self, words: list[str]) -> list[str]:
+        terms: list[str] = []
         for word in words:
             terms.append(word)
             if self.vocab and word not in self.vocab:
@@ -81,7 +81,7 @@ class Analyzer:
         return terms
 
 
-def near_words(word: str, vocab: FrozenSet[str]) -> List[str]:
+def near_words(word: str, vocab: frozenset[str]) -> list[str]:
     """Catalogue words one typo (dropped, doubled, swapped or wrong letter) away from an unknown word.
 
     Citizens type "reisepas" or "fuehrershein"; the catalogue only knows the right spelling. Only
@@ -99,7 +99,7 @@ def near_words(word: str, vocab: FrozenSet[str]) -> List[str]:
     return near if len(near) <= 2 else []
 
 
-def split_compound(word: str, vocab: FrozenSet[str], depth: int = 0) -> Optional[List[str]]:
+def split_compound(word: str, vocab: frozenset[str], depth: int = 0) -> list[str] | None:
     """Split ``word`` into known catalogue words (with German linking letters), or None."""
     if depth > 3 or len(word) < 2 * MIN_PART:
         return None
@@ -116,7 +116,7 @@ def split_compound(word: str, vocab: FrozenSet[str], depth: int = 0) -> Optional
     return None
 
 
-def _known_head(head: str, vocab: FrozenSet[str]) -> Optional[str]:
+def _known_head(head: str, vocab: frozenset[str]) -> str | None:
     for link in _LINKS:
         if link and not head.endswith(link):
             continue
@@ -126,7 +126,7 @@ def _known_head(head: str, vocab: FrozenSet[str]) -> Optional[str]:
     return None
 
 
-def build_vocab(lemma_lists: Iterable[List[str]]) -> FrozenSet[str]:
+def build_vocab(lemma_lists: Iterable[list[str]]) -> frozenset[str]:
     return frozenset(w for words in lemma_lists for w in words if len(w) >= MIN_PART - 1 and w.isalpha())
 
 
@@ -136,7 +136,24 @@ def _clip(text: str, limit: int = 4000) -> str:
 
 
 _PARTICLES = ("an", "ab", "um", "aus", "ein", "zu", "nach", "vor", "mit", "weg", "zuruck", "los")
-_QUESTION = {"wo", "wie", "wann", "was", "wer", "warum", "weshalb", "wohin", "woher", "welche", "welcher", "welches", "muss", "kann", "darf", "soll"}
+_QUESTION = {
+    "wo",
+    "wie",
+    "wann",
+    "was",
+    "wer",
+    "warum",
+    "weshalb",
+    "wohin",
+    "woher",
+    "welche",
+    "welcher",
+    "welches",
+    "muss",
+    "kann",
+    "darf",
+    "soll",
+}
 
 
 def join_separable_verb(text: str) -> str:

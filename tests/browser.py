@@ -18,10 +18,19 @@ CHROMEDRIVER = shutil.which("chromedriver")
 def headless_chrome(window_size: str, script_timeout: float, *, browser_log: bool = False) -> Any:
     """A new browser; with ``browser_log`` the page's console messages can be read (CSP violations)."""
     if not CHROMIUM or not CHROMEDRIVER:
-        pytest.skip("Chromium oder chromedriver fehlt (Debian: apt-get install chromium chromium-driver); Browser-Tests übersprungen")
+        pytest.skip(
+            "Chromium oder chromedriver fehlt (Debian: apt-get install chromium chromium-driver); Browser-Tests übersprungen"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--window-size={window_size}", "--lang=de-DE"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        f"--window-size={window_size}",
+        "--lang=de-DE",
+    ):
         options.add_argument(arg)
     if browser_log:
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})

@@ -9,16 +9,17 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, Iterator, List
+from typing import TYPE_CHECKING
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bot.serve import free_port  # noqa: E402
-from bot.settings import ROOT, Settings  # noqa: E402
+from bot.serve import free_port
+from bot.settings import ROOT, Settings
 
 if TYPE_CHECKING:
     from tests.fake_telegram import FakeTelegram
@@ -54,11 +55,13 @@ def catalog():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def fake_telegram() -> Iterator["FakeTelegram"]:
+def fake_telegram() -> Iterator[FakeTelegram]:
     """A local stand-in for the Telegram Bot API (tests/fake_telegram.py); the ``rasa`` stack sends to it."""
     from tests.fake_telegram import FakeTelegram
 
-    fake = FakeTelegram(token="123456789:TEST-token_for-the-fake-server", username="jena_buergerservice_test_bot").start()
+    fake = FakeTelegram(
+        token="123456789:TEST-token_for-the-fake-server", username="jena_buergerservice_test_bot"
+    ).start()
     try:
         yield fake
     finally:
@@ -66,7 +69,9 @@ def fake_telegram() -> Iterator["FakeTelegram"]:
 
 
 @pytest.fixture(scope="session")
-def rasa(built: Settings, fake_telegram: "FakeTelegram", tmp_path_factory: pytest.TempPathFactory) -> Iterator["RasaClient"]:
+def rasa(
+    built: Settings, fake_telegram: FakeTelegram, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RasaClient]:
     """The real bot: action server and Rasa server on free ports, trained model from models/rasa.
 
     The action server runs on the conversation suite's fixed clock, so office-hours answers are
@@ -123,20 +128,22 @@ class RasaClient:
         self._n += 1
         return f"test-{os.getpid()}-{self._n}"
 
-    def send(self, sender: str, message: object, raw: bytes | None = None) -> List[Dict]:
+    def send(self, sender: str, message: object, raw: bytes | None = None) -> list[dict]:
         body = raw if raw is not None else json.dumps({"sender": sender, "message": message}).encode()
-        req = urllib.request.Request(f"{self.base}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.base}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(req, timeout=120) as resp:
             assert resp.status == 200
             return json.loads(resp.read().decode())
 
-    def conversation(self) -> Callable[[str], "Reply"]:
+    def conversation(self) -> Callable[[str], Reply]:
         sender = self.new_sender()
         return lambda text: Reply(self.send(sender, text))
 
 
 class Reply:
-    def __init__(self, messages: List[Dict]):
+    def __init__(self, messages: list[dict]):
         self.messages = messages
 
     @property
@@ -144,13 +151,13 @@ class Reply:
         return "\n".join(m.get("text", "") for m in self.messages if m.get("text"))
 
     @property
-    def custom(self) -> Dict:
+    def custom(self) -> dict:
         customs = [m["custom"] for m in self.messages if "custom" in m]
         assert customs, f"keine custom-Nachricht in {self.messages}"
         return customs[-1]
 
     @property
-    def buttons(self) -> List[Dict]:
+    def buttons(self) -> list[dict]:
         return [b for m in self.messages for b in m.get("buttons", [])]
 
 

@@ -12,10 +12,11 @@ import json
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any
 
 from tests.waiting import wait_for
 
@@ -24,7 +25,7 @@ class FakeTelegram:
     def __init__(self, token: str, username: str):
         self.token = token
         self.username = username
-        self.calls: List[Dict[str, Any]] = []
+        self.calls: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._message_id = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -34,7 +35,7 @@ class FakeTelegram:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def start(self) -> "FakeTelegram":
+    def start(self) -> FakeTelegram:
         self._thread.start()
         return self
 
@@ -43,22 +44,31 @@ class FakeTelegram:
         self._server.server_close()
 
     # ------------------------------------------------------------------ what the tests read
-    def of(self, method: str, **match: Any) -> List[Dict[str, Any]]:
+    def of(self, method: str, **match: Any) -> list[dict[str, Any]]:
         """Parameters of the recorded calls of ``method`` whose parameters equal ``match`` (as strings)."""
         with self._lock:
             calls = list(self.calls)
-        return [c["params"] for c in calls if c["method"] == method and all(str(c["params"].get(k)) == str(v) for k, v in match.items())]
+        return [
+            c["params"]
+            for c in calls
+            if c["method"] == method and all(str(c["params"].get(k)) == str(v) for k, v in match.items())
+        ]
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
         return wait_for(predicate, timeout, every=0.1)
 
     # ------------------------------------------------------------------ the API
-    def _call(self, method: str, params: Dict[str, Any]) -> Dict[str, Any]:
+    def _call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             self.calls.append({"method": method, "params": params})
         m = method.lower()
         if m == "getme":
-            result: Any = {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Bürgerservice Jena", "username": self.username}
+            result: Any = {
+                "id": int(self.token.split(":")[0]),
+                "is_bot": True,
+                "first_name": "Bürgerservice Jena",
+                "username": self.username,
+            }
         elif m in ("setwebhook", "deletewebhook", "answercallbackquery"):
             result = True
         elif m == "sendmessage":
@@ -69,7 +79,12 @@ class FakeTelegram:
                 "message_id": message_id,
                 "date": int(time.time()),
                 "chat": {"id": int(params["chat_id"]), "type": "private"},
-                "from": {"id": int(self.token.split(":")[0]), "is_bot": True, "first_name": "Bürgerservice Jena", "username": self.username},
+                "from": {
+                    "id": int(self.token.split(":")[0]),
+                    "is_bot": True,
+                    "first_name": "Bürgerservice Jena",
+                    "username": self.username,
+                },
                 "text": params.get("text", ""),
             }
         else:
@@ -83,24 +98,29 @@ class FakeTelegram:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self.do_POST()
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 parts = self.path.split("?")[0].strip("/").split("/")
                 if len(parts) != 2 or not parts[0].startswith("bot"):
                     return self._send(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                 if parts[0][3:] != fake.token:
                     return self._send(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
                 try:
-                    params = _params(self.headers.get("Content-Type", ""), self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-                    params.update({k: v[-1] for k, v in urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).items()})
+                    params = _params(
+                        self.headers.get("Content-Type", ""),
+                        self.rfile.read(int(self.headers.get("Content-Length") or 0)),
+                    )
+                    params.update(
+                        {k: v[-1] for k, v in urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).items()}
+                    )
                 except ValueError as error:
                     return self._send(400, {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"})
                 answer = fake._call(parts[1], params)
                 self._send(200 if answer["ok"] else answer["error_code"], answer)
 
-            def _send(self, status: int, body: Dict[str, Any]) -> None:
+            def _send(self, status: int, body: dict[str, Any]) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -111,9 +131,9 @@ class FakeTelegram:
         return Handler
 
 
-def _params(content_type: str, body: bytes) -> Dict[str, Any]:
+def _params(content_type: str, body: bytes) -> dict[str, Any]:
     if not body:
-        params: Dict[str, Any] = {}
+        params: dict[str, Any] = {}
     elif content_type.startswith("application/json"):
         params = json.loads(body)
     elif content_type.startswith("multipart/form-data"):
@@ -127,12 +147,15 @@ def _params(content_type: str, body: bytes) -> Dict[str, Any]:
     return params
 
 
-def update(update_id: int, chat_id: int, text: Optional[str] = None, callback_data: Optional[str] = None) -> Dict[str, Any]:
+def update(update_id: int, chat_id: int, text: str | None = None, callback_data: str | None = None) -> dict[str, Any]:
     """A Telegram ``Update``: a text message, or a button press (``callback_query``) in that chat."""
     user = {"id": chat_id, "is_bot": False, "first_name": "Erika", "language_code": "de"}
     chat = {"id": chat_id, "type": "private", "first_name": "Erika"}
     if callback_data is None:
-        return {"update_id": update_id, "message": {"message_id": update_id, "date": int(time.time()), "chat": chat, "from": user, "text": text}}
+        return {
+            "update_id": update_id,
+            "message": {"message_id": update_id, "date": int(time.time()), "chat": chat, "from": user, "text": text},
+        }
     return {
         "update_id": update_id,
         "callback_query": {

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -23,11 +24,11 @@ class FakeRasa(RasaClient):
 
     def __init__(self) -> None:
         super().__init__("http://fake-rasa")
-        self.sent: List[Dict[str, Any]] = []
-        self.calls: List[tuple] = []
+        self.sent: list[dict[str, Any]] = []
+        self.calls: list[tuple] = []
         self.down = False
 
-    async def __aenter__(self) -> "FakeRasa":
+    async def __aenter__(self) -> FakeRasa:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -37,19 +38,32 @@ class FakeRasa(RasaClient):
         if self.down:
             raise RasaUnavailable("fake Rasa is down")
 
-    async def send(self, conversation_id: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+    async def send(
+        self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         self._check()
         self.sent.append({"sender": conversation_id, "text": text, "metadata": metadata})
         return [
-            {"recipient_id": conversation_id, "text": f"Antwort: {text}", "buttons": [{"title": "1. Reisepass", "payload": "/choose_option{\"option\": \"1\"}"}]},
-            {"recipient_id": conversation_id, "custom": {"type": "answer", "service": {"id": "reisepass", "leika": "99085001", "name": "Reisepass"}, "confidence": 0.3}},
+            {
+                "recipient_id": conversation_id,
+                "text": f"Antwort: {text}",
+                "buttons": [{"title": "1. Reisepass", "payload": '/choose_option{"option": "1"}'}],
+            },
+            {
+                "recipient_id": conversation_id,
+                "custom": {
+                    "type": "answer",
+                    "service": {"id": "reisepass", "leika": "99085001", "name": "Reisepass"},
+                    "confidence": 0.3,
+                },
+            },
         ]
 
     async def resume(self, conversation_id: str) -> None:
         self._check()
         self.calls.append(("resume", conversation_id))
 
-    async def execute(self, conversation_id: str, action: str, *, latest_channel: bool) -> List[Dict[str, Any]]:
+    async def execute(self, conversation_id: str, action: str, *, latest_channel: bool) -> list[dict[str, Any]]:
         self._check()
         self.calls.append(("execute", conversation_id, action, latest_channel))
         return []
@@ -59,6 +73,10 @@ class FakeRasa(RasaClient):
         self.calls.append(("relay", conversation_id, text))
 
 
-def make_app(tmp_path: Path, rasa: FakeRasa, now: Callable[[], datetime] = lambda: FRIDAY_10, **changes: Any) -> FastAPI:
-    settings = dataclasses.replace(Settings(), database_url=f"sqlite:///{tmp_path / 'gateway.db'}", secret_key_setting="test-secret", **changes)
+def make_app(
+    tmp_path: Path, rasa: FakeRasa, now: Callable[[], datetime] = lambda: FRIDAY_10, **changes: Any
+) -> FastAPI:
+    settings = dataclasses.replace(
+        Settings(), database_url=f"sqlite:///{tmp_path / 'gateway.db'}", secret_key_setting="test-secret", **changes
+    )
     return create_app(settings, clock=now, rasa=rasa)

@@ -9,13 +9,27 @@ from actions.dialogue import elliptical, pick_option
 from knowledge.schema import Office, Service
 
 OFFICE = Office.parse_obj(
-    {"id": "amt", "name": "Testamt", "phone": "03641 49-1234", "email": "test@jena.de", "address": {"street": "Markt 1", "postcode": "07743"},
-     "hours": {"mo": ["08:00-12:00"]}, "stand": "2025-01-01", "source": "https://jena.de/amt"}
-)  # fmt: skip
+    {
+        "id": "amt",
+        "name": "Testamt",
+        "phone": "03641 49-1234",
+        "email": "test@jena.de",
+        "address": {"street": "Markt 1", "postcode": "07743"},
+        "hours": {"mo": ["08:00-12:00"]},
+        "stand": "2025-01-01",
+        "source": "https://jena.de/amt",
+    }
+)
 
 
 def service(**over: object) -> Service:
-    data = {"id": "test", "name": "Testausweis beantragen", "stand": "2025-03-01", "source": "https://service.jena.de/test", "office": "amt"}
+    data = {
+        "id": "test",
+        "name": "Testausweis beantragen",
+        "stand": "2025-03-01",
+        "source": "https://service.jena.de/test",
+        "office": "amt",
+    }
     data.update(over)
     return Service.parse_obj(data)
 
@@ -55,7 +69,11 @@ def test_breadth_entries_point_to_the_buergerservice() -> None:
 
 
 def test_pick_option_by_number_ordinal_or_name() -> None:
-    options = [service(id="aa", name="Reisepass beantragen"), service(id="bb", name="Vorläufigen Reisepass beantragen"), service(id="cc", name="Personalausweis beantragen")]
+    options = [
+        service(id="aa", name="Reisepass beantragen"),
+        service(id="bb", name="Vorläufigen Reisepass beantragen"),
+        service(id="cc", name="Personalausweis beantragen"),
+    ]
     assert pick_option("2", options).id == "bb"
     assert pick_option("die dritte bitte", options).id == "cc"
     assert pick_option("Personalausweis", options).id == "cc"

@@ -27,7 +27,13 @@ def write(path: Path, data: object) -> None:
 
 
 def service_data(**over: object) -> dict:
-    data = {"id": "test-leistung", "name": "Testleistung beantragen", "office": "buergerservice", "stand": "2025-01-01", "source": "https://service.jena.de/test"}
+    data = {
+        "id": "test-leistung",
+        "name": "Testleistung beantragen",
+        "office": "buergerservice",
+        "stand": "2025-01-01",
+        "source": "https://service.jena.de/test",
+    }
     data.update(over)
     return data
 
@@ -37,7 +43,7 @@ def test_shipped_catalogue_is_valid_and_large_enough(catalog) -> None:  # type: 
     assert problems == []
     assert counts["rich"] >= 80
     assert counts["breadth"] >= 500
-    assert REQUIRED_OFFICES <= set(catalog.offices)
+    assert set(catalog.offices) >= REQUIRED_OFFICES
 
 
 def test_every_rich_entry_has_source_stand_and_known_office(catalog) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,21 @@ from bot.cli import parser
 from bot.settings import ROOT, env_table
 
 
-@pytest.mark.parametrize("argv", [[], ["build"], ["search"], ["catalog", "check"], ["bench", "search"], ["bench", "dialogue"], ["bench", "nlu"], ["calibrate"], ["run"], ["env"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["build"],
+        ["search"],
+        ["catalog", "check"],
+        ["bench", "search"],
+        ["bench", "dialogue"],
+        ["bench", "nlu"],
+        ["calibrate"],
+        ["run"],
+        ["env"],
+    ],
+)
 def test_every_command_has_german_help(argv: list, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_:
         parser().parse_args([*argv, "--help"])
@@ -25,9 +39,16 @@ def test_catalog_check_command_reports_errors_with_exit_code(tmp_path: Path) -> 
     (tmp_path / "services").mkdir()
     (tmp_path / "offices").mkdir()
     (tmp_path / "services" / "x.yml").write_text("id: x\nname: [\n", encoding="utf-8")
-    bad = subprocess.run([sys.executable, "-m", "bot.cli", "catalog", "check", "--root", str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "catalog", "check", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert bad.returncode == 1 and "x.yml" in bad.stdout and "YAML" in bad.stdout
-    good = subprocess.run([sys.executable, "-m", "bot.cli", "catalog", "check"], capture_output=True, text=True, cwd=ROOT)
+    good = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "catalog", "check"], capture_output=True, text=True, cwd=ROOT
+    )
     assert good.returncode == 0 and "Katalog in Ordnung" in good.stdout
 
 

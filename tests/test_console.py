@@ -10,7 +10,6 @@ import io
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import List, Optional
 
 import pytest
 from fastapi.testclient import TestClient
@@ -34,11 +33,15 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def page_login(env: Env, username: str, client: Optional[TestClient] = None, next_path: str = "/staff") -> str:
+def page_login(env: Env, username: str, client: TestClient | None = None, next_path: str = "/staff") -> str:
     """Log in through the form; returns the CSRF token of the new session."""
     c = client or env.client
     token = csrf_of(c.get("/staff/login").text)
-    r = c.post("/staff/login", data={"username": username, "password": PASSWORD, "csrf_token": token, "next": next_path}, follow_redirects=False)
+    r = c.post(
+        "/staff/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token, "next": next_path},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return csrf_of(c.get("/staff").text)
 
@@ -49,7 +52,7 @@ def staff_page(env: Env) -> str:
     return page_login(env, "erika")
 
 
-def submit(env: Env, path: str, csrf: str, client: Optional[TestClient] = None, **fields: str):  # type: ignore[no-untyped-def]
+def submit(env: Env, path: str, csrf: str, client: TestClient | None = None, **fields: str):  # type: ignore[no-untyped-def]
     """Post a console form and follow the redirect like a browser (post/redirect/get)."""
     c = client or env.client
     r = c.post(path, data={"csrf_token": csrf, **fields}, follow_redirects=False)
@@ -75,22 +78,39 @@ def test_login_page_flow(env: Env) -> None:
     page = env.client.get("/staff/login")
     assert page.status_code == 200 and '<label for="username">Benutzername</label>' in page.text
     csp = page.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert (
+        "script-src 'self'" in csp
+        and "default-src 'none'" in csp
+        and "unsafe-inline" not in csp
+        and "frame-ancestors 'none'" in csp
+    )
     assert page.headers["cache-control"] == "no-store"
     assert not re.search(r"<script(?![^>]*\bsrc=)", page.text) and " style=" not in page.text  # nothing inline
     anonymous = env.client.cookies.get("jenabot_staff")
     token = csrf_of(page.text)
 
-    forged = env.client.post("/staff/login", data={"username": "erika", "password": PASSWORD, "csrf_token": "falsch"}, follow_redirects=False)
+    forged = env.client.post(
+        "/staff/login", data={"username": "erika", "password": PASSWORD, "csrf_token": "falsch"}, follow_redirects=False
+    )
     assert forged.status_code == 403 and "noch einmal" in forged.text
-    wrong = env.client.post("/staff/login", data={"username": "erika", "password": "falsch-geraten", "csrf_token": token}, follow_redirects=False)
+    wrong = env.client.post(
+        "/staff/login",
+        data={"username": "erika", "password": "falsch-geraten", "csrf_token": token},
+        follow_redirects=False,
+    )
     assert wrong.status_code == 401 and "Anmeldung fehlgeschlagen" in wrong.text and 'value="erika"' in wrong.text
 
-    r = env.client.post("/staff/login", data={"username": "erika", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/"}, follow_redirects=False)
+    r = env.client.post(
+        "/staff/login",
+        data={"username": "erika", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/staff"  # no open redirect
     assert env.client.cookies.get("jenabot_staff") != anonymous
     queue = env.client.get("/staff")
-    assert "Angemeldet als <strong>erika</strong>" in queue.text and csrf_of(queue.text) != token  # a new session, a new token
+    assert (
+        "Angemeldet als <strong>erika</strong>" in queue.text and csrf_of(queue.text) != token
+    )  # a new session, a new token
     assert env.client.get("/staff/login", follow_redirects=False).headers["location"] == "/staff"
 
     assert env.client.post("/staff/logout", data={"csrf_token": "falsch"}).status_code == 403
@@ -105,15 +125,27 @@ def test_login_page_goes_back_to_the_page_asked_for(env: Env) -> None:
     target = env.client.get(f"/staff/tickets/{tid}", follow_redirects=False).headers["location"]
     next_path = target.split("next=", 1)[1].replace("%2F", "/")
     token = csrf_of(env.client.get(target).text)
-    r = env.client.post("/staff/login", data={"username": "erika", "password": PASSWORD, "csrf_token": token, "next": next_path}, follow_redirects=False)
+    r = env.client.post(
+        "/staff/login",
+        data={"username": "erika", "password": PASSWORD, "csrf_token": token, "next": next_path},
+        follow_redirects=False,
+    )
     assert r.headers["location"] == f"/staff/tickets/{tid}"
 
 
 def test_login_page_rate_limit(env: Env) -> None:
     token = csrf_of(env.client.get("/staff/login").text)
-    codes = [env.client.post("/staff/login", data={"username": f"x{i}", "password": "falsch-geraten", "csrf_token": token}).status_code for i in range(11)]
+    codes = [
+        env.client.post(
+            "/staff/login", data={"username": f"x{i}", "password": "falsch-geraten", "csrf_token": token}
+        ).status_code
+        for i in range(11)
+    ]
     assert codes == [401] * 10 + [429]
-    assert "Bitte warten Sie eine Minute" in env.client.post("/staff/login", data={"username": "x", "password": "y", "csrf_token": token}).text
+    assert (
+        "Bitte warten Sie eine Minute"
+        in env.client.post("/staff/login", data={"username": "x", "password": "y", "csrf_token": token}).text
+    )
 
 
 # --- queue and ticket -----------------------------------------------------------------------
@@ -129,7 +161,11 @@ def test_queue_page(env: Env, staff_page: str) -> None:
     assert page.status_code == 200 and page.headers["content-security-policy"]
     assert "2 Vorgänge" in page.text and "2 Std. 33 Min." in page.text and "3 Min." in page.text
     assert page.text.index("Hundesteuer abmelden") < page.text.index("Termin gewünscht")  # oldest first
-    assert '<main id="inhalt"' in page.text and 'href="#inhalt"' in page.text and '<label for="f-q">Suche</label>' in page.text
+    assert (
+        '<main id="inhalt"' in page.text
+        and 'href="#inhalt"' in page.text
+        and '<label for="f-q">Suche</label>' in page.text
+    )
     assert 'src="/static/console/console.js"' in page.text and "data-refresh" in page.text
 
     web_only = env.client.get("/staff", params={"channel": "web"}).text
@@ -137,11 +173,15 @@ def test_queue_page(env: Env, staff_page: str) -> None:
     found = env.client.get("/staff", params={"q": "hundesteuer"}).text
     assert "Hundesteuer abmelden" in found and "Termin gewünscht" not in found
     assert "Keine Vorgänge für diese Auswahl." in env.client.get("/staff", params={"assigned": "me"}).text
-    assert env.client.get("/staff", params={"status": "kaputt", "live": "vielleicht"}).status_code == 200  # odd filters fall back
+    assert (
+        env.client.get("/staff", params={"status": "kaputt", "live": "vielleicht"}).status_code == 200
+    )  # odd filters fall back
 
 
 def test_citizen_html_is_escaped(env: Env, staff_page: str) -> None:
-    tid = env.handoff("tg-1", reason=f"Grund {SCRIPT}", transcript=[env.citizen_line(SCRIPT, -2), env.citizen_line(IMG, -1)])["ticket_id"]
+    tid = env.handoff(
+        "tg-1", reason=f"Grund {SCRIPT}", transcript=[env.citizen_line(SCRIPT, -2), env.citizen_line(IMG, -1)]
+    )["ticket_id"]
     submit(env, f"/staff/tickets/{tid}/notes", staff_page, text=f"Notiz {IMG}")
     for path in ("/staff", f"/staff/tickets/{tid}"):
         html = env.client.get(path).text
@@ -159,7 +199,9 @@ def test_ticket_page_shows_roles_contact_and_works(env: Env, staff_page: str) ->
     assert page.status_code == 200 and "keiner freigegeben" in page.text
     for label in ("Bürgerin/Bürger", "Chatbot", "Systemhinweis"):
         assert f"<strong>{label}</strong>" in page.text
-    assert '<label for="reply-text">' in page.text and "An den Bot zurückgeben" in page.text and "Übernehmen" in page.text
+    assert (
+        '<label for="reply-text">' in page.text and "An den Bot zurückgeben" in page.text and "Übernehmen" in page.text
+    )
 
     after = submit(env, f"/staff/tickets/{tid}/take", staff_page)
     assert "Sie bearbeiten jetzt diesen Vorgang." in after.text and "Zurück in die Warteschlange" in after.text
@@ -177,7 +219,11 @@ def test_ticket_page_shows_roles_contact_and_works(env: Env, staff_page: str) ->
     assert "an den Bot zurückgegeben" in after.text and "antwortet wieder selbst" in after.text
     assert not env.citizen_view(cid)["status"]["paused"] and env.rasa.named("resume") == [("resume", cid)]
     after = submit(env, f"/staff/tickets/{tid}/resolve", staff_page)
-    assert "Der Vorgang ist abgeschlossen." in after.text and "Wieder öffnen" in after.text and "reply-text" not in after.text
+    assert (
+        "Der Vorgang ist abgeschlossen." in after.text
+        and "Wieder öffnen" in after.text
+        and "reply-text" not in after.text
+    )
     after = submit(env, f"/staff/tickets/{tid}/reply", staff_page, text="zu spät")
     assert "Bitte öffnen Sie ihn zuerst wieder." in after.text
     env.handoff(cid, channel="rest", reason="neue Frage")
@@ -193,7 +239,11 @@ def test_ticket_page_shows_roles_contact_and_works(env: Env, staff_page: str) ->
 
 def test_contact_shown_with_consent_and_undelivered_marked(env: Env, staff_page: str) -> None:
     tid = env.handoff("tg-1", reason="Rückruf")["ticket_id"]
-    env.client.post("/api/internal/contact", headers={"Authorization": f"Bearer {env.settings.internal_token}"}, json={"conversation_id": "tg-1", "contact": "0176 1234567"})
+    env.client.post(
+        "/api/internal/contact",
+        headers={"Authorization": f"Bearer {env.settings.internal_token}"},
+        json={"conversation_id": "tg-1", "contact": "0176 1234567"},
+    )
     env.rasa.fail.add("relay")
     after = submit(env, f"/staff/tickets/{tid}/reply", staff_page, text="Wir rufen Sie morgen an.")
     assert "0176 1234567" in after.text and "mit Einwilligung" in after.text
@@ -213,26 +263,42 @@ def test_gaps_page(env: Env, staff_page: str) -> None:
 
 def test_users_page_is_for_admins(env: Env, staff_page: str) -> None:
     denied = env.client.get("/staff/users")
-    assert denied.status_code == 403 and "Administratorinnen" in denied.text and 'href="/staff/users"' not in denied.text
+    assert (
+        denied.status_code == 403 and "Administratorinnen" in denied.text and 'href="/staff/users"' not in denied.text
+    )
     admin = env.new_client()
     env.add_staff("chefin", role="admin")
     csrf = page_login(env, "chefin", client=admin)
     page = admin.get("/staff/users")
-    assert page.status_code == 200 and "erika" in page.text and '<legend>Rolle</legend>' in page.text
+    assert page.status_code == 200 and "erika" in page.text and "<legend>Rolle</legend>" in page.text
     after = submit(env, "/staff/users", csrf, client=admin, username="Neu", password="lang-genug-1", role="staff")
     assert "Das Konto „neu“ ist angelegt." in after.text
-    r = admin.post("/staff/users", data={"csrf_token": csrf, "username": "neu", "password": "lang-genug-1", "role": "staff"})
+    r = admin.post(
+        "/staff/users", data={"csrf_token": csrf, "username": "neu", "password": "lang-genug-1", "role": "staff"}
+    )
     assert r.status_code == 422 and "gibt es schon" in r.text
     r = admin.post("/staff/users", data={"csrf_token": csrf, "username": "kurz", "password": "123", "role": "admin"})
     assert r.status_code == 422 and "zu kurz" in r.text
-    assert admin.post("/staff/users", data={"csrf_token": "falsch", "username": "x", "password": "lang-genug-1"}).status_code == 403
+    assert (
+        admin.post(
+            "/staff/users", data={"csrf_token": "falsch", "username": "x", "password": "lang-genug-1"}
+        ).status_code
+        == 403
+    )
 
 
 def test_static_files(env: Env) -> None:
     css = env.client.get("/static/console/console.css")
     js = env.client.get("/static/console/console.js")
-    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css") and ":focus-visible" in css.text
-    assert js.status_code == 200 and "javascript" in js.headers["content-type"] and "eval(" not in js.text and "innerHTML =" not in js.text
+    assert (
+        css.status_code == 200 and css.headers["content-type"].startswith("text/css") and ":focus-visible" in css.text
+    )
+    assert (
+        js.status_code == 200
+        and "javascript" in js.headers["content-type"]
+        and "eval(" not in js.text
+        and "innerHTML =" not in js.text
+    )
     assert env.client.get("/static/console/app.py").status_code == 404
     assert env.client.get("/static/console/../app.py").status_code == 404
 
@@ -248,16 +314,21 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def _staff_rows(url: str) -> List[tuple]:
+def _staff_rows(url: str) -> list[tuple]:
     engine = make_engine(url)
     try:
         with session_scope(make_session_factory(engine)) as s:
-            return [(u.username, u.role, u.password_hash.startswith("$argon2id$")) for u in s.scalars(select(StaffUser).order_by(StaffUser.username))]
+            return [
+                (u.username, u.role, u.password_hash.startswith("$argon2id$"))
+                for u in s.scalars(select(StaffUser).order_by(StaffUser.username))
+            ]
     finally:
         engine.dispose()
 
 
-def test_cli_staff_add_and_list(cli_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_staff_add_and_list(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("lang-genug-1\n"))
     assert cli.main(["staff", "add", "Chefin", "--admin", "--password-stdin"]) == 0
     assert "Konto „chefin“ angelegt (Administration)" in capsys.readouterr().out
@@ -288,7 +359,11 @@ def test_cli_help_is_german(capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit):
             cli.main(argv)
     out = capsys.readouterr().out
-    assert "Passwort aus der ersten Zeile von stdin" in out and "Aufbewahrungsfrist in Tagen" in out and "nur zählen, nichts löschen" in out
+    assert (
+        "Passwort aus der ersten Zeile von stdin" in out
+        and "Aufbewahrungsfrist in Tagen" in out
+        and "nur zählen, nichts löschen" in out
+    )
 
 
 def test_cli_purge(cli_db: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -304,13 +379,19 @@ def test_cli_purge(cli_db: str, capsys: pytest.CaptureFixture[str]) -> None:
             ticket = store.open_ticket(s, cid, "Grund", live=False, now=when)
             store.add_note(s, ticket.id, admin.id, "Notiz", now=when)
 
-    def conversations() -> List[str]:
+    def conversations() -> list[str]:
         with session_scope(sessions) as s:
             return sorted(s.scalars(select(Conversation.id)))
 
     assert cli.main(["purge", "--dry-run"]) == 0  # default: JENABOT_RETENTION_DAYS = 90
     out = capsys.readouterr().out
-    assert "Probelauf" in out and "Gespräche: 1" in out and "Vorgänge: 1" in out and "Notizen: 1" in out and "90 Tage" in out
+    assert (
+        "Probelauf" in out
+        and "Gespräche: 1" in out
+        and "Vorgänge: 1" in out
+        and "Notizen: 1" in out
+        and "90 Tage" in out
+    )
     assert conversations() == ["alt", "mittel", "neu"]
 
     assert cli.main(["purge"]) == 0

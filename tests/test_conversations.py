@@ -17,7 +17,16 @@ SUITE = load_suite()
 def test_suite_is_large_and_covers_every_behaviour() -> None:
     tags = {t for c in SUITE.conversations for t in c.tags}
     assert len(SUITE.conversations) >= 40
-    assert {"context", "switch", "clarify_button", "clarify_typed", "hours", "reset", "smalltalk", "multi_aspect"} <= tags
+    assert {
+        "context",
+        "switch",
+        "clarify_button",
+        "clarify_typed",
+        "hours",
+        "reset",
+        "smalltalk",
+        "multi_aspect",
+    } <= tags
 
 
 CASES = [

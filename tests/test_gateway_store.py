@@ -10,10 +10,11 @@ import os
 import re
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, ContextManager, Iterator, List
+from typing import ContextManager
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -61,7 +62,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
         return
     if not PG_URL:
-        pytest.skip("PostgreSQL-Variante übersprungen: TEST_POSTGRES_URL ist nicht gesetzt (z. B. postgresql://user@host:5432/postgres)")
+        pytest.skip(
+            "PostgreSQL-Variante übersprungen: TEST_POSTGRES_URL ist nicht gesetzt (z. B. postgresql://user@host:5432/postgres)"
+        )
     with _postgres_database(PG_URL) as url:
         upgrade(url)
         yield url
@@ -148,8 +151,18 @@ def test_redaction_keeps_consented_contact() -> None:
 
 def test_messages_are_stored_redacted(scope: Scope, engine: Engine) -> None:
     with scope() as s:
-        store.record_message(s, "c1", "telegram", "citizen", "Mail: a.b@example.org, Tel 0176 1234567", keep=["0176 1234567"], now=NOW)
-        store.record_message(s, "c1", "telegram", "bot", "Dazu habe ich nichts.", meta={"type": "decline", "confidence": 0.1}, now=NOW + timedelta(minutes=1))
+        store.record_message(
+            s, "c1", "telegram", "citizen", "Mail: a.b@example.org, Tel 0176 1234567", keep=["0176 1234567"], now=NOW
+        )
+        store.record_message(
+            s,
+            "c1",
+            "telegram",
+            "bot",
+            "Dazu habe ich nichts.",
+            meta={"type": "decline", "confidence": 0.1},
+            now=NOW + timedelta(minutes=1),
+        )
     with engine.connect() as c:
         raw = " ".join(row[0] for row in c.execute(text("SELECT text FROM messages")))
     assert "a.b@example.org" not in raw and EMAIL in raw and "0176 1234567" in raw
@@ -167,7 +180,9 @@ def test_messages_are_stored_redacted(scope: Scope, engine: Engine) -> None:
 def test_open_ticket_is_idempotent(scope: Scope) -> None:
     _chat(scope)
     with scope() as s:
-        first = store.open_ticket(s, "c1", "Rückruf an 0176 1234567, Mail x@y.de", live=False, contact="0176 1234567", consent=True, now=NOW)
+        first = store.open_ticket(
+            s, "c1", "Rückruf an 0176 1234567, Mail x@y.de", live=False, contact="0176 1234567", consent=True, now=NOW
+        )
     with scope() as s:
         again = store.open_ticket(s, "c1", "noch einmal", live=True)
     assert again.id == first.id and _count(scope, Ticket) == 1
@@ -184,7 +199,7 @@ def test_open_ticket_recovers_when_the_index_rejects_a_duplicate(scope: Scope, m
     with scope() as s:
         winner = store.open_ticket(s, "c1", "erster", live=True)
     real = store.find_open_ticket
-    calls: List[int] = []
+    calls: list[int] = []
 
     def blind_first(s: Session, conversation_id: str) -> object:
         calls.append(1)
@@ -200,15 +215,15 @@ def test_open_ticket_stays_single_under_concurrency(scope: Scope) -> None:
     _chat(scope)
     workers = 20
     barrier = threading.Barrier(workers)
-    ids: List[int] = []
-    errors: List[BaseException] = []
+    ids: list[int] = []
+    errors: list[BaseException] = []
 
     def request() -> None:
         try:
             barrier.wait(timeout=30)
             with scope() as s:
                 ids.append(store.open_ticket(s, "c1", "Bitte Rückruf", live=False).id)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=request) for _ in range(workers)]
@@ -291,13 +306,26 @@ def test_content_gaps_group_and_export(scope: Scope) -> None:
     with scope() as s:
         turn(s, "a", "Wo melde ich meinen Hund an?", {"type": "decline", "confidence": 0.2}, 0)
         turn(s, "a", "Hundesteuer Jena?", {"type": "answer", "service": {"id": "hundesteuer"}, "confidence": 0.35}, 1)
-        turn(s, "b", "Hundemarke verloren", {"type": "clarify", "options": [{"id": "hundesteuer"}], "confidence": 0.4}, 2)
-        turn(s, "b", "Personalausweis beantragen", {"type": "answer", "service": {"id": "ausweis"}, "confidence": 0.95}, 3)
-        store.record_feedback(s, "b", -1, "=Kosten Hundesteuer, Mail hund@example.de", service_id="hundesteuer", confidence=0.6)
+        turn(
+            s, "b", "Hundemarke verloren", {"type": "clarify", "options": [{"id": "hundesteuer"}], "confidence": 0.4}, 2
+        )
+        turn(
+            s,
+            "b",
+            "Personalausweis beantragen",
+            {"type": "answer", "service": {"id": "ausweis"}, "confidence": 0.95},
+            3,
+        )
+        store.record_feedback(
+            s, "b", -1, "=Kosten Hundesteuer, Mail hund@example.de", service_id="hundesteuer", confidence=0.6
+        )
         store.record_feedback(s, "b", 1, "Personalausweis beantragen", service_id="ausweis", confidence=0.95)
     with scope() as s:
         rows = store.content_gaps(s, threshold=0.5)
-    assert [(r.service_id, r.thumbs_down, r.unconfident, r.total) for r in rows] == [("hundesteuer", 1, 2, 3), ("", 0, 1, 1)]
+    assert [(r.service_id, r.thumbs_down, r.unconfident, r.total) for r in rows] == [
+        ("hundesteuer", 1, 2, 3),
+        ("", 0, 1, 1),
+    ]
     assert len(rows[0].examples) == 3 and "Hundesteuer Jena?" in rows[0].examples
     assert rows[1].examples == ["Wo melde ich meinen Hund an?"]
     assert not any("hund@example.de" in e for r in rows for e in r.examples)
@@ -335,7 +363,9 @@ def test_staff_lockout_after_five_failures(scope: Scope) -> None:
     with scope() as s:
         user = s.scalars(select(StaffUser)).one()
         assert user.locked_until == NOW + LOCKOUT
-        assert verify_staff(s, "erika", "richtig-geheim", now=NOW + timedelta(minutes=14)) is None  # locked: even the right one
+        assert (
+            verify_staff(s, "erika", "richtig-geheim", now=NOW + timedelta(minutes=14)) is None
+        )  # locked: even the right one
     with scope() as s:
         user = verify_staff(s, "erika", "richtig-geheim", now=NOW + LOCKOUT + timedelta(seconds=1))
         assert user is not None and user.failed_logins == 0 and user.locked_until is None

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, List
 
 import pytest
 from sqlalchemy import select
@@ -25,9 +25,12 @@ def db(rasa):  # type: ignore[no-untyped-def]
     return make_session_factory(make_engine(rasa.settings.database_url))
 
 
-def texts(rasa, conversation_id: str) -> List[str]:  # type: ignore[no-untyped-def]
+def texts(rasa, conversation_id: str) -> list[str]:  # type: ignore[no-untyped-def]
     with session_scope(db(rasa)) as s:
-        return [m.text for m in s.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))]
+        return [
+            m.text
+            for m in s.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
+        ]
 
 
 def ticket_of(rasa, conversation_id: str) -> Ticket:  # type: ignore[no-untyped-def]
@@ -94,7 +97,14 @@ def start_gateway(rasa, **env: str) -> None:  # type: ignore[no-untyped-def]
     """Start the stack's gateway again: same port and database, the suite's clock, optionally other settings."""
     gateway = _gateway(rasa)
     environment = {**child_env(rasa.settings), "JENABOT_NOW": "2026-11-27T10:00:00+01:00", **env}
-    gateway.process = subprocess.Popen(gateway.cmd, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    gateway.process = subprocess.Popen(
+        gateway.cmd,
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     assert wait_healthy(gateway.health, gateway.process, timeout=60), "Gateway startet nicht neu"
 
 
@@ -134,7 +144,9 @@ def test_outside_staff_hours_the_citizen_may_leave_a_contact_with_consent(rasa) 
 def test_declining_to_leave_a_contact_still_gives_the_ticket_number(rasa) -> None:  # type: ignore[no-untyped-def]
     with gateway_restarted(rasa, JENABOT_STAFF_HOURS=""):
         sender = rasa.new_sender()
-        ticket = [m["custom"] for m in rasa.send(sender, "Ich will mit einem Mitarbeiter reden") if "custom" in m][-1]["ticket"]
+        ticket = [m["custom"] for m in rasa.send(sender, "Ich will mit einem Mitarbeiter reden") if "custom" in m][-1][
+            "ticket"
+        ]
         reply = rasa.send(sender, "nein danke")
         said = " ".join(m.get("text", "") for m in reply)
         assert ticket in said and "keine Kontaktangabe" in said
@@ -155,7 +167,9 @@ def test_gateway_restart_mid_conversation_loses_nothing(rasa) -> None:  # type: 
     import httpx
 
     with httpx.Client(base_url=rasa.settings.gateway_url, timeout=120) as web:
-        first = web.post("/api/chat/messages", json={"text": "Was kostet ein Personalausweis?", "client_id": "q1"}).json()
+        first = web.post(
+            "/api/chat/messages", json={"text": "Was kostet ein Personalausweis?", "client_id": "q1"}
+        ).json()
         cid = first["conversation_id"]
         assert any("46,00 Euro" in m["text"] for m in first["messages"])
         sender = rasa.new_sender()
@@ -164,8 +178,12 @@ def test_gateway_restart_mid_conversation_loses_nothing(rasa) -> None:  # type: 
             rasa.send(sender, "Was kostet ein Reisepass?")  # the event broker must keep this until the gateway is back
         finally:
             start_gateway(rasa)
-        second = web.post("/api/chat/messages", json={"text": "Und wie lange dauert das?", "conversation_id": cid, "client_id": "q2"}).json()
+        second = web.post(
+            "/api/chat/messages", json={"text": "Und wie lange dauert das?", "conversation_id": cid, "client_id": "q2"}
+        ).json()
         assert any("einige Wochen" in m["text"] for m in second["messages"])  # context survived the restart
         history = web.get(f"/api/chat/{cid}/messages").json()["messages"]
-        assert [m["role"] for m in history] == ["citizen", "bot", "citizen", "bot"], [(m["id"], m["role"], m["text"][:50]) for m in history]
+        assert [m["role"] for m in history] == ["citizen", "bot", "citizen", "bot"], [
+            (m["id"], m["role"], m["text"][:50]) for m in history
+        ]
     assert wait_for(lambda: "Was kostet ein Reisepass?" in texts(rasa, sender), timeout=60)

@@ -34,7 +34,9 @@ def test_no_staff_hours_means_never_live() -> None:
     assert not hours.is_open(at("2026-11-26")) and hours.answer_by(at("2026-11-26")) is None
 
 
-@pytest.mark.parametrize("bad", ["Mo-Fr", "Mo-Fr 8-16", "Xy 08:00-16:00", "Mo 16:00-08:00", "Fr-Mo 08:00-12:00", "Mo 25:00-26:00"])
+@pytest.mark.parametrize(
+    "bad", ["Mo-Fr", "Mo-Fr 8-16", "Xy 08:00-16:00", "Mo 16:00-08:00", "Fr-Mo 08:00-12:00", "Mo 25:00-26:00"]
+)
 def test_unreadable_staff_hours_fail_clearly(bad: str) -> None:
     with pytest.raises(ScheduleError):
         parse_staff_hours(bad)
@@ -58,7 +60,17 @@ def test_contact_is_an_email_or_phone(text: str, contact: str) -> None:
     assert normalise_contact(text) == contact
 
 
-@pytest.mark.parametrize("text, result", [("nein", True), ("Nö danke", True), ("lieber nicht", True), ("keine", True), ("ja", False), ("anna@example.org", False)])
+@pytest.mark.parametrize(
+    "text, result",
+    [
+        ("nein", True),
+        ("Nö danke", True),
+        ("lieber nicht", True),
+        ("keine", True),
+        ("ja", False),
+        ("anna@example.org", False),
+    ],
+)
 def test_declining_to_leave_a_contact(text: str, result: bool) -> None:
     assert declines(text) is result
 

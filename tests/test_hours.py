@@ -17,12 +17,17 @@ TZ = hrs.TZ
 def office() -> Office:
     return Office.parse_obj(
         {
-            "id": "amt", "name": "Testamt", "stand": "2025-01-01", "source": "https://jena.de",
+            "id": "amt",
+            "name": "Testamt",
+            "stand": "2025-01-01",
+            "source": "https://jena.de",
             "hours": {"mo": ["08:30-13:00"], "di": ["08:30-12:00", "13:00-18:00"], "fr": ["08:30-13:00"]},
-            "exceptions": [{"date": "2026-12-05", "hours": ["09:00-13:00"], "note": "Samstagsöffnung"},
-                           {"date": "2026-12-07", "hours": [], "note": "Betriebsversammlung"}],
+            "exceptions": [
+                {"date": "2026-12-05", "hours": ["09:00-13:00"], "note": "Samstagsöffnung"},
+                {"date": "2026-12-07", "hours": [], "note": "Betriebsversammlung"},
+            ],
         }
-    )  # fmt: skip
+    )
 
 
 def test_weekly_schedule(office: Office) -> None:
@@ -31,7 +36,14 @@ def test_weekly_schedule(office: Office) -> None:
     assert not hrs.hours_on(office, date(2026, 12, 2)).open  # Wednesday: no hours
 
 
-@pytest.mark.parametrize("day, name", [(date(2026, 10, 3), "Tag der Deutschen Einheit"), (date(2026, 10, 31), "Reformationstag"), (date(2026, 9, 20), "Weltkindertag")])
+@pytest.mark.parametrize(
+    "day, name",
+    [
+        (date(2026, 10, 3), "Tag der Deutschen Einheit"),
+        (date(2026, 10, 31), "Reformationstag"),
+        (date(2026, 9, 20), "Weltkindertag"),
+    ],
+)
 def test_thuringian_holidays_close_the_office(office: Office, day: date, name: str) -> None:
     info = hrs.hours_on(office, day)
     assert not info.open and name in (info.reason or "")

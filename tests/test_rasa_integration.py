@@ -15,7 +15,11 @@ def test_fee_of_a_personalausweis(rasa) -> None:  # type: ignore[no-untyped-def]
     say = rasa.conversation()
     reply = say("Was kostet ein Personalausweis?")
     c = reply.custom
-    assert c["type"] == "answer" and c["service"]["id"] == "personalausweis" and c["service"]["leika"].startswith("99008001")
+    assert (
+        c["type"] == "answer"
+        and c["service"]["id"] == "personalausweis"
+        and c["service"]["leika"].startswith("99008001")
+    )
     assert c["aspect"] == "fees" and c["office"] == "buergerservice" and 0.5 <= c["confidence"] <= 1.0
     assert "46,00 Euro" in reply.text and "27,60 Euro" in reply.text
     assert "Quelle: https://service.jena.de" in reply.text and "Stand:" in reply.text
@@ -23,7 +27,11 @@ def test_fee_of_a_personalausweis(rasa) -> None:  # type: ignore[no-untyped-def]
 
 def test_hours_of_the_buergerservice(rasa) -> None:  # type: ignore[no-untyped-def]
     reply = rasa.conversation()("Wann hat der Bürgerservice geöffnet?")
-    assert reply.custom["type"] == "answer" and reply.custom["office"] == "buergerservice" and reply.custom["aspect"] == "hours"
+    assert (
+        reply.custom["type"] == "answer"
+        and reply.custom["office"] == "buergerservice"
+        and reply.custom["aspect"] == "hours"
+    )
     assert "Dienstag: 08:30–18:00 Uhr" in reply.text
 
 
@@ -45,7 +53,15 @@ def test_documents_for_a_passport(rasa) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(
     "message",
-    ["", "   ", "Ausweis " * 12_500, "\x00\x01\x02\ufffd\ufffd binär", "<script>alert('x')</script><b>Hallo</b>", "😀😀😀", "' OR 1=1 --"],
+    [
+        "",
+        "   ",
+        "Ausweis " * 12_500,
+        "\x00\x01\x02\ufffd\ufffd binär",
+        "<script>alert('x')</script><b>Hallo</b>",
+        "😀😀😀",
+        "' OR 1=1 --",
+    ],
 )
 def test_bad_input_gets_a_polite_reply_not_an_error(rasa, message: str) -> None:  # type: ignore[no-untyped-def]
     sender = rasa.new_sender()

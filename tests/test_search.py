@@ -19,8 +19,14 @@ from bot.settings import ROOT
         ("perso verloren was tun", "ausweis-verlust-melden"),
         ("Ich ziehe innerhalb von Jena um", "wohnsitz-ummelden"),
         ("Hundesteueranmeldung", "hundesteuer-anmelden"),
-        pytest.param("Wo melde ich mein Gewerbe an?", "gewerbe-anmelden", marks=pytest.mark.xfail(
-            strict=True, reason="bekannt: getrenntes Verb 'melde … an'; an-, um- und abmelden liegen gleichauf, der Dialog fragt nach")),
+        pytest.param(
+            "Wo melde ich mein Gewerbe an?",
+            "gewerbe-anmelden",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="bekannt: getrenntes Verb 'melde … an'; an-, um- und abmelden liegen gleichauf, der Dialog fragt nach",
+            ),
+        ),
         ("Auto zulassen", "fahrzeug-zulassen"),
         ("Fuehrungszeugnis beantragen", "fuehrungszeugnis"),
     ],
@@ -31,7 +37,10 @@ def test_everyday_questions_find_the_right_service(searcher, question: str, expe
     assert result.confident
 
 
-@pytest.mark.parametrize("question", ["Wie wird das Wetter morgen?", "Wer hat das Fußballspiel gewonnen?", "Gib mir ein Rezept für Kartoffelsuppe"])
+@pytest.mark.parametrize(
+    "question",
+    ["Wie wird das Wetter morgen?", "Wer hat das Fußballspiel gewonnen?", "Gib mir ein Rezept für Kartoffelsuppe"],
+)
 def test_out_of_scope_is_not_confident(searcher, question: str) -> None:  # type: ignore[no-untyped-def]
     assert not searcher.search(question).confident
 
@@ -69,8 +78,13 @@ def test_cli_search_json_reads_stdin_line_by_line(built) -> None:  # type: ignor
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli", "search", "--json", "--top", "3"],
-        input="Was kostet ein Reisepass?\n\nWie wird das Wetter?\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
-    )  # fmt: skip
+        input="Was kostet ein Reisepass?\n\nWie wird das Wetter?\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [l["query"] for l in lines] == ["Was kostet ein Reisepass?", "Wie wird das Wetter?"]
@@ -108,7 +122,10 @@ def test_a_topic_several_services_share_is_asked_back(searcher) -> None:  # type
 
 @pytest.mark.parametrize(
     ("question", "noun"),
-    [("Ich hab eine Frage zum Führerschein, was muss ich mitbringen?", "Führerschein"), ("Aufenthaltserlaubnis", "Aufenthaltserlaubnis")],
+    [
+        ("Ich hab eine Frage zum Führerschein, was muss ich mitbringen?", "Führerschein"),
+        ("Aufenthaltserlaubnis", "Aufenthaltserlaubnis"),
+    ],
 )
 def test_a_bare_topic_without_a_plain_service_is_asked_back(searcher, question: str, noun: str) -> None:  # type: ignore[no-untyped-def]
     from actions.aspects import detect_aspects
@@ -138,7 +155,10 @@ def test_a_topic_with_a_plain_service_or_more_words_is_answered(searcher, questi
 def test_miss_sample_holds_only_top1_misses_with_their_correct_service(searcher) -> None:  # type: ignore[no-untyped-def]
     from bot.evaluation import Query, sample_misses, score_all
 
-    wanted = {"personalausweis": "Was kostet ein Personalausweis?", "fuehrungszeugnis": "Gib mir ein Rezept für Kartoffelsuppe"}
+    wanted = {
+        "personalausweis": "Was kostet ein Personalausweis?",
+        "fuehrungszeugnis": "Gib mir ein Rezept für Kartoffelsuppe",
+    }
     queries = [Query(text, lambda sid, want=sid_: sid == want) for sid_, text in wanted.items()]
     misses = sample_misses(searcher, score_all(searcher, queries), n=5)
     assert [m.query for m in misses] == ["Gib mir ein Rezept für Kartoffelsuppe"]  # the ID-card question is a hit

@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -48,11 +49,11 @@ class FakeRasa(RasaClient):
 
     def __init__(self) -> None:
         super().__init__("http://rasa.invalid")
-        self.calls: List[Tuple[Any, ...]] = []
+        self.calls: list[tuple[Any, ...]] = []
         self.fail: set = set()
-        self.replies: List[Dict[str, Any]] = [{"text": "Dazu kann ich Ihnen etwas sagen."}]
+        self.replies: list[dict[str, Any]] = [{"text": "Dazu kann ich Ihnen etwas sagen."}]
 
-    async def __aenter__(self) -> "FakeRasa":
+    async def __aenter__(self) -> FakeRasa:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -63,21 +64,23 @@ class FakeRasa(RasaClient):
         if call[0] in self.fail:
             raise RasaUnavailable(f"{call[0]}: connection refused")
 
-    async def send(self, conversation_id: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+    async def send(
+        self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         self._call("send", conversation_id, text)
         return list(self.replies)
 
     async def resume(self, conversation_id: str) -> None:
         self._call("resume", conversation_id)
 
-    async def execute(self, conversation_id: str, action: str, *, latest_channel: bool) -> List[Dict[str, Any]]:
+    async def execute(self, conversation_id: str, action: str, *, latest_channel: bool) -> list[dict[str, Any]]:
         self._call("execute", conversation_id, action)
         return []
 
     async def relay_staff_reply(self, conversation_id: str, text: str) -> None:
         self._call("relay", conversation_id, text)
 
-    def named(self, name: str) -> List[Tuple[Any, ...]]:
+    def named(self, name: str) -> list[tuple[Any, ...]]:
         return [c for c in self.calls if c[0] == name]
 
 
@@ -99,33 +102,44 @@ class Env:
         with session_scope(self.gw.sessions) as s:
             return create_staff(s, username, password, role).id
 
-    def login(self, username: str, password: str = PASSWORD, client: Optional[TestClient] = None) -> str:
+    def login(self, username: str, password: str = PASSWORD, client: TestClient | None = None) -> str:
         """Log in through the API; returns the CSRF token."""
         r = (client or self.client).post("/api/staff/login", json={"username": username, "password": password})
         assert r.status_code == 200, r.text
         return str(r.json()["csrf_token"])
 
-    def handoff(self, conversation_id: str, channel: str = "telegram", reason: str = "Bitte um Rückruf", transcript: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+    def handoff(
+        self,
+        conversation_id: str,
+        channel: str = "telegram",
+        reason: str = "Bitte um Rückruf",
+        transcript: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         r = self.client.post(
             "/api/internal/handoff",
             headers={"Authorization": f"Bearer {self.settings.internal_token}"},
-            json={"conversation_id": conversation_id, "channel": channel, "reason": reason, "transcript": transcript or []},
+            json={
+                "conversation_id": conversation_id,
+                "channel": channel,
+                "reason": reason,
+                "transcript": transcript or [],
+            },
         )
         assert r.status_code == 200, r.text
         return r.json()  # type: ignore[no-any-return]
 
-    def citizen_line(self, text: str, minutes: float = 0) -> Dict[str, Any]:
+    def citizen_line(self, text: str, minutes: float = 0) -> dict[str, Any]:
         return {"role": "citizen", "text": text, "timestamp": (self.clock.now + timedelta(minutes=minutes)).timestamp()}
 
-    def web_chat(self, text: str, conversation_id: Optional[str] = None) -> str:
-        body: Dict[str, Any] = {"text": text}
+    def web_chat(self, text: str, conversation_id: str | None = None) -> str:
+        body: dict[str, Any] = {"text": text}
         if conversation_id:
             body["conversation_id"] = conversation_id
         r = self.client.post("/api/chat/messages", json=body)
         assert r.status_code == 200, r.text
         return str(r.json()["conversation_id"])
 
-    def citizen_view(self, conversation_id: str) -> Dict[str, Any]:
+    def citizen_view(self, conversation_id: str) -> dict[str, Any]:
         r = self.client.get(f"/api/chat/{conversation_id}/messages")
         assert r.status_code == 200, r.text
         return r.json()  # type: ignore[no-any-return]
@@ -149,7 +163,13 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
             pytest.skip("PostgreSQL-Variante übersprungen: TEST_POSTGRES_URL ist nicht gesetzt")
         else:
             url = stack.enter_context(_postgres_database(PG_URL))
-        settings = dataclasses.replace(Settings(), database_url=url, secret_key_setting="test-secret-key", fixed_now="", staff_hours="Mo-Fr 08:00-16:00")
+        settings = dataclasses.replace(
+            Settings(),
+            database_url=url,
+            secret_key_setting="test-secret-key",
+            fixed_now="",
+            staff_hours="Mo-Fr 08:00-16:00",
+        )
         rasa, clock = FakeRasa(), Clock(NOW)
         app = create_app(settings, rasa=rasa, clock=clock)
         client = stack.enter_context(TestClient(app))
@@ -163,7 +183,7 @@ def staff(env: Env) -> str:
     return env.login("erika")
 
 
-def post(env: Env, path: str, csrf: str, json: Optional[Dict[str, Any]] = None, client: Optional[TestClient] = None) -> Any:
+def post(env: Env, path: str, csrf: str, json: dict[str, Any] | None = None, client: TestClient | None = None) -> Any:
     return (client or env.client).post(path, json=json, headers={"X-CSRF-Token": csrf})
 
 
@@ -212,7 +232,10 @@ def test_login_needs_json(env: Env) -> None:
 def test_lockout_after_five_failures(env: Env) -> None:
     env.add_staff("erika")
     for attempt in range(5):
-        assert env.client.post("/api/staff/login", json={"username": "erika", "password": f"falsch-{attempt}"}).status_code == 401
+        assert (
+            env.client.post("/api/staff/login", json={"username": "erika", "password": f"falsch-{attempt}"}).status_code
+            == 401
+        )
     locked = env.client.post("/api/staff/login", json={"username": "erika", "password": PASSWORD})
     assert locked.status_code == 401  # even the right password, and the same message as for a wrong one
     assert "gesperrt" in locked.json()["detail"]
@@ -244,10 +267,15 @@ ENDPOINTS = [
     ("GET", "/api/staff/users"),
     ("POST", "/api/staff/users"),
 ]
-BODIES = {"reply": {"text": "Hallo"}, "notes": {"text": "Notiz"}, "assign": {"action": "take"}, "users": {"username": "neu", "password": "lang-genug-1"}}
+BODIES = {
+    "reply": {"text": "Hallo"},
+    "notes": {"text": "Notiz"},
+    "assign": {"action": "take"},
+    "users": {"username": "neu", "password": "lang-genug-1"},
+}
 
 
-def _body(path: str) -> Optional[Dict[str, Any]]:
+def _body(path: str) -> dict[str, Any] | None:
     return BODIES.get(path.rsplit("/", 1)[-1])
 
 
@@ -281,7 +309,9 @@ def test_admin_endpoints(env: Env, staff: str) -> None:
     admin = env.new_client()
     env.add_staff("chefin", role="admin")
     csrf = env.login("chefin", client=admin)
-    r = post(env, "/api/staff/users", csrf, {"username": "Neu", "password": "lang-genug-1", "role": "staff"}, client=admin)
+    r = post(
+        env, "/api/staff/users", csrf, {"username": "Neu", "password": "lang-genug-1", "role": "staff"}, client=admin
+    )
     assert r.status_code == 201 and r.json()["username"] == "neu" and r.json()["role"] == "staff"
     again = post(env, "/api/staff/users", csrf, {"username": "neu", "password": "lang-genug-2"}, client=admin)
     assert again.status_code == 409 and "gibt es schon" in again.json()["detail"]
@@ -306,12 +336,16 @@ def test_queue_filters_search_and_waiting_time(env: Env, staff: str) -> None:
     env.clock.advance(minutes=5)
 
     tickets = env.client.get("/api/tickets").json()
-    assert [t["number"] for t in tickets] == [first["ticket"], second["ticket"], third["ticket"]]  # longest waiting first
+    assert [t["number"] for t in tickets] == [
+        first["ticket"],
+        second["ticket"],
+        third["ticket"],
+    ]  # longest waiting first
     assert [t["waiting_seconds"] for t in tickets] == [10 * 3600 + 300, 9 * 3600 + 1800 + 300, 300]
     assert [t["channel"] for t in tickets] == ["telegram", "web", "telegram"]
     assert tickets[0]["paused"] and not tickets[2]["paused"]
 
-    def numbers(**params: Any) -> List[str]:
+    def numbers(**params: Any) -> list[str]:
         r = env.client.get("/api/tickets", params=params)
         assert r.status_code == 200, r.text
         return [t["number"] for t in r.json()]
@@ -326,7 +360,10 @@ def test_queue_filters_search_and_waiting_time(env: Env, staff: str) -> None:
     assert numbers(q="nirgends") == []
     assert numbers(assigned="me") == []
 
-    assert post(env, f"/api/tickets/{third['ticket_id']}/assign", staff, {"action": "take"}).json()["status"] == "in_progress"
+    assert (
+        post(env, f"/api/tickets/{third['ticket_id']}/assign", staff, {"action": "take"}).json()["status"]
+        == "in_progress"
+    )
     assert numbers(assigned="me") == [third["ticket"]]
     assert numbers(assigned="free") == [first["ticket"], second["ticket"]]
     assert numbers(status="in_progress") == [third["ticket"]]
@@ -338,11 +375,26 @@ def test_queue_filters_search_and_waiting_time(env: Env, staff: str) -> None:
 
 
 def test_ticket_detail_and_contact_only_with_consent(env: Env, staff: str) -> None:
-    opened = env.handoff("tg-1", reason="Rückruf bitte", transcript=[env.citizen_line("Wann hat das Bürgeramt offen?", -2), {"role": "bot", "text": "Montag bis Freitag.", "timestamp": NOW.timestamp() - 60}])
+    opened = env.handoff(
+        "tg-1",
+        reason="Rückruf bitte",
+        transcript=[
+            env.citizen_line("Wann hat das Bürgeramt offen?", -2),
+            {"role": "bot", "text": "Montag bis Freitag.", "timestamp": NOW.timestamp() - 60},
+        ],
+    )
     detail = env.client.get(f"/api/tickets/{opened['ticket_id']}").json()
     assert detail["ticket"]["contact"] is None and detail["notes"] == []
-    assert [(m["role"], m["role_label"]) for m in detail["transcript"]] == [("citizen", "Bürgerin/Bürger"), ("bot", "Chatbot"), ("system", "Systemhinweis")]
-    r = env.client.post("/api/internal/contact", headers={"Authorization": f"Bearer {env.settings.internal_token}"}, json={"conversation_id": "tg-1", "contact": "erika@example.de"})
+    assert [(m["role"], m["role_label"]) for m in detail["transcript"]] == [
+        ("citizen", "Bürgerin/Bürger"),
+        ("bot", "Chatbot"),
+        ("system", "Systemhinweis"),
+    ]
+    r = env.client.post(
+        "/api/internal/contact",
+        headers={"Authorization": f"Bearer {env.settings.internal_token}"},
+        json={"conversation_id": "tg-1", "contact": "erika@example.de"},
+    )
     assert r.status_code == 200
     assert env.client.get(f"/api/tickets/{opened['ticket_id']}").json()["ticket"]["contact"] == "erika@example.de"
 
@@ -363,10 +415,14 @@ def test_reply_on_the_web_chat_reaches_the_citizen(env: Env, staff: str) -> None
     cid = env.web_chat("Ich möchte mit einem Menschen sprechen.")
     ticket = env.handoff(cid, channel="rest", reason="Mensch gewünscht")
     assert env.citizen_view(cid)["status"]["paused"]
-    r = post(env, f"/api/tickets/{ticket['ticket_id']}/reply", staff, {"text": "  Guten Tag, hier ist das Bürgeramt.  "})
+    r = post(
+        env, f"/api/tickets/{ticket['ticket_id']}/reply", staff, {"text": "  Guten Tag, hier ist das Bürgeramt.  "}
+    )
     assert r.status_code == 201 and r.json()["role"] == "staff" and not r.json()["undelivered"]
     seen = env.citizen_view(cid)
-    assert seen["messages"][-1]["role"] == "staff" and seen["messages"][-1]["text"] == "Guten Tag, hier ist das Bürgeramt."
+    assert (
+        seen["messages"][-1]["role"] == "staff" and seen["messages"][-1]["text"] == "Guten Tag, hier ist das Bürgeramt."
+    )
     assert env.rasa.named("relay") == []  # the web chat reads from the store, nothing goes through Rasa
     detail = env.client.get(f"/api/tickets/{ticket['ticket_id']}").json()
     assert detail["ticket"]["status"] == "in_progress" and detail["ticket"]["assigned_to_name"] == "erika"
@@ -414,7 +470,10 @@ def test_resolve_unpauses_and_blocks_further_work(env: Env, staff: str) -> None:
     assert r.status_code == 200 and r.json()["status"] == "resolved" and not r.json()["paused"]
     assert r.json()["resolved_at"] is not None and env.rasa.named("resume") == [("resume", cid)]
     assert not env.citizen_view(cid)["status"]["paused"]
-    for path, body in ((f"/api/tickets/{tid}/reply", {"text": "Noch etwas"}), (f"/api/tickets/{tid}/assign", {"action": "take"})):
+    for path, body in (
+        (f"/api/tickets/{tid}/reply", {"text": "Noch etwas"}),
+        (f"/api/tickets/{tid}/assign", {"action": "take"}),
+    ):
         r = post(env, path, staff, body)
         assert r.status_code == 409 and "abgeschlossen" in r.json()["detail"]
     assert post(env, f"/api/tickets/{tid}/resolve", staff).status_code == 200  # twice is fine
@@ -446,7 +505,9 @@ def test_notes_stay_internal(env: Env, staff: str) -> None:
     tid = env.handoff(cid, channel="rest")["ticket_id"]
     r = post(env, f"/api/tickets/{tid}/notes", staff, {"text": "Interner Vermerk: Akte 4711 prüfen"})
     assert r.status_code == 201
-    assert [(n["author_name"], n["text"]) for n in r.json()["notes"]] == [("erika", "Interner Vermerk: Akte 4711 prüfen")]
+    assert [(n["author_name"], n["text"]) for n in r.json()["notes"]] == [
+        ("erika", "Interner Vermerk: Akte 4711 prüfen")
+    ]
     assert post(env, f"/api/tickets/{tid}/notes", staff, {"text": ""}).status_code == 422
     seen = env.citizen_view(cid)
     assert all("4711" not in m["text"] for m in seen["messages"])
@@ -458,22 +519,36 @@ def test_notes_stay_internal(env: Env, staff: str) -> None:
 
 
 def test_gaps_json_and_csv(env: Env, staff: str) -> None:
-    env.rasa.replies = [{"text": "Dazu habe ich leider nichts gefunden."}, {"custom": {"type": "decline", "confidence": 0.1}}]
-    cid = env.web_chat("=HYPERLINK(\"http://böse.example\")")
+    env.rasa.replies = [
+        {"text": "Dazu habe ich leider nichts gefunden."},
+        {"custom": {"type": "decline", "confidence": 0.1}},
+    ]
+    cid = env.web_chat('=HYPERLINK("http://böse.example")')
     answer = env.citizen_view(cid)["messages"][-1]
     r = env.client.post("/api/chat/feedback", json={"conversation_id": cid, "message_id": answer["id"], "vote": -1})
     assert r.status_code == 200
 
     gaps = env.client.get("/api/gaps").json()
-    assert gaps == [{"service_id": "", "total": 2, "thumbs_down": 1, "unconfident": 1, "examples": ['=HYPERLINK("http://böse.example")']}]
+    assert gaps == [
+        {
+            "service_id": "",
+            "total": 2,
+            "thumbs_down": 1,
+            "unconfident": 1,
+            "examples": ['=HYPERLINK("http://böse.example")'],
+        }
+    ]
     assert env.client.get("/api/gaps", params={"threshold": 2}).status_code == 422
 
     r = env.client.get("/api/gaps.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-    assert "attachment" in r.headers["content-disposition"] and "katalog-luecken-2026-03-02.csv" in r.headers["content-disposition"]
+    assert (
+        "attachment" in r.headers["content-disposition"]
+        and "katalog-luecken-2026-03-02.csv" in r.headers["content-disposition"]
+    )
     rows = list(csv.reader(io.StringIO(r.text.lstrip("\ufeff"))))
     assert rows[0][:4] == ["service_id", "total", "thumbs_down", "unconfident"]
-    assert rows[1][:5] == ["", "2", "1", "1", "'=HYPERLINK(\"http://böse.example\")"]  # never a formula
+    assert rows[1][:5] == ["", "2", "1", "1", '\'=HYPERLINK("http://böse.example")']  # never a formula
 
     env.clock.advance(days=40)
     assert env.client.get("/api/gaps", params={"days": 30}).json() == []

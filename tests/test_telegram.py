@@ -11,7 +11,6 @@ import stat
 import urllib.request
 from dataclasses import replace
 from itertools import count
-from typing import Dict, List
 
 import pytest
 import yaml
@@ -23,7 +22,7 @@ from tests.fake_telegram import update
 _update_ids = count(1000)
 
 
-def _rasa_channels(path) -> Dict[str, object]:  # type: ignore[no-untyped-def]
+def _rasa_channels(path) -> dict[str, object]:  # type: ignore[no-untyped-def]
     from rasa.core.run import create_http_input_channels
 
     return {c.name(): c for c in create_http_input_channels(None, str(path))}
@@ -35,7 +34,10 @@ def test_without_token_telegram_is_not_configured(tmp_path) -> None:  # type: ig
     assert path == tmp_path / "generated" / "credentials-5999.yml"
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert TELEGRAM_CHANNEL not in config and "telegram" not in config
-    assert "bot.channels.rest.RestInput" in config and config["bot.channels.socketio.SocketIOInput"]["session_persistence"] is True
+    assert (
+        "bot.channels.rest.RestInput" in config
+        and config["bot.channels.socketio.SocketIOInput"]["session_persistence"] is True
+    )
     channels = _rasa_channels(path)
     assert set(channels) == {"rest", "socketio"}
 
@@ -78,16 +80,18 @@ def test_serve_starts_rasa_with_the_generated_credentials(tmp_path) -> None:  # 
 # ---------------------------------------------------------------------- end to end
 
 
-def _post_update(rasa, body: Dict) -> str:  # type: ignore[no-untyped-def]
+def _post_update(rasa, body: dict) -> str:  # type: ignore[no-untyped-def]
     req = urllib.request.Request(
-        f"{rasa.base}/webhooks/telegram/webhook", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        f"{rasa.base}/webhooks/telegram/webhook",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(req, timeout=120) as resp:
         assert resp.status == 200
         return resp.read().decode()
 
 
-def _texts(fake_telegram, chat_id: int) -> List[str]:  # type: ignore[no-untyped-def]
+def _texts(fake_telegram, chat_id: int) -> list[str]:  # type: ignore[no-untyped-def]
     return [m.get("text", "") for m in fake_telegram.of("sendMessage", chat_id=chat_id)]
 
 
@@ -112,7 +116,9 @@ def test_fee_question_is_answered_in_the_chat(rasa, fake_telegram) -> None:  # t
 def test_clarification_comes_as_inline_keyboard_and_a_button_press_is_answered(rasa, fake_telegram) -> None:  # type: ignore[no-untyped-def]
     chat_id = 700002
     _post_update(rasa, update(next(_update_ids), chat_id, "Was kostet ein Kennzeichen?"))
-    with_buttons = fake_telegram.wait_for(lambda: [m for m in fake_telegram.of("sendMessage", chat_id=chat_id) if m.get("reply_markup")])
+    with_buttons = fake_telegram.wait_for(
+        lambda: [m for m in fake_telegram.of("sendMessage", chat_id=chat_id) if m.get("reply_markup")]
+    )
     assert len(with_buttons) == 1 and "Meinen Sie" in with_buttons[0]["text"]
     buttons = [b for row in with_buttons[0]["reply_markup"]["inline_keyboard"] for b in row]
     assert 2 <= len(buttons) <= 3 and all(b["callback_data"].startswith("/choose_option") for b in buttons)

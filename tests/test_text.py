@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from actions.aspects import detect_aspects
@@ -15,7 +13,9 @@ from knowledge.text import Analyzer, fold, near_words, split_compound
 def analyzer() -> Analyzer:
     nlp = blank_german()
     base = Analyzer(nlp)
-    vocab = frozenset(w for ws in base.lemmas(["Personalausweis Antrag Hund Steuer Anmeldung Ausweis Personal"]) for w in ws)
+    vocab = frozenset(
+        w for ws in base.lemmas(["Personalausweis Antrag Hund Steuer Anmeldung Ausweis Personal"]) for w in ws
+    )
     return Analyzer(nlp, vocab)
 
 

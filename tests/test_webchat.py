@@ -11,9 +11,10 @@ import json
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any
 
 import httpx
 import pytest
@@ -30,12 +31,16 @@ from bot.serve import free_port
 from bot.settings import Settings
 
 SOURCE = "https://service.jena.de/personalausweis"
-ANSWER_TEXT = "Ein Personalausweis kostet 37,00 Euro.\nBringen Sie ein biometrisches Foto mit.\n\nQuelle: " + SOURCE + " (Stand: 27.11.2026)"
+ANSWER_TEXT = (
+    "Ein Personalausweis kostet 37,00 Euro.\nBringen Sie ein biometrisches Foto mit.\n\nQuelle: "
+    + SOURCE
+    + " (Stand: 27.11.2026)"
+)
 PAYLOAD_AUSWEIS = '/choose_service{"service": "personalausweis"}'
 PAYLOAD_WOHNSITZ = '/choose_service{"service": "ummeldung"}'
 
 
-def _answer() -> List[Dict[str, Any]]:
+def _answer() -> list[dict[str, Any]]:
     return [
         {"text": ANSWER_TEXT},
         {
@@ -51,7 +56,7 @@ def _answer() -> List[Dict[str, Any]]:
     ]
 
 
-def canned_reply(text: str) -> List[Dict[str, Any]]:
+def canned_reply(text: str) -> list[dict[str, Any]]:
     """What the fake bot says: an answer, a question back with buttons, a hostile reply, or an echo."""
     lowered = text.lower()
     if "personalausweis" in lowered:
@@ -60,14 +65,27 @@ def canned_reply(text: str) -> List[Dict[str, Any]]:
         return [
             {
                 "text": "Meinen Sie eine dieser Leistungen?",
-                "buttons": [{"title": "Personalausweis beantragen", "payload": PAYLOAD_AUSWEIS}, {"title": "Wohnsitz ummelden", "payload": PAYLOAD_WOHNSITZ}],
+                "buttons": [
+                    {"title": "Personalausweis beantragen", "payload": PAYLOAD_AUSWEIS},
+                    {"title": "Wohnsitz ummelden", "payload": PAYLOAD_WOHNSITZ},
+                ],
             },
             {"custom": {"type": "clarify", "options": ["personalausweis", "ummeldung"]}},
         ]
     if "<" in text:  # echo hostile input, and be hostile in every other field too
         return [
-            {"text": f"Sie schrieben: {text}", "buttons": [{"title": "<img src=x onerror=alert(2)>", "payload": "/greet"}]},
-            {"custom": {"type": "answer", "service": {"id": "x", "name": "<script>alert(3)</script>"}, "source": "javascript:alert(4)", "stand": "<b>heute</b>"}},
+            {
+                "text": f"Sie schrieben: {text}",
+                "buttons": [{"title": "<img src=x onerror=alert(2)>", "payload": "/greet"}],
+            },
+            {
+                "custom": {
+                    "type": "answer",
+                    "service": {"id": "x", "name": "<script>alert(3)</script>"},
+                    "source": "javascript:alert(4)",
+                    "stand": "<b>heute</b>",
+                }
+            },
         ]
     return [{"text": f"Sie schrieben: {text}"}, {"custom": {"type": "decline"}}]
 
@@ -75,13 +93,15 @@ def canned_reply(text: str) -> List[Dict[str, Any]]:
 class FakeRasa(RasaClient):
     """Stands in for the Rasa server: no HTTP, replies from ``canned_reply``."""
 
-    async def __aenter__(self) -> "FakeRasa":
+    async def __aenter__(self) -> FakeRasa:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
         return None
 
-    async def send(self, conversation_id: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+    async def send(
+        self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         return canned_reply(text)
 
     async def resume(self, conversation_id: str) -> None:
@@ -100,11 +120,13 @@ class LiveServer:
     def __init__(self, app: FastAPI, host: str = "127.0.0.1"):
         self.port = free_port()
         self.url = f"http://{host}:{self.port}"
-        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", ws="none", timeout_graceful_shutdown=1)  # ws: Rasa pins an old websockets
+        config = uvicorn.Config(
+            app, host=host, port=self.port, log_level="warning", ws="none", timeout_graceful_shutdown=1
+        )  # ws: Rasa pins an old websockets
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:
@@ -141,7 +163,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         yield c
 
 
-def _csp(response: httpx.Response) -> Dict[str, str]:
+def _csp(response: httpx.Response) -> dict[str, str]:
     header = response.headers["content-security-policy"]
     return {part.strip().split(" ", 1)[0]: part.strip().partition(" ")[2] for part in header.split(";") if part.strip()}
 
@@ -196,7 +218,15 @@ def test_static_files_are_served(client: TestClient, name: str, kind: str) -> No
 def test_scripts_never_insert_html(name: str) -> None:
     """Text goes in with textContent only; the browser tests check the behaviour, this the rule."""
     code = re.sub(r"/\*.*?\*/", "", (STATIC_DIR / name).read_text(encoding="utf-8"), flags=re.S)
-    for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "setAttribute(\"style\""):
+    for forbidden in (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+        'setAttribute("style"',
+    ):
         assert forbidden not in code, f"{name} uses {forbidden}"
 
 
@@ -229,8 +259,18 @@ def test_fake_bot_round_trip_keeps_card_data(client: TestClient) -> None:
     assert r.status_code == 200
     out = r.json()
     (answer,) = out["messages"]
-    assert answer["custom"]["service"]["name"] == "Personalausweis beantragen" and answer["custom"]["stand"] == "2026-11-27"
-    again = client.post("/api/chat/messages", json={"conversation_id": out["conversation_id"], "text": "Was kostet ein Personalausweis?", "client_id": "abc123"})
+    assert (
+        answer["custom"]["service"]["name"] == "Personalausweis beantragen"
+        and answer["custom"]["stand"] == "2026-11-27"
+    )
+    again = client.post(
+        "/api/chat/messages",
+        json={
+            "conversation_id": out["conversation_id"],
+            "text": "Was kostet ein Personalausweis?",
+            "client_id": "abc123",
+        },
+    )
     assert [m["id"] for m in again.json()["messages"]] == [answer["id"]]  # a retried message is stored once
     history = client.get(f"/api/chat/{out['conversation_id']}/messages").json()["messages"]
     assert [m["role"] for m in history] == ["citizen", "bot"]
@@ -239,9 +279,9 @@ def test_fake_bot_round_trip_keeps_card_data(client: TestClient) -> None:
 # --- live events (real server) --------------------------------------------------------------
 
 
-def _read_events(lines: Iterator[str], until: Any, timeout: float) -> List[Dict[str, str]]:
-    events: List[Dict[str, str]] = []
-    current: Dict[str, str] = {}
+def _read_events(lines: Iterator[str], until: Any, timeout: float) -> list[dict[str, str]]:
+    events: list[dict[str, str]] = []
+    current: dict[str, str] = {}
     deadline = time.monotonic() + timeout
     for line in lines:
         if time.monotonic() > deadline:
@@ -269,9 +309,18 @@ def test_event_stream_delivers_staff_reply(tmp_path: Path) -> None:
             first = _read_events(lines, lambda ev: any(e.get("event") == "status" for e in ev), timeout=10)
             assert json.loads(first[-1]["data"])["paused"] is False
             ticket = staff_takes_over(db_url, cid, "Guten Tag, hier ist Frau Schmidt vom Bürgerservice.")
-            events = _read_events(lines, lambda ev: any(e.get("event") == "status" for e in ev) and any(e.get("event") == "message" for e in ev), timeout=10)
+            events = _read_events(
+                lines,
+                lambda ev: any(e.get("event") == "status" for e in ev) and any(e.get("event") == "message" for e in ev),
+                timeout=10,
+            )
     message = next(e for e in events if e.get("event") == "message")
     data = json.loads(message["data"])
-    assert data["role"] == "staff" and data["text"].startswith("Guten Tag") and message["id"] == str(data["id"]) and data["id"] > last
+    assert (
+        data["role"] == "staff"
+        and data["text"].startswith("Guten Tag")
+        and message["id"] == str(data["id"])
+        and data["id"] > last
+    )
     status = json.loads(next(e for e in events if e.get("event") == "status")["data"])
     assert status == {"paused": True, "ticket": ticket, "live": True, "ticket_status": "open"}

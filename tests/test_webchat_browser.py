@@ -7,7 +7,8 @@ serves the whole module. Skipped with a clear message when Chromium or chromedri
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterator, List
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -76,7 +77,7 @@ def tab_to(driver: Any, matches: Callable[[WebElement], bool], what: str, limit:
     raise AssertionError(f"{what} not reachable with Tab")
 
 
-def messages(driver: Any, css: str = ".msg") -> List[WebElement]:
+def messages(driver: Any, css: str = ".msg") -> list[WebElement]:
     return driver.find_elements(By.CSS_SELECTOR, f"#chat-log {css}")
 
 
@@ -90,8 +91,12 @@ def count_bot(driver: Any) -> int:
     return len(messages(driver, ".msg-bot"))
 
 
-def csp_violations(driver: Any) -> List[str]:
-    return [e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"] or "Refused to" in e["message"]]
+def csp_violations(driver: Any) -> list[str]:
+    return [
+        e["message"]
+        for e in driver.get_log("browser")
+        if "Content Security Policy" in e["message"] or "Refused to" in e["message"]
+    ]
 
 
 # --- the tests ------------------------------------------------------------------------------
@@ -102,7 +107,9 @@ def test_keyboard_question_shows_answer_card_in_live_region(driver: Any, gateway
     fresh_chat(driver, url)
     driver.get_log("browser")  # drop earlier entries
     tab_to(driver, lambda e: e.get_attribute("id") == "chat-input", "the input")  # skip link first, then the field
-    outline = driver.execute_script("const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)]")
+    outline = driver.execute_script(
+        "const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)]"
+    )
     assert outline[0] == "solid" and outline[1] >= 2  # focus is visible
     keys(driver, "Was kostet ein Personalausweis?", Keys.ENTER)
     card = wait_for(driver, lambda d: (messages(d, ".msg-bot.card") or [None])[0], "the answer card")
@@ -140,7 +147,9 @@ def test_feedback_by_keyboard_offers_a_person(driver: Any, gateway: tuple[str, s
     keys(driver, Keys.SPACE)
     wait_for(
         driver,
-        lambda d: any(m.text.endswith("Ich möchte mit einem Mitarbeiter sprechen") for m in messages(d, ".msg-citizen .msg-text")),
+        lambda d: any(
+            m.text.endswith("Ich möchte mit einem Mitarbeiter sprechen") for m in messages(d, ".msg-citizen .msg-text")
+        ),
         "the handoff request",
     )
     assert not driver.find_elements(By.CSS_SELECTOR, ".handoff-offer")
@@ -174,7 +183,9 @@ def test_hostile_text_stays_text(driver: Any, gateway: tuple[str, str]) -> None:
     log = driver.find_element(By.ID, "chat-log")
     assert log.find_elements(By.CSS_SELECTOR, "img, script, b, iframe") == []
     assert log.find_elements(By.CSS_SELECTOR, "a[href^='javascript']") == []
-    assert "<script>alert(3)</script>" in log.text and "Quelle: javascript:alert(4)" in log.text  # name and bad link as text
+    assert (
+        "<script>alert(3)</script>" in log.text and "Quelle: javascript:alert(4)" in log.text
+    )  # name and bad link as text
     assert "<img src=x onerror=alert(2)>" in [b.text for b in log.find_elements(By.CSS_SELECTOR, ".choice")]
     assert driver.execute_script("return document.querySelectorAll('img').length") == 0
 
@@ -188,21 +199,35 @@ def test_staff_reply_appears_live(driver: Any, gateway: tuple[str, str]) -> None
     loaded = driver.execute_script("return performance.timeOrigin")
     ticket = staff_takes_over(db_url, cid, "Guten Tag, hier ist Frau Schmidt vom Bürgerservice.\nWie kann ich helfen?")
     staff = wait_for(driver, lambda d: (messages(d, ".msg-staff") or [None])[0], "the staff message")
-    assert staff.find_element(By.CSS_SELECTOR, ".msg-text").text == "Guten Tag, hier ist Frau Schmidt vom Bürgerservice.\nWie kann ich helfen?"
+    assert (
+        staff.find_element(By.CSS_SELECTOR, ".msg-text").text
+        == "Guten Tag, hier ist Frau Schmidt vom Bürgerservice.\nWie kann ich helfen?"
+    )
     assert "Bürgerservice-Team" in staff.text
     status = driver.find_element(By.ID, "chat-status")
     wait_for(driver, lambda d: ticket in status.text, "the ticket number")
-    assert "Eine Mitarbeiterin oder ein Mitarbeiter ist verbunden" in status.text and status.get_attribute("role") == "status"
+    assert (
+        "Eine Mitarbeiterin oder ein Mitarbeiter ist verbunden" in status.text
+        and status.get_attribute("role") == "status"
+    )
     assert driver.execute_script("return performance.timeOrigin") == loaded  # no reload happened
 
 
 def test_small_screen_has_no_horizontal_scrolling(driver: Any, gateway: tuple[str, str]) -> None:
     url, _ = gateway
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 360, "height": 640, "deviceScaleFactor": 1, "mobile": True})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 360, "height": 640, "deviceScaleFactor": 1, "mobile": True}
+    )
     try:
         fresh_chat(driver, url)
         ask_with_keyboard(driver, "Was kostet ein Personalausweis?")
-        ask_with_keyboard(driver, "Ein sehr langes Wort: " + "Donaudampfschifffahrtsgesellschaft" * 8 + " und https://example.org/" + "x" * 150)
+        ask_with_keyboard(
+            driver,
+            "Ein sehr langes Wort: "
+            + "Donaudampfschifffahrtsgesellschaft" * 8
+            + " und https://example.org/"
+            + "x" * 150,
+        )
         wait_for(driver, lambda d: count_bot(d) == 2, "both replies")
         sizes = driver.execute_script(
             """const d = document.documentElement, log = document.getElementById('chat-log');
@@ -263,7 +288,11 @@ def test_embed_snippet_opens_chat_on_another_origin(driver: Any, gateway: tuple[
 
     with LiveServer(host, host="localhost") as site:
         driver.get(site.url + "/")
-        launcher = wait_for(driver, lambda d: d.find_element(By.XPATH, "//button[normalize-space()='Fragen Sie den Bürgerservice-Bot']"), "the launcher")
+        launcher = wait_for(
+            driver,
+            lambda d: d.find_element(By.XPATH, "//button[normalize-space()='Fragen Sie den Bürgerservice-Bot']"),
+            "the launcher",
+        )
         assert launcher.get_attribute("aria-expanded") == "false"
         tab_to(driver, lambda e: e.text == "Fragen Sie den Bürgerservice-Bot", "the launcher")
         keys(driver, Keys.ENTER)
@@ -306,7 +335,9 @@ def test_errors_are_explained_and_retries_reuse_the_client_id(driver: Any, gatew
     error = driver.find_element(By.ID, "chat-error")
     wait_for(driver, lambda d: "warten Sie eine Minute" in error.text, "the 429 message")  # after one silent retry
     assert error.get_attribute("role") == "alert"
-    retry = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, ".msg-citizen .retry-button"), "the retry button")
+    retry = wait_for(
+        driver, lambda d: d.find_element(By.CSS_SELECTOR, ".msg-citizen .retry-button"), "the retry button"
+    )
     assert "Nicht gesendet" in driver.find_element(By.CSS_SELECTOR, ".msg-citizen .retry").text
     retry.send_keys(Keys.ENTER)
     wait_for(driver, lambda d: count_bot(d) == 1, "the reply after the retry")
@@ -329,7 +360,9 @@ def test_reduced_motion_stops_the_typing_animation(driver: Any, gateway: tuple[s
     animation = "const t = document.getElementById('chat-typing'); t.classList.add('active'); return getComputedStyle(t, '::before').animationName"
     try:
         for reduce, expected in (("no-preference", "pulse"), ("reduce", "none")):
-            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-reduced-motion", "value": reduce}]})
+            driver.execute_cdp_cmd(
+                "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-reduced-motion", "value": reduce}]}
+            )
             fresh_chat(driver, url)
             assert driver.execute_script(animation) == expected
     finally:

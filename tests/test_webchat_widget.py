@@ -13,9 +13,9 @@ import shutil
 import subprocess
 import threading
 import urllib.request
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -58,9 +58,22 @@ def _webchat_bundle() -> Path:
         return bundle
     npm = shutil.which("npm")
     if npm is None:
-        pytest.skip("npm fehlt: das Web-Chat-Paket rasa-webchat kann nicht installiert werden (Debian: apt-get install npm)")
+        pytest.skip(
+            "npm fehlt: das Web-Chat-Paket rasa-webchat kann nicht installiert werden (Debian: apt-get install npm)"
+        )
     NPM_CACHE.mkdir(parents=True, exist_ok=True)
-    cmd = [npm, "install", "--prefix", str(NPM_CACHE), WEBCHAT, "--no-audit", "--no-fund", "--ignore-scripts", "--legacy-peer-deps", "--no-package-lock"]
+    cmd = [
+        npm,
+        "install",
+        "--prefix",
+        str(NPM_CACHE),
+        WEBCHAT,
+        "--no-audit",
+        "--no-fund",
+        "--ignore-scripts",
+        "--legacy-peer-deps",
+        "--no-package-lock",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if done.returncode != 0 or not bundle.exists():
         pytest.skip(f"npm konnte {WEBCHAT} nicht installieren (Registry erreichbar?): {done.stderr.strip()[-500:]}")
@@ -71,13 +84,22 @@ def _webchat_bundle() -> Path:
 def browser() -> Iterator[object]:
     missing = [p for p in CHROMIUM if not Path(p).exists()]
     if missing:
-        pytest.skip(f"{' und '.join(missing)} fehlt: Browser-Test übersprungen (Debian: apt-get install chromium chromium-driver)")
+        pytest.skip(
+            f"{' und '.join(missing)} fehlt: Browser-Test übersprungen (Debian: apt-get install chromium chromium-driver)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM[0]
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1200,900", "--lang=de-DE"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1200,900",
+        "--lang=de-DE",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMIUM[1]), options=options)
     try:
@@ -113,7 +135,7 @@ def test_socketio_session_gets_text_and_custom_answer(rasa) -> None:  # type: ig
 
     import socketio
 
-    received: "queue.Queue[tuple]" = queue.Queue()
+    received: queue.Queue[tuple] = queue.Queue()
     client = socketio.Client(reconnection=False)
     client.on("session_confirm", lambda session_id: received.put(("session_confirm", session_id)))
     client.on("bot_uttered", lambda message: received.put(("bot_uttered", message)))
@@ -163,9 +185,13 @@ def test_rasa_webchat_widget_gets_the_fee_answer(browser, webchat_page, rasa) ->
         reply = replies.until(bot_says("46,00 Euro"))
     except Exception:
         logs = "\n".join(str(e) for e in browser.get_log("browser"))
-        raise AssertionError(f"keine Antwort im Widget; Seite:\n{browser.find_element(By.TAG_NAME, 'body').text}\nKonsole:\n{logs}")
+        raise AssertionError(
+            f"keine Antwort im Widget; Seite:\n{browser.find_element(By.TAG_NAME, 'body').text}\nKonsole:\n{logs}"
+        )
     assert "27,60 Euro" in reply
-    assert "Was kostet ein Personalausweis?" in "\n".join(e.text for e in browser.find_elements(By.CSS_SELECTOR, ".rw-client"))
+    assert "Was kostet ein Personalausweis?" in "\n".join(
+        e.text for e in browser.find_elements(By.CSS_SELECTOR, ".rw-client")
+    )
 
     # Rasa kept the conversation under the widget's session id, arrived through the socket.io channel
     session = json.loads(browser.execute_script("return window.sessionStorage.getItem('chat_session')"))

@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from asyncio import AbstractEventLoop
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import httpx
 from rasa.core.brokers.broker import EventBroker
@@ -35,17 +35,19 @@ class GatewayEventBroker(EventBroker):
     def __init__(self, url: str, token: str) -> None:
         self.url = url.rstrip("/") + "/api/internal/events"
         self.token = token
-        self._queue: "queue.Queue[Dict[str, Any]]" = queue.Queue(MAX_QUEUE)
+        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(MAX_QUEUE)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gateway-broker", daemon=True)
         self._thread.start()
 
     @classmethod
-    async def from_endpoint_config(cls, broker_config: EndpointConfig, event_loop: Optional[AbstractEventLoop] = None) -> "GatewayEventBroker":
+    async def from_endpoint_config(
+        cls, broker_config: EndpointConfig, event_loop: AbstractEventLoop | None = None
+    ) -> GatewayEventBroker:
         settings = Settings()
         return cls(broker_config.url or settings.gateway_url, settings.internal_token)
 
-    def publish(self, event: Dict[Text, Any]) -> None:
+    def publish(self, event: dict[str, Any]) -> None:
         if event.get("event") not in ("user", "bot"):
             return
         item = {k: event.get(k) for k in FIELDS if event.get(k) is not None}
@@ -73,7 +75,7 @@ class GatewayEventBroker(EventBroker):
                 if batch:
                     self._send(client, batch)
 
-    def _take(self) -> List[Dict[str, Any]]:
+    def _take(self) -> list[dict[str, Any]]:
         try:
             batch = [self._queue.get(timeout=0.2)]
         except queue.Empty:
@@ -85,7 +87,7 @@ class GatewayEventBroker(EventBroker):
                 break
         return batch
 
-    def _send(self, client: httpx.Client, batch: List[Dict[str, Any]]) -> None:
+    def _send(self, client: httpx.Client, batch: list[dict[str, Any]]) -> None:
         """Deliver or keep trying (backing off) until Rasa shuts down: events are not dropped while the gateway restarts."""
         for attempt in itertools.count():
             if attempt:

@@ -6,7 +6,8 @@ killed. No citizen question needs more than the gateway's 2,000 characters, so l
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Text
-
 from rasa.core.channels.rest import RestInput as RasaRestInput
 from sanic import Blueprint
 
@@ -12,7 +10,7 @@ from bot.channels.limits import Handler, clipped
 
 class RestInput(RasaRestInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:

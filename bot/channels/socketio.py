@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint
@@ -30,12 +31,12 @@ logger = logging.getLogger(__name__)
 
 
 class SocketIOOutput(RasaSocketIOOutput):
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
 
 
 class SocketIOInput(RasaSocketIOInput):
-    def get_output_channel(self) -> Optional[SocketIOOutput]:
+    def get_output_channel(self) -> SocketIOOutput | None:
         if self.sio is None:
             return super().get_output_channel()  # warns and returns None, as Rasa does
         return SocketIOOutput(self.sio, self.bot_message_evt)
@@ -48,7 +49,7 @@ class SocketIOInput(RasaSocketIOInput):
 
         # Rasa's handlers for these two events, re-registered with the repairs above.
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+        async def session_request(sid: str, data: dict | None) -> None:
             data = data or {}
             if data.get("session_id") is None:
                 data["session_id"] = uuid.uuid4().hex
@@ -58,7 +59,7 @@ class SocketIOInput(RasaSocketIOInput):
             logger.debug(f"User {sid} connected to socketIO endpoint.")
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Dict) -> None:
+        async def handle_message(sid: str, data: dict) -> None:
             if self.session_persistence:
                 if not data.get("session_id"):
                     logger.warning("socket.io: Nachricht ohne session_id verworfen (erst session_request senden).")
@@ -67,7 +68,7 @@ class SocketIOInput(RasaSocketIOInput):
             else:
                 sender_id = sid
             metadata = data.get(self.metadata_key, {})
-            if isinstance(metadata, Text):
+            if isinstance(metadata, str):
                 metadata = json.loads(metadata)
             await on_new_message(
                 UserMessage(

@@ -18,7 +18,8 @@ Rasa's webhook handling (route ``/webhooks/telegram/webhook``, channel name ``te
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram.bot.api import TelegramAPIServer
 from aiogram.utils.exceptions import TelegramAPIError
@@ -38,7 +39,7 @@ DEFAULT_API_URL = "https://api.telegram.org"
 class TelegramOutput(RasaTelegramOutput):
     """Rasa's Telegram output (an aiogram ``Bot``) sending to the configured Bot API server."""
 
-    def __init__(self, access_token: Optional[Text], api_url: Text = DEFAULT_API_URL) -> None:
+    def __init__(self, access_token: str | None, api_url: str = DEFAULT_API_URL) -> None:
         super().__init__(access_token)
         self.server = TelegramAPIServer.from_base(api_url or DEFAULT_API_URL)
 
@@ -47,7 +48,7 @@ class TelegramInput(RasaTelegramInput):
     """Rasa's Telegram webhook; credentials as Rasa's plus ``api_url``."""
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         if not credentials:
             cls.raise_missing_credentials_exception()
         return cls(
@@ -59,15 +60,15 @@ class TelegramInput(RasaTelegramInput):
 
     def __init__(
         self,
-        access_token: Optional[Text],
-        verify: Optional[Text],
-        webhook_url: Optional[Text],
+        access_token: str | None,
+        verify: str | None,
+        webhook_url: str | None,
         debug_mode: bool = True,
-        api_url: Text = DEFAULT_API_URL,
+        api_url: str = DEFAULT_API_URL,
     ) -> None:
         super().__init__(access_token, verify, webhook_url, debug_mode)
         self.api_url = api_url
-        self._output: Optional[TelegramOutput] = None
+        self._output: TelegramOutput | None = None
 
     def get_output_channel(self) -> TelegramOutput:
         if self._output is None:
@@ -82,7 +83,9 @@ class TelegramInput(RasaTelegramInput):
         @bp.listener("after_server_start")
         async def register_webhook(app: Any, loop: Any) -> None:
             if not self.webhook_url:
-                logger.info("Telegram: keine Webhook-Adresse (JENABOT_TELEGRAM_WEBHOOK_URL) gesetzt; Webhook nicht registriert.")
+                logger.info(
+                    "Telegram: keine Webhook-Adresse (JENABOT_TELEGRAM_WEBHOOK_URL) gesetzt; Webhook nicht registriert."
+                )
                 return
             try:
                 ok = await out.set_webhook(url=self.webhook_url)
@@ -101,7 +104,7 @@ class TelegramInput(RasaTelegramInput):
                 return
             try:
                 body = request.json
-            except Exception:  # noqa: BLE001 - Rasa's handler reports bad bodies itself
+            except Exception:
                 return
             query = body.get("callback_query") if isinstance(body, dict) else None
             if isinstance(query, dict) and query.get("id"):

@@ -13,7 +13,8 @@ The embedding model is the one the search uses (``JENABOT_EMBEDDING_MODEL``, und
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Sequence, Text
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -35,20 +36,24 @@ TRUSTED_PREFIXES = ("sklearn.", "numpy", "scipy.", "builtins.", "collections.")
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class E5IntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             "C": 30.0,  # inverse regularisation of the logistic regression
             "dense_weight": 3.0,  # scale of the (unit-length) e5 vector beside the TF-IDF blocks
         }
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         for key in ("C", "dense_weight"):
             if not isinstance(config.get(key), (int, float)) or config[key] <= 0:
                 raise ValueError(f"E5IntentClassifier: '{key}' muss eine positive Zahl sein")
 
     def __init__(
-        self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, model: Optional[Dict[str, Any]] = None
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: dict[str, Any] | None = None,
     ) -> None:
         self.validate_config(config)
         self._config = config
@@ -59,19 +64,23 @@ class E5IntentClassifier(GraphComponent, IntentClassifier):
 
     @classmethod
     def create(
-        cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
-    ) -> "E5IntentClassifier":
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> E5IntentClassifier:
         return cls(config, model_storage, resource)
 
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "E5IntentClassifier":
+    ) -> E5IntentClassifier:
         import skops.io as sio
 
         try:
@@ -118,7 +127,7 @@ class E5IntentClassifier(GraphComponent, IntentClassifier):
 
     # -- prediction -------------------------------------------------------------------------------
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         todo = [m for m in messages if _text(m)]
         if self._model is None or not todo:
             return messages
@@ -126,12 +135,14 @@ class E5IntentClassifier(GraphComponent, IntentClassifier):
         probabilities = clf.predict_proba(self._features(self._model, [_text(m) or "" for m in todo]))
         for message, row in zip(todo, probabilities):
             order = np.argsort(-row)
-            ranking = [{"name": str(clf.classes_[i]), "confidence": float(row[i])} for i in order[:LABEL_RANKING_LENGTH]]
+            ranking = [
+                {"name": str(clf.classes_[i]), "confidence": float(row[i])} for i in order[:LABEL_RANKING_LENGTH]
+            ]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
         return messages
 
-    def _features(self, model: Dict[str, Any], texts: Sequence[str]) -> Any:
+    def _features(self, model: dict[str, Any], texts: Sequence[str]) -> Any:
         from scipy.sparse import csr_matrix, hstack
 
         dense = self._embed(texts) * float(self._config["dense_weight"])
@@ -147,6 +158,6 @@ class E5IntentClassifier(GraphComponent, IntentClassifier):
         return np.asarray(self._embedder.queries(list(texts)), dtype=np.float32)
 
 
-def _text(message: Message) -> Optional[str]:
+def _text(message: Message) -> str | None:
     text = message.get(TEXT)
     return text if isinstance(text, str) and text.strip() else None

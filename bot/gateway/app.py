@@ -6,24 +6,24 @@ Start it with ``jenabot run`` (together with Rasa and the action server) or alon
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import AsyncIterator, Callable, Optional
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
+from bot.clock import make_clock
 from bot.gateway.db import make_engine, make_session_factory
 from bot.gateway.migrate import upgrade
-from bot.gateway.ratelimit import RateLimiter
 from bot.gateway.rasa_client import RasaClient
+from bot.gateway.ratelimit import RateLimiter
 from bot.gateway.schedule import StaffHours, parse_staff_hours
 from bot.settings import Settings
-from knowledge.hours import TZ
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 16 * 1024  # a chat message is at most a few thousand characters
@@ -48,15 +48,12 @@ def get_gateway(request: Request) -> Gateway:
 
 
 def settings_clock(settings: Settings) -> Callable[[], datetime]:
-    """Real Jena time, or the fixed ``JENABOT_NOW`` for tests and demos."""
-    if settings.fixed_now:
-        fixed = datetime.fromisoformat(settings.fixed_now)
-        fixed = fixed if fixed.tzinfo else fixed.replace(tzinfo=TZ)
-        return lambda: fixed
-    return lambda: datetime.now(TZ)
+    return make_clock(settings.fixed_now)
 
 
-def create_app(settings: Optional[Settings] = None, *, clock: Optional[Callable[[], datetime]] = None, rasa: Optional[RasaClient] = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None, rasa: RasaClient | None = None
+) -> FastAPI:
     """The app; tests pass their own ``settings``, ``clock`` and a stand-in for ``rasa``."""
     settings = settings or Settings()
     staff_hours = parse_staff_hours(settings.staff_hours)  # a bad schedule fails at start, not at the first handoff
@@ -65,7 +62,7 @@ def create_app(settings: Optional[Settings] = None, *, clock: Optional[Callable[
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
-        async with (rasa or RasaClient(settings.rasa_url)) as rasa_client:
+        async with rasa or RasaClient(settings.rasa_url) as rasa_client:
             app.state.gateway = Gateway(
                 settings=settings,
                 sessions=make_session_factory(engine),

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Optional
 
 from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy import select
@@ -83,7 +82,7 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def csrf_ok(request: Request, sent: Optional[str]) -> bool:
+def csrf_ok(request: Request, sent: str | None) -> bool:
     expected = request.session.get("csrf")
     if not isinstance(expected, str) or not expected or not sent:
         return False
@@ -109,7 +108,7 @@ def log_out(request: Request) -> None:
     request.session.clear()
 
 
-def staff_of(request: Request, gw: Gateway) -> Optional[Staff]:
+def staff_of(request: Request, gw: Gateway) -> Staff | None:
     """The session's staff member, read from the database; ``None`` without a valid session."""
     staff_id = request.session.get("staff_id")
     if not isinstance(staff_id, int):
@@ -138,7 +137,10 @@ def require_admin(staff: Staff = Depends(current_staff)) -> Staff:
     return staff
 
 
-def check_csrf_header(request: Request, x_csrf_token: Optional[str] = Header(None, alias=CSRF_HEADER, description="CSRF-Token aus GET /api/staff/me")) -> None:
+def check_csrf_header(
+    request: Request,
+    x_csrf_token: str | None = Header(None, alias=CSRF_HEADER, description="CSRF-Token aus GET /api/staff/me"),
+) -> None:
     if not csrf_ok(request, x_csrf_token):
         raise HTTPException(403, CSRF_INVALID)
 
@@ -169,9 +171,16 @@ def page_admin(staff: Staff = Depends(page_staff)) -> Staff:
     return staff
 
 
-def safe_next(path: Optional[str]) -> str:
+def safe_next(path: str | None) -> str:
     """Only console paths of this site as redirect target after log-in (no open redirect)."""
-    if path and path.startswith("/staff") and not path.startswith("//") and "\\" not in path and "\n" not in path and "\r" not in path:
+    if (
+        path
+        and path.startswith("/staff")
+        and not path.startswith("//")
+        and "\\" not in path
+        and "\n" not in path
+        and "\r" not in path
+    ):
         return path
     return "/staff"
 
@@ -179,7 +188,7 @@ def safe_next(path: Optional[str]) -> str:
 # --- new accounts ---------------------------------------------------------------------------
 
 
-def new_account_problem(username: str, password: str, role: str = "staff") -> Optional[str]:
+def new_account_problem(username: str, password: str, role: str = "staff") -> str | None:
     """A German explanation of what is wrong with a new account, or ``None``."""
     name = username.strip()
     if not name:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -49,7 +48,7 @@ def create_staff(s: Session, username: str, password: str, role: str = "staff") 
     return user
 
 
-def verify_staff(s: Session, username: str, password: str, *, now: Optional[datetime] = None) -> Optional[StaffUser]:
+def verify_staff(s: Session, username: str, password: str, *, now: datetime | None = None) -> StaffUser | None:
     """The user if the password is right and the account not locked, else ``None``.
 
     Counts failures; the 5th in a row locks the account for 15 minutes. Success resets the count and

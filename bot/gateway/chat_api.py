@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any, AsyncIterator, Dict, List, Optional
+from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
@@ -33,9 +34,11 @@ RASA_DOWN = "Der Chatbot ist gerade nicht erreichbar. Ihre Nachricht ist gespeic
 
 
 class ChatIn(BaseModel):
-    conversation_id: Optional[constr(regex=CONVERSATION_ID)] = Field(None, description="leer = neues Gespräch")  # type: ignore[valid-type]
+    conversation_id: constr(regex=CONVERSATION_ID) | None = Field(None, description="leer = neues Gespräch")  # type: ignore[valid-type]
     text: constr(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)  # type: ignore[valid-type]
-    client_id: Optional[constr(regex=r"^[A-Za-z0-9_-]{1,64}$")] = Field(None, description="Kennung der Nachricht beim Absender: Wiederholungen werden nur einmal gespeichert")  # type: ignore[valid-type]
+    client_id: constr(regex=r"^[A-Za-z0-9_-]{1,64}$") | None = Field(
+        None, description="Kennung der Nachricht beim Absender: Wiederholungen werden nur einmal gespeichert"
+    )  # type: ignore[valid-type]
 
 
 class ChatMessage(BaseModel):
@@ -43,20 +46,20 @@ class ChatMessage(BaseModel):
     role: str
     text: str
     created_at: datetime
-    buttons: List[Dict[str, str]] = []
-    custom: Optional[Dict[str, Any]] = None
+    buttons: list[dict[str, str]] = []
+    custom: dict[str, Any] | None = None
 
 
 class Status(BaseModel):
     paused: bool = Field(description="True, solange eine Person antwortet und der Bot schweigt")
-    ticket: Optional[str] = None
-    live: Optional[bool] = None
-    ticket_status: Optional[str] = None
+    ticket: str | None = None
+    live: bool | None = None
+    ticket_status: str | None = None
 
 
 class ChatOut(BaseModel):
     conversation_id: str
-    messages: List[ChatMessage]
+    messages: list[ChatMessage]
     status: Status
 
 
@@ -77,7 +80,7 @@ def to_chat_message(m: Message) -> ChatMessage:
     return ChatMessage(id=m.id, role=m.role, text=m.text, created_at=m.created_at, buttons=buttons, custom=meta or None)
 
 
-def status_of(s: Session, conversation: Optional[Conversation]) -> Status:
+def status_of(s: Session, conversation: Conversation | None) -> Status:
     if conversation is None:
         return Status(paused=False)
     ticket = store.find_open_ticket(s, conversation.id)
@@ -89,13 +92,15 @@ def status_of(s: Session, conversation: Optional[Conversation]) -> Status:
     )
 
 
-def store_bot_messages(s: Session, conversation_id: str, channel: str, replies: List[Dict[str, Any]], now: datetime) -> List[Message]:
+def store_bot_messages(
+    s: Session, conversation_id: str, channel: str, replies: list[dict[str, Any]], now: datetime
+) -> list[Message]:
     """Rasa's replies as messages, one per utterance.
 
     Rasa's REST channel splits a text at blank lines into several messages, and sends the ``custom``
     payload separately after its text; both are joined again, so an answer is one message with its card.
     """
-    parts: List[Dict[str, Any]] = []
+    parts: list[dict[str, Any]] = []
     for reply in replies:
         open_part = parts[-1] if parts and not parts[-1]["closed"] else None
         if reply.get("text"):
@@ -104,7 +109,9 @@ def store_bot_messages(s: Session, conversation_id: str, channel: str, replies: 
             else:
                 parts.append({"text": reply["text"], "buttons": [], "custom": {}, "closed": False})
             buttons = reply.get("buttons") or []
-            parts[-1]["buttons"] += [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons]
+            parts[-1]["buttons"] += [
+                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons
+            ]
         elif isinstance(reply.get("custom"), dict) and parts:
             parts[-1]["custom"].update(reply["custom"])
             parts[-1]["closed"] = True
@@ -119,7 +126,11 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/messages", response_model=ChatOut, summary="Nachricht an den Bot (oder an die Mitarbeitenden, solange sie übernommen haben)")
+@router.post(
+    "/messages",
+    response_model=ChatOut,
+    summary="Nachricht an den Bot (oder an die Mitarbeitenden, solange sie übernommen haben)",
+)
 async def post_message(body: ChatIn, request: Request, gw: Gateway = Depends(get_gateway)) -> ChatOut:
     if not gw.chat_limiter.allow(_client_ip(request)):
         raise HTTPException(429, "Zu viele Nachrichten in kurzer Zeit. Bitte warten Sie eine Minute.")
@@ -130,13 +141,18 @@ async def post_message(body: ChatIn, request: Request, gw: Gateway = Depends(get
         conversation = s.get(Conversation, cid)
         if conversation is not None and conversation.channel != "web":
             raise HTTPException(404, "Gespräch nicht gefunden.")
-        duplicate = external_id is not None and s.query(Message.id).filter(Message.external_id == external_id).first() is not None
+        duplicate = (
+            external_id is not None
+            and s.query(Message.id).filter(Message.external_id == external_id).first() is not None
+        )
         citizen = store.record_message(s, cid, "web", "citizen", body.text, external_id=external_id, now=now)
         conversation = s.get(Conversation, cid)
         if duplicate or conversation.paused:
             # A retry is answered from what is stored; while staff handle it, the bot stays silent.
             messages = store.messages_after(s, cid, citizen.id) if duplicate else []
-            return ChatOut(conversation_id=cid, messages=[to_chat_message(m) for m in messages], status=status_of(s, conversation))
+            return ChatOut(
+                conversation_id=cid, messages=[to_chat_message(m) for m in messages], status=status_of(s, conversation)
+            )
     try:
         replies = await gw.rasa.send(cid, body.text, {"channel": "web"})
         problem = None
@@ -146,7 +162,11 @@ async def post_message(body: ChatIn, request: Request, gw: Gateway = Depends(get
         stored = store_bot_messages(s, cid, "web", replies, gw.clock())
         if problem is not None:
             stored = [store.record_message(s, cid, "web", "system", RASA_DOWN, {"type": "error"}, now=gw.clock())]
-        return ChatOut(conversation_id=cid, messages=[to_chat_message(m) for m in stored], status=status_of(s, s.get(Conversation, cid)))
+        return ChatOut(
+            conversation_id=cid,
+            messages=[to_chat_message(m) for m in stored],
+            status=status_of(s, s.get(Conversation, cid)),
+        )
 
 
 def _web_conversation(s: Session, conversation_id: str) -> Conversation:
@@ -156,7 +176,11 @@ def _web_conversation(s: Session, conversation_id: str) -> Conversation:
     return conversation
 
 
-@router.get("/{conversation_id}/messages", response_model=ChatOut, summary="Nachrichten nach einer bestimmten Nachricht (zum Nachladen)")
+@router.get(
+    "/{conversation_id}/messages",
+    response_model=ChatOut,
+    summary="Nachrichten nach einer bestimmten Nachricht (zum Nachladen)",
+)
 def get_messages(
     conversation_id: constr(regex=CONVERSATION_ID),  # type: ignore[valid-type]
     after: conint(ge=0) = Query(0, description="id der letzten bekannten Nachricht"),  # type: ignore[valid-type]
@@ -165,15 +189,21 @@ def get_messages(
     with session_scope(gw.sessions) as s:
         conversation = _web_conversation(s, conversation_id)
         messages = store.messages_after(s, conversation_id, after)
-        return ChatOut(conversation_id=conversation_id, messages=[to_chat_message(m) for m in messages], status=status_of(s, conversation))
+        return ChatOut(
+            conversation_id=conversation_id,
+            messages=[to_chat_message(m) for m in messages],
+            status=status_of(s, conversation),
+        )
 
 
-@router.get("/{conversation_id}/events", summary="Live-Ereignisse (Server-Sent Events): neue Nachrichten und Übergabestatus")
+@router.get(
+    "/{conversation_id}/events", summary="Live-Ereignisse (Server-Sent Events): neue Nachrichten und Übergabestatus"
+)
 async def events(
     conversation_id: constr(regex=CONVERSATION_ID),  # type: ignore[valid-type]
     request: Request,
     after: conint(ge=0) = Query(0),  # type: ignore[valid-type]
-    last_event_id: Optional[str] = Header(None),
+    last_event_id: str | None = Header(None),
     gw: Gateway = Depends(get_gateway),
 ) -> StreamingResponse:
     with session_scope(gw.sessions) as s:
@@ -202,7 +232,9 @@ async def events(
             await asyncio.sleep(POLL_SECONDS)
             idle += POLL_SECONDS
 
-    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
 
 
 @router.post("/feedback", response_model=FeedbackOut, summary="Daumen hoch oder runter zu einer Antwort des Bots")

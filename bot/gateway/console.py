@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
@@ -56,11 +56,11 @@ CHANNEL_LABELS = {"web": "Web-Chat", "telegram": "Telegram", "rest": "REST", "so
 router = APIRouter(include_in_schema=False)
 
 
-def _local_time(value: Optional[datetime]) -> str:
+def _local_time(value: datetime | None) -> str:
     return value.astimezone(TZ).strftime("%d.%m.%Y %H:%M") if value else ""
 
 
-def _duration(seconds: Optional[int]) -> str:
+def _duration(seconds: int | None) -> str:
     """Waiting time in plain German: "3 Min.", "2 Std. 5 Min.", "4 Tage"."""
     if seconds is None:
         return "–"
@@ -76,7 +76,9 @@ def _duration(seconds: Optional[int]) -> str:
     return "1 Tag" if days == 1 else f"{days} Tage"
 
 
-env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True, undefined=jinja2.StrictUndefined)
+env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True, undefined=jinja2.StrictUndefined
+)
 env.filters["local_time"] = _local_time
 env.filters["duration"] = _duration
 env.globals.update(STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS, REFRESH_SECONDS=REFRESH_SECONDS)
@@ -88,10 +90,15 @@ def flash(request: Request, kind: str, text: str) -> None:
     request.session["flash"] = [kind, text]
 
 
-def render(request: Request, name: str, context: Dict[str, Any], status_code: int = 200, staff: Optional[Staff] = None) -> Response:
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200, staff: Staff | None = None
+) -> Response:
     message = request.session.pop("flash", None)
     response = templates.TemplateResponse(
-        request, f"console/{name}", {"staff": staff, "csrf": csrf_token(request), "flash": message, **context}, status_code=status_code
+        request,
+        f"console/{name}",
+        {"staff": staff, "csrf": csrf_token(request), "flash": message, **context},
+        status_code=status_code,
     )
     return response
 
@@ -109,7 +116,7 @@ def check_form_csrf(request: Request, token: str) -> None:
 
 
 @router.get("/staff/login")
-def login_page(request: Request, next: Optional[str] = None, gw: Gateway = Depends(get_gateway)) -> Response:
+def login_page(request: Request, next: str | None = None, gw: Gateway = Depends(get_gateway)) -> Response:
     if staff_of(request, gw) is not None:
         return back(safe_next(next))
     return render(request, "login.html", {"next": safe_next(next), "error": None, "username": ""})
@@ -135,11 +142,15 @@ def login_submit(
             error, status = str(exc), 429
         except LoginFailed as exc:
             error, status = str(exc), 401
-    return render(request, "login.html", {"next": target, "error": error, "username": username[:64]}, status_code=status)
+    return render(
+        request, "login.html", {"next": target, "error": error, "username": username[:64]}, status_code=status
+    )
 
 
 @router.post("/staff/logout")
-def logout_submit(request: Request, csrf_token_field: str = Form("", alias="csrf_token"), staff: Staff = Depends(page_staff)) -> Response:
+def logout_submit(
+    request: Request, csrf_token_field: str = Form("", alias="csrf_token"), staff: Staff = Depends(page_staff)
+) -> Response:
     check_form_csrf(request, csrf_token_field)
     log_out(request)
     flash(request, "info", "Sie sind abgemeldet.")
@@ -169,30 +180,47 @@ def queue_page(
     }
     with session_scope(gw.sessions) as s:
         tickets = queue(
-            s, gw.clock(), staff.id,
+            s,
+            gw.clock(),
+            staff.id,
             status=None if filters["status"] == "active" else [filters["status"]],
             channel=filters["channel"] or None,
             live={"yes": True, "no": False}.get(filters["live"]),
             assigned=filters["assigned"] or None,
             q=filters["q"] or None,
-        )  # fmt: skip
-    return render(request, "queue.html", {"tickets": tickets, "filters": filters, "channels": CHANNELS, "now": gw.clock()}, staff=staff)
+        )
+    return render(
+        request,
+        "queue.html",
+        {"tickets": tickets, "filters": filters, "channels": CHANNELS, "now": gw.clock()},
+        staff=staff,
+    )
 
 
 # --- one ticket -----------------------------------------------------------------------------
 
 
 @router.get("/staff/tickets/{ticket_id}")
-def ticket_page(request: Request, ticket_id: int, staff: Staff = Depends(page_staff), gw: Gateway = Depends(get_gateway)) -> Response:
+def ticket_page(
+    request: Request, ticket_id: int, staff: Staff = Depends(page_staff), gw: Gateway = Depends(get_gateway)
+) -> Response:
     try:
         with session_scope(gw.sessions) as s:
             detail = detail_of(s, ticket_id, gw.clock())
     except LookupError:
-        return render(request, "error.html", {"title": "Vorgang nicht gefunden", "message": "Diesen Vorgang gibt es nicht (mehr)."}, status_code=404, staff=staff)
+        return render(
+            request,
+            "error.html",
+            {"title": "Vorgang nicht gefunden", "message": "Diesen Vorgang gibt es nicht (mehr)."},
+            status_code=404,
+            staff=staff,
+        )
     return render(request, "ticket.html", {"d": detail, "t": detail.ticket}, staff=staff)
 
 
-async def _ticket_action(request: Request, ticket_id: int, token: str, action: str, staff: Staff, gw: Gateway, text: str = "") -> Response:
+async def _ticket_action(
+    request: Request, ticket_id: int, token: str, action: str, staff: Staff, gw: Gateway, text: str = ""
+) -> Response:
     check_form_csrf(request, token)
     path = f"/staff/tickets/{ticket_id}"
     try:
@@ -232,20 +260,38 @@ async def _ticket_action(request: Request, ticket_id: int, token: str, action: s
 
 
 @router.post("/staff/tickets/{ticket_id}/reply")
-async def reply_submit(request: Request, ticket_id: int, text: str = Form("", max_length=4000), csrf_token_field: str = Form("", alias="csrf_token"),
-                       staff: Staff = Depends(page_staff), gw: Gateway = Depends(get_gateway)) -> Response:  # fmt: skip
+async def reply_submit(
+    request: Request,
+    ticket_id: int,
+    text: str = Form("", max_length=4000),
+    csrf_token_field: str = Form("", alias="csrf_token"),
+    staff: Staff = Depends(page_staff),
+    gw: Gateway = Depends(get_gateway),
+) -> Response:
     return await _ticket_action(request, ticket_id, csrf_token_field, "reply", staff, gw, text)
 
 
 @router.post("/staff/tickets/{ticket_id}/notes")
-async def note_submit(request: Request, ticket_id: int, text: str = Form("", max_length=4000), csrf_token_field: str = Form("", alias="csrf_token"),
-                      staff: Staff = Depends(page_staff), gw: Gateway = Depends(get_gateway)) -> Response:  # fmt: skip
+async def note_submit(
+    request: Request,
+    ticket_id: int,
+    text: str = Form("", max_length=4000),
+    csrf_token_field: str = Form("", alias="csrf_token"),
+    staff: Staff = Depends(page_staff),
+    gw: Gateway = Depends(get_gateway),
+) -> Response:
     return await _ticket_action(request, ticket_id, csrf_token_field, "note", staff, gw, text)
 
 
 @router.post("/staff/tickets/{ticket_id}/{action}")
-async def action_submit(request: Request, ticket_id: int, action: str, csrf_token_field: str = Form("", alias="csrf_token"),
-                        staff: Staff = Depends(page_staff), gw: Gateway = Depends(get_gateway)) -> Response:  # fmt: skip
+async def action_submit(
+    request: Request,
+    ticket_id: int,
+    action: str,
+    csrf_token_field: str = Form("", alias="csrf_token"),
+    staff: Staff = Depends(page_staff),
+    gw: Gateway = Depends(get_gateway),
+) -> Response:
     if action not in ("take", "release", "resolve", "reopen", "handback"):
         raise HTTPException(404)
     return await _ticket_action(request, ticket_id, csrf_token_field, action, staff, gw)
@@ -255,7 +301,9 @@ async def action_submit(request: Request, ticket_id: int, action: str, csrf_toke
 
 
 @router.get("/staff/gaps")
-def gaps_page(request: Request, days: str = Query(""), staff: Staff = Depends(page_staff), gw: Gateway = Depends(get_gateway)) -> Response:
+def gaps_page(
+    request: Request, days: str = Query(""), staff: Staff = Depends(page_staff), gw: Gateway = Depends(get_gateway)
+) -> Response:
     period = int(days) if days.isdigit() and 1 <= int(days) <= 3650 else None
     with session_scope(gw.sessions) as s:
         rows = gap_rows(s, store.DEFAULT_CONFIDENCE_THRESHOLD, period, gw.clock())
@@ -267,7 +315,9 @@ def gaps_page(request: Request, days: str = Query(""), staff: Staff = Depends(pa
 def users_page(request: Request, staff: Staff = Depends(page_admin), gw: Gateway = Depends(get_gateway)) -> Response:
     with session_scope(gw.sessions) as s:
         accounts = staff_list(s, gw.clock())
-    return render(request, "users.html", {"accounts": accounts, "error": None, "username": "", "role": "staff"}, staff=staff)
+    return render(
+        request, "users.html", {"accounts": accounts, "error": None, "username": "", "role": "staff"}, staff=staff
+    )
 
 
 @router.post("/staff/users")
@@ -287,7 +337,13 @@ def users_submit(
         with session_scope(gw.sessions) as s:
             accounts = staff_list(s, gw.clock())
         error = exc.args[0] if isinstance(exc, KeyError) else str(exc)
-        return render(request, "users.html", {"accounts": accounts, "error": error, "username": username[:64], "role": role}, status_code=422, staff=staff)
+        return render(
+            request,
+            "users.html",
+            {"accounts": accounts, "error": error, "username": username[:64], "role": role},
+            status_code=422,
+            staff=staff,
+        )
     flash(request, "ok", f"Das Konto „{created.username}“ ist angelegt.")
     return back("/staff/users")
 
@@ -320,7 +376,13 @@ def register(app: FastAPI) -> None:
             return await http_exception_handler(request, exc)
         title = "Keine Berechtigung" if exc.status_code == 403 else "Seite nicht gefunden"
         message = exc.detail if exc.status_code == 403 else "Diese Seite gibt es nicht."
-        return render(request, "error.html", {"title": title, "message": message}, status_code=exc.status_code, staff=staff_of(request, get_gateway(request)))
+        return render(
+            request,
+            "error.html",
+            {"title": title, "message": message},
+            status_code=exc.status_code,
+            staff=staff_of(request, get_gateway(request)),
+        )
 
     @app.middleware("http")
     async def console_headers(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -10,10 +10,11 @@ fine for development and a single small host; use PostgreSQL for anything busier
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -29,7 +30,7 @@ def database_url() -> str:
     return Settings().database_url
 
 
-def make_engine(url: Optional[str] = None) -> Engine:
+def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (default: ``database_url()``); for SQLite also creates the folder."""
     parsed = make_url(url or database_url())
     if parsed.get_backend_name() != "sqlite":
@@ -60,14 +61,14 @@ def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False, future=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def default_session_factory() -> sessionmaker:
     """One engine per process for the configured ``DATABASE_URL``."""
     return make_session_factory(make_engine())
 
 
 @contextmanager
-def session_scope(factory: Optional[sessionmaker] = None) -> Iterator[Session]:
+def session_scope(factory: sessionmaker | None = None) -> Iterator[Session]:
     """A unit of work: commit on success, roll back on any error, always close."""
     session: Session = (factory or default_session_factory())()
     try:

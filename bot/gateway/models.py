@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -55,7 +55,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def as_utc(when: Optional[datetime]) -> datetime:
+def as_utc(when: datetime | None) -> datetime:
     """``when`` as aware UTC (naive values count as UTC); ``None`` means now. Functions take it for tests."""
     if when is None:
         return utcnow()
@@ -72,13 +72,13 @@ class UtcDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: Optional[datetime], dialect: Dialect) -> Optional[datetime]:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: Optional[datetime], dialect: Dialect) -> Optional[datetime]:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
@@ -90,10 +90,10 @@ class JSONText(TypeDecorator):
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value: Optional[Dict[str, Any]], dialect: Dialect) -> Optional[str]:
+    def process_bind_param(self, value: dict[str, Any] | None, dialect: Dialect) -> str | None:
         return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
-    def process_result_value(self, value: Optional[str], dialect: Dialect) -> Optional[Dict[str, Any]]:
+    def process_result_value(self, value: str | None, dialect: Dialect) -> dict[str, Any] | None:
         return None if value is None else json.loads(value)
 
 
@@ -111,8 +111,10 @@ class Conversation(Base):
     #: True while staff talk to the citizen live; the bot must stay silent then.
     paused: Mapped[bool] = Column(Boolean, nullable=False, default=False)
 
-    messages: Mapped[List["Message"]] = relationship("Message", back_populates="conversation", passive_deletes=True, order_by="Message.id")
-    tickets: Mapped[List["Ticket"]] = relationship("Ticket", back_populates="conversation", passive_deletes=True)
+    messages: Mapped[list[Message]] = relationship(
+        "Message", back_populates="conversation", passive_deletes=True, order_by="Message.id"
+    )
+    tickets: Mapped[list[Ticket]] = relationship("Ticket", back_populates="conversation", passive_deletes=True)
 
 
 class Message(Base):
@@ -122,15 +124,17 @@ class Message(Base):
     __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
 
     id: Mapped[int] = Column(Integer, primary_key=True)
-    conversation_id: Mapped[str] = Column(String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True)
+    conversation_id: Mapped[str] = Column(
+        String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     role: Mapped[str] = Column(String(16), nullable=False)
     text: Mapped[str] = Column(Text, nullable=False)
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     #: The bot's custom payload (type, service, confidence) — input for ``store.content_gaps``.
-    meta: Mapped[Optional[Dict[str, Any]]] = Column(JSONText, nullable=True)
+    meta: Mapped[dict[str, Any] | None] = Column(JSONText, nullable=True)
     #: Idempotency key from the sender (web chat message id, Rasa event time): a retried or re-sent
     #: message is stored once, so a gateway restart neither loses nor doubles anything.
-    external_id: Mapped[Optional[str]] = Column(String(160), nullable=True, unique=True)
+    external_id: Mapped[str | None] = Column(String(160), nullable=True, unique=True)
 
     conversation: Mapped[Conversation] = relationship("Conversation", back_populates="messages")
 
@@ -147,7 +151,7 @@ class StaffUser(Base):
     role: Mapped[str] = Column(String(16), nullable=False, default="staff")
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     failed_logins: Mapped[int] = Column(Integer, nullable=False, default=0)
-    locked_until: Mapped[Optional[datetime]] = Column(UtcDateTime, nullable=True)
+    locked_until: Mapped[datetime | None] = Column(UtcDateTime, nullable=True)
 
 
 class Ticket(Base):
@@ -168,21 +172,25 @@ class Ticket(Base):
     id: Mapped[int] = Column(Integer, primary_key=True)
     #: What citizens and staff quote on the phone, e.g. "JE-2026-000123" (derived from ``id``).
     number: Mapped[str] = Column(String(32), nullable=False, unique=True)
-    conversation_id: Mapped[str] = Column(String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True)
+    conversation_id: Mapped[str] = Column(
+        String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     status: Mapped[str] = Column(String(16), nullable=False, default="open")
     reason: Mapped[str] = Column(Text, nullable=False)
     #: True: the citizen waits in the chat for a live answer; False: call/write back later.
     live: Mapped[bool] = Column(Boolean, nullable=False, default=False)
     #: Only with ``contact_consent``; kept verbatim because staff must be able to reply.
-    contact: Mapped[Optional[str]] = Column(String(255), nullable=True)
+    contact: Mapped[str | None] = Column(String(255), nullable=True)
     contact_consent: Mapped[bool] = Column(Boolean, nullable=False, default=False)
-    assigned_to: Mapped[Optional[int]] = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True, index=True)
+    assigned_to: Mapped[int | None] = Column(
+        Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
-    resolved_at: Mapped[Optional[datetime]] = Column(UtcDateTime, nullable=True)
+    resolved_at: Mapped[datetime | None] = Column(UtcDateTime, nullable=True)
 
     conversation: Mapped[Conversation] = relationship("Conversation", back_populates="tickets")
-    notes: Mapped[List["Note"]] = relationship("Note", back_populates="ticket", passive_deletes=True, order_by="Note.id")
+    notes: Mapped[list[Note]] = relationship("Note", back_populates="ticket", passive_deletes=True, order_by="Note.id")
 
 
 class Note(Base):
@@ -206,10 +214,14 @@ class Feedback(Base):
     __table_args__ = (CheckConstraint("vote IN (-1, 1)", name="vote"),)
 
     id: Mapped[int] = Column(Integer, primary_key=True)
-    conversation_id: Mapped[str] = Column(String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True)
-    message_id: Mapped[Optional[int]] = Column(Integer, ForeignKey("messages.id", ondelete="SET NULL"), nullable=True, index=True)
+    conversation_id: Mapped[str] = Column(
+        String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    message_id: Mapped[int | None] = Column(
+        Integer, ForeignKey("messages.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     vote: Mapped[int] = Column(SmallInteger, nullable=False)
     question: Mapped[str] = Column(Text, nullable=False)
-    service_id: Mapped[Optional[str]] = Column(String(128), nullable=True)
-    confidence: Mapped[Optional[float]] = Column(Float, nullable=True)
+    service_id: Mapped[str | None] = Column(String(128), nullable=True)
+    confidence: Mapped[float | None] = Column(Float, nullable=True)
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -21,9 +21,9 @@ class RasaUnavailable(RuntimeError):
 class RasaClient:
     base_url: str
     timeout: float = 30.0
-    client: Optional[httpx.AsyncClient] = None
+    client: httpx.AsyncClient | None = None
 
-    async def __aenter__(self) -> "RasaClient":
+    async def __aenter__(self) -> RasaClient:
         self.client = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout)
         return self
 
@@ -40,19 +40,26 @@ class RasaClient:
         except (httpx.HTTPError, ValueError) as exc:
             raise RasaUnavailable(f"Rasa ({self.base_url}{path}): {exc}") from exc
 
-    async def send(self, conversation_id: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+    async def send(
+        self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         """The citizen's message through the REST channel; returns the bot's messages."""
         body = {"sender": conversation_id, "message": text, "metadata": metadata or {}}
         return list(await self._post("/webhooks/rest/webhook", json=body) or [])
 
     async def resume(self, conversation_id: str) -> None:
         """Un-pause the conversation so the bot answers again."""
-        await self._post(f"/conversations/{quote(conversation_id, safe='')}/tracker/events", json=[{"event": "resume", "timestamp": time.time()}])
+        await self._post(
+            f"/conversations/{quote(conversation_id, safe='')}/tracker/events",
+            json=[{"event": "resume", "timestamp": time.time()}],
+        )
 
-    async def execute(self, conversation_id: str, action: str, *, latest_channel: bool) -> List[Dict[str, Any]]:
+    async def execute(self, conversation_id: str, action: str, *, latest_channel: bool) -> list[dict[str, Any]]:
         """Run one action; with ``latest_channel`` its messages go out through the citizen's channel (Telegram)."""
         params = {"output_channel": "latest"} if latest_channel else {}
-        result = await self._post(f"/conversations/{quote(conversation_id, safe='')}/execute", params=params, json={"name": action})
+        result = await self._post(
+            f"/conversations/{quote(conversation_id, safe='')}/execute", params=params, json={"name": action}
+        )
         return list(result.get("messages") or [])
 
     async def relay_staff_reply(self, conversation_id: str, text: str) -> None:

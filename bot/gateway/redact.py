@@ -16,7 +16,7 @@ Plain regular expressions, tuned for German input. Known limits:
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence, Set
+from collections.abc import Callable, Sequence
 
 EMAIL = "[E-Mail entfernt]"
 PHONE = "[Telefon entfernt]"
@@ -57,13 +57,19 @@ def _iban_ok(candidate: str) -> bool:
     return int(digits) % 97 == 1
 
 
-def _replace(pattern: re.Pattern[str], placeholder: str, keep: Set[str], valid: Callable[[str], bool] = lambda _: True, group: int | str = 0) -> Callable[[str], str]:
+def _replace(
+    pattern: re.Pattern[str],
+    placeholder: str,
+    keep: set[str],
+    valid: Callable[[str], bool] = lambda _: True,
+    group: int | str = 0,
+) -> Callable[[str], str]:
     def one(m: re.Match[str]) -> str:
         found = m.group(group)
         if _normal(found) in keep or not valid(found):
             return m.group(0)
         start, end = m.span(group)
-        return m.group(0)[: start - m.start()] + placeholder + m.group(0)[end - m.start():]
+        return m.group(0)[: start - m.start()] + placeholder + m.group(0)[end - m.start() :]
 
     return lambda text: pattern.sub(one, text)
 

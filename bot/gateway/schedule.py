@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Dict, List, Optional, Tuple
 
-from knowledge.hours import TZ, DAY_NAMES, holiday_name
+from knowledge.hours import DAY_NAMES, TZ, holiday_name
 
 _DAYS = {"mo": 0, "di": 1, "mi": 2, "do": 3, "fr": 4, "sa": 5, "so": 6}
-_PART = re.compile(r"^\s*(mo|di|mi|do|fr|sa|so)(?:\s*-\s*(mo|di|mi|do|fr|sa|so))?\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$", re.I)
+_PART = re.compile(
+    r"^\s*(mo|di|mi|do|fr|sa|so)(?:\s*-\s*(mo|di|mi|do|fr|sa|so))?\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$",
+    re.I,
+)
 #: Offline requests are answered by the end of the next staff day after this many staff days.
 ANSWER_WITHIN_STAFF_DAYS = 1
 
@@ -25,32 +27,32 @@ class ScheduleError(ValueError):
 
 @dataclass(frozen=True)
 class StaffHours:
-    spans: Dict[int, List[Tuple[time, time]]]  # weekday -> spans
+    spans: dict[int, list[tuple[time, time]]]  # weekday -> spans
 
-    def spans_on(self, day: date) -> List[Tuple[time, time]]:
+    def spans_on(self, day: date) -> list[tuple[time, time]]:
         return [] if holiday_name(day) else self.spans.get(day.weekday(), [])
 
     def is_open(self, moment: datetime) -> bool:
         local = _local(moment)
         return any(start <= local.time() < end for start, end in self.spans_on(local.date()))
 
-    def next_staff_day(self, after: date) -> Optional[date]:
+    def next_staff_day(self, after: date) -> date | None:
         for offset in range(1, 15):
             day = after + timedelta(days=offset)
             if self.spans_on(day):
                 return day
         return None
 
-    def answer_by(self, moment: datetime) -> Optional[date]:
+    def answer_by(self, moment: datetime) -> date | None:
         """The day by whose end staff will have answered an offline request made at ``moment``."""
-        day: Optional[date] = _local(moment).date()
+        day: date | None = _local(moment).date()
         for _ in range(ANSWER_WITHIN_STAFF_DAYS):
             day = self.next_staff_day(day) if day else None
         return day
 
     def describe(self) -> str:
         """German summary for citizens, e.g. "Montag bis Freitag 08:00–16:00 Uhr"."""
-        groups: List[Tuple[int, int, List[Tuple[time, time]]]] = []
+        groups: list[tuple[int, int, list[tuple[time, time]]]] = []
         for wd in range(7):
             spans = self.spans.get(wd, [])
             if not spans:
@@ -68,13 +70,15 @@ class StaffHours:
 
 
 def parse_staff_hours(text: str) -> StaffHours:
-    spans: Dict[int, List[Tuple[time, time]]] = {}
+    spans: dict[int, list[tuple[time, time]]] = {}
     if not text.strip():
         return StaffHours(spans)
     for part in text.split(","):
         m = _PART.match(part)
         if not m:
-            raise ScheduleError(f"Unlesbare Servicezeit {part.strip()!r}; erwartet z. B. 'Mo-Fr 08:00-16:00, Sa 09:00-12:00'")
+            raise ScheduleError(
+                f"Unlesbare Servicezeit {part.strip()!r}; erwartet z. B. 'Mo-Fr 08:00-16:00, Sa 09:00-12:00'"
+            )
         first, last = _DAYS[m.group(1).lower()], _DAYS[(m.group(2) or m.group(1)).lower()]
         try:
             start, end = time(int(m.group(3)), int(m.group(4))), time(int(m.group(5)), int(m.group(6)))

@@ -7,15 +7,15 @@ relay is marked on the message, so the console can show that the citizen has not
 
 from __future__ import annotations
 
-from typing import Optional
-
 from bot.gateway import store
 from bot.gateway.app import Gateway
 from bot.gateway.db import session_scope
 from bot.gateway.models import Message, Ticket
 from bot.gateway.rasa_client import HANDBACK_ACTION, RasaUnavailable
 
-HANDBACK_TEXT = "Sie schreiben jetzt wieder mit dem Chatbot. Bei Fragen zu Leistungen der Stadt Jena hilft er Ihnen gern weiter."
+HANDBACK_TEXT = (
+    "Sie schreiben jetzt wieder mit dem Chatbot. Bei Fragen zu Leistungen der Stadt Jena hilft er Ihnen gern weiter."
+)
 RESOLVED_TEXT = "Ihr Anliegen ist abgeschlossen. Sie schreiben jetzt wieder mit dem Chatbot."
 
 
@@ -35,14 +35,18 @@ async def reply(gw: Gateway, ticket_id: int, staff_id: int, text: str) -> Messag
         if ticket.assigned_to is None:
             store.assign_ticket(s, ticket.id, staff_id)
         conversation = ticket.conversation
-        message = store.record_message(s, conversation.id, conversation.channel, "staff", text, {"staff_id": staff_id}, now=gw.clock())
+        message = store.record_message(
+            s, conversation.id, conversation.channel, "staff", text, {"staff_id": staff_id}, now=gw.clock()
+        )
         channel, conversation_id, message_id = conversation.channel, conversation.id, message.id
     if channel != "web":
         try:
             await gw.rasa.relay_staff_reply(conversation_id, text)
         except RasaUnavailable as exc:
             _mark_undelivered(gw, message_id)
-            raise DeliveryFailed("Die Antwort ist gespeichert, konnte aber nicht zugestellt werden (Rasa nicht erreichbar).") from exc
+            raise DeliveryFailed(
+                "Die Antwort ist gespeichert, konnte aber nicht zugestellt werden (Rasa nicht erreichbar)."
+            ) from exc
     with session_scope(gw.sessions) as s:
         return s.get(Message, message_id)
 
@@ -53,14 +57,18 @@ async def hand_back(gw: Gateway, ticket_id: int, text: str = HANDBACK_TEXT) -> T
         ticket = store.get_ticket(s, ticket_id)
         conversation = ticket.conversation
         store.set_paused(s, conversation.id, False)
-        store.record_message(s, conversation.id, conversation.channel, "system", text, {"type": "handback"}, now=gw.clock())
+        store.record_message(
+            s, conversation.id, conversation.channel, "system", text, {"type": "handback"}, now=gw.clock()
+        )
         channel, conversation_id = conversation.channel, conversation.id
     try:
         await gw.rasa.resume(conversation_id)
         if channel != "web":
             await gw.rasa.execute(conversation_id, HANDBACK_ACTION, latest_channel=True)
     except RasaUnavailable as exc:
-        raise DeliveryFailed("Der Bot ist wieder zuständig, aber Rasa war nicht erreichbar; er antwortet, sobald Rasa wieder läuft.") from exc
+        raise DeliveryFailed(
+            "Der Bot ist wieder zuständig, aber Rasa war nicht erreichbar; er antwortet, sobald Rasa wieder läuft."
+        ) from exc
     with session_scope(gw.sessions) as s:
         return store.get_ticket(s, ticket_id)
 
@@ -81,7 +89,7 @@ def reopen(gw: Gateway, ticket_id: int) -> Ticket:
         return store.reopen_ticket(s, ticket_id)
 
 
-def assign(gw: Gateway, ticket_id: int, staff_id: Optional[int]) -> Ticket:
+def assign(gw: Gateway, ticket_id: int, staff_id: int | None) -> Ticket:
     with session_scope(gw.sessions) as s:
         return store.assign_ticket(s, ticket_id, staff_id)
 

@@ -10,10 +10,10 @@ import csv
 import io
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, contains_eager
 
 from bot.gateway.models import CHANNELS, ROLES, Conversation, Feedback, Message, Note, StaffUser, Ticket, as_utc
 from bot.gateway.redact import redact
+from knowledge.hours import TZ  # the year in a ticket number is the one citizens see
 
 TICKET_PREFIX = "JE"
-TZ = ZoneInfo("Europe/Berlin")  # the year in a ticket number is the one citizens see
 DEFAULT_CONFIDENCE_THRESHOLD = 0.5
 MAX_EXAMPLES = 3
 
@@ -40,7 +40,7 @@ def ticket_number(ticket_id: int, created_at: datetime) -> str:
 # --- conversations and messages -------------------------------------------------------------
 
 
-def ensure_conversation(s: Session, conversation_id: str, channel: str, *, now: Optional[datetime] = None) -> Conversation:
+def ensure_conversation(s: Session, conversation_id: str, channel: str, *, now: datetime | None = None) -> Conversation:
     """The conversation, created on first contact (a concurrent creator wins without error)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
@@ -50,7 +50,9 @@ def ensure_conversation(s: Session, conversation_id: str, channel: str, *, now: 
     now = as_utc(now)
     try:
         with s.begin_nested():
-            conversation = Conversation(id=conversation_id, channel=channel, created_at=now, last_activity_at=now, paused=False)
+            conversation = Conversation(
+                id=conversation_id, channel=channel, created_at=now, last_activity_at=now, paused=False
+            )
             s.add(conversation)
     except IntegrityError:
         return _get_conversation(s, conversation_id)
@@ -63,11 +65,11 @@ def record_message(
     channel: str,
     role: str,
     text: str,
-    meta: Optional[Mapping[str, Any]] = None,
+    meta: Mapping[str, Any] | None = None,
     keep: Sequence[str] = (),
     *,
-    external_id: Optional[str] = None,
-    now: Optional[datetime] = None,
+    external_id: str | None = None,
+    now: datetime | None = None,
 ) -> Message:
     """Store one utterance and mark the conversation active; citizens' texts are redacted (``keep``: the
     consented contact), the city's own texts are not (they contain the city's phone numbers on purpose).
@@ -86,7 +88,12 @@ def record_message(
     if conversation.last_activity_at < now:
         conversation.last_activity_at = now
     message = Message(
-        conversation_id=conversation_id, role=role, text=redact(text, keep) if role == "citizen" else text, created_at=now, meta=dict(meta) if meta else None, external_id=external_id
+        conversation_id=conversation_id,
+        role=role,
+        text=redact(text, keep) if role == "citizen" else text,
+        created_at=now,
+        meta=dict(meta) if meta else None,
+        external_id=external_id,
     )
     try:
         with s.begin_nested():
@@ -100,7 +107,7 @@ def record_message(
     return message
 
 
-def messages_after(s: Session, conversation_id: str, after_id: int = 0, limit: int = 200) -> List[Message]:
+def messages_after(s: Session, conversation_id: str, after_id: int = 0, limit: int = 200) -> list[Message]:
     """Messages newer than ``after_id`` (what a reconnecting chat page has not seen yet)."""
     query = (
         select(Message)
@@ -111,7 +118,7 @@ def messages_after(s: Session, conversation_id: str, after_id: int = 0, limit: i
     return list(s.scalars(query))
 
 
-def transcript(s: Session, conversation_id: str) -> List[Message]:
+def transcript(s: Session, conversation_id: str) -> list[Message]:
     """All messages of a conversation in the order they were written."""
     query = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.created_at, Message.id)
     return list(s.scalars(query))
@@ -128,7 +135,7 @@ def set_paused(s: Session, conversation_id: str, paused: bool) -> Conversation:
 # --- tickets --------------------------------------------------------------------------------
 
 
-def find_open_ticket(s: Session, conversation_id: str) -> Optional[Ticket]:
+def find_open_ticket(s: Session, conversation_id: str) -> Ticket | None:
     query = select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status != "resolved")
     return s.scalars(query).first()
 
@@ -138,10 +145,10 @@ def open_ticket(
     conversation_id: str,
     reason: str,
     live: bool,
-    contact: Optional[str] = None,
+    contact: str | None = None,
     consent: bool = False,
     *,
-    now: Optional[datetime] = None,
+    now: datetime | None = None,
 ) -> Ticket:
     """The conversation's unresolved ticket, created if there is none.
 
@@ -182,7 +189,7 @@ def open_ticket(
     return ticket
 
 
-def set_contact(s: Session, ticket_id: int, contact: str, *, now: Optional[datetime] = None) -> Ticket:
+def set_contact(s: Session, ticket_id: int, contact: str, *, now: datetime | None = None) -> Ticket:
     """Store the contact a citizen consented to give (validated by the caller), verbatim."""
     ticket = get_ticket(s, ticket_id)
     contact = contact.strip()
@@ -202,7 +209,7 @@ def get_ticket(s: Session, ticket_id: int) -> Ticket:
     return ticket
 
 
-def assign_ticket(s: Session, ticket_id: int, staff_id: Optional[int]) -> Ticket:
+def assign_ticket(s: Session, ticket_id: int, staff_id: int | None) -> Ticket:
     """Hand a ticket to a staff member (status in_progress), or back to the queue with ``None``."""
     ticket = get_ticket(s, ticket_id)
     if ticket.status == "resolved":
@@ -213,7 +220,7 @@ def assign_ticket(s: Session, ticket_id: int, staff_id: Optional[int]) -> Ticket
     return ticket
 
 
-def resolve_ticket(s: Session, ticket_id: int, *, now: Optional[datetime] = None) -> Ticket:
+def resolve_ticket(s: Session, ticket_id: int, *, now: datetime | None = None) -> Ticket:
     """Close a ticket; afterwards the conversation may get a new one."""
     ticket = get_ticket(s, ticket_id)
     if ticket.status != "resolved":
@@ -251,19 +258,21 @@ def list_tickets(
     s: Session,
     *,
     statuses: Sequence[str] = ("open", "in_progress"),
-    channel: Optional[str] = None,
-    live: Optional[bool] = None,
-    assigned_to: Optional[int] = None,
+    channel: str | None = None,
+    live: bool | None = None,
+    assigned_to: int | None = None,
     unassigned: bool = False,
-    q: Optional[str] = None,
+    q: str | None = None,
     limit: int = 200,
-) -> List[Ticket]:
+) -> list[Ticket]:
     """The staff queue: tickets matching all given filters, the longest waiting first.
 
     ``q`` is searched (case-insensitively, as far as the database folds case) in the reason, the
     ticket number and the stored transcript of the conversation.
     """
-    query = select(Ticket).join(Ticket.conversation).options(contains_eager(Ticket.conversation))  # one query, not one per ticket
+    query = (
+        select(Ticket).join(Ticket.conversation).options(contains_eager(Ticket.conversation))
+    )  # one query, not one per ticket
     if statuses:
         query = query.where(Ticket.status.in_(list(statuses)))
     if channel:
@@ -276,28 +285,32 @@ def list_tickets(
         query = query.where(Ticket.assigned_to.is_(None))
     if q and q.strip():
         pattern = _like_pattern(q.strip())
-        in_transcript = exists().where(Message.conversation_id == Ticket.conversation_id, Message.text.ilike(pattern, escape="\\"))
-        query = query.where(or_(Ticket.reason.ilike(pattern, escape="\\"), Ticket.number.ilike(pattern, escape="\\"), in_transcript))
+        in_transcript = exists().where(
+            Message.conversation_id == Ticket.conversation_id, Message.text.ilike(pattern, escape="\\")
+        )
+        query = query.where(
+            or_(Ticket.reason.ilike(pattern, escape="\\"), Ticket.number.ilike(pattern, escape="\\"), in_transcript)
+        )
     query = query.order_by(Ticket.created_at, Ticket.id).limit(limit)
     return list(s.scalars(query))
 
 
-def notes_of(s: Session, ticket_id: int) -> List[Note]:
+def notes_of(s: Session, ticket_id: int) -> list[Note]:
     """Internal notes of a ticket, oldest first."""
     return list(s.scalars(select(Note).where(Note.ticket_id == ticket_id).order_by(Note.created_at, Note.id)))
 
 
-def staff_names(s: Session) -> Dict[int, str]:
+def staff_names(s: Session) -> dict[int, str]:
     """Username per staff id, to show who took a ticket or wrote a note."""
     return {row.id: row.username for row in s.execute(select(StaffUser.id, StaffUser.username))}
 
 
-def list_staff(s: Session) -> List[StaffUser]:
+def list_staff(s: Session) -> list[StaffUser]:
     """All staff accounts by username."""
     return list(s.scalars(select(StaffUser).order_by(StaffUser.username)))
 
 
-def add_note(s: Session, ticket_id: int, author_id: int, text: str, *, now: Optional[datetime] = None) -> Note:
+def add_note(s: Session, ticket_id: int, author_id: int, text: str, *, now: datetime | None = None) -> Note:
     """Internal note by staff; written by staff for staff, so not redacted."""
     ticket = get_ticket(s, ticket_id)
     note = Note(ticket_id=ticket.id, author=author_id, text=text, created_at=as_utc(now))
@@ -314,11 +327,11 @@ def record_feedback(
     conversation_id: str,
     vote: int,
     question: str,
-    service_id: Optional[str] = None,
-    confidence: Optional[float] = None,
-    message_id: Optional[int] = None,
+    service_id: str | None = None,
+    confidence: float | None = None,
+    message_id: int | None = None,
     *,
-    now: Optional[datetime] = None,
+    now: datetime | None = None,
 ) -> Feedback:
     """A thumbs up (+1) or down (-1) on an answer; the question is redacted."""
     if vote not in (1, -1):
@@ -345,7 +358,7 @@ class GapRow:
     service_id: str
     thumbs_down: int = 0
     unconfident: int = 0
-    examples: List[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -376,10 +389,12 @@ def _unconfident(meta: Mapping[str, Any], threshold: float) -> bool:
     return meta.get("type") == "decline" or (isinstance(confidence, (int, float)) and confidence < threshold)
 
 
-def content_gaps(s: Session, threshold: float = DEFAULT_CONFIDENCE_THRESHOLD, since: Optional[datetime] = None) -> List[GapRow]:
+def content_gaps(
+    s: Session, threshold: float = DEFAULT_CONFIDENCE_THRESHOLD, since: datetime | None = None
+) -> list[GapRow]:
     """Thumbs-down feedback and unconfident bot answers (decline, or confidence below ``threshold``),
     grouped by closest service id, most frequent first, each with up to 3 example questions."""
-    rows: Dict[str, GapRow] = {}
+    rows: dict[str, GapRow] = {}
 
     def row(service_id: str) -> GapRow:
         return rows.setdefault(service_id, GapRow(service_id))
@@ -393,10 +408,14 @@ def content_gaps(s: Session, threshold: float = DEFAULT_CONFIDENCE_THRESHOLD, si
         gap.add_example(fb.question)
 
     # The question of a bot answer is the citizen message just before it in the same conversation.
-    messages = select(Message).where(Message.role.in_(("citizen", "bot"))).order_by(Message.conversation_id, Message.created_at, Message.id)
+    messages = (
+        select(Message)
+        .where(Message.role.in_(("citizen", "bot")))
+        .order_by(Message.conversation_id, Message.created_at, Message.id)
+    )
     if since is not None:
         messages = messages.where(Message.created_at >= since)
-    last_question: Dict[str, str] = defaultdict(str)
+    last_question: dict[str, str] = defaultdict(str)
     for msg in s.scalars(messages):
         if msg.role == "citizen":
             last_question[msg.conversation_id] = msg.text
@@ -407,7 +426,9 @@ def content_gaps(s: Session, threshold: float = DEFAULT_CONFIDENCE_THRESHOLD, si
     return sorted(rows.values(), key=lambda r: (-r.total, r.service_id))
 
 
-CSV_HEADER: Tuple[str, ...] = ("service_id", "total", "thumbs_down", "unconfident") + tuple(f"example_{i + 1}" for i in range(MAX_EXAMPLES))
+CSV_HEADER: tuple[str, ...] = ("service_id", "total", "thumbs_down", "unconfident") + tuple(
+    f"example_{i + 1}" for i in range(MAX_EXAMPLES)
+)
 
 
 def _cell(value: str) -> str:

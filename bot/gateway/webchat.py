@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Dict
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
@@ -42,7 +41,7 @@ def content_security_policy(frame_ancestors: str) -> str:
     )
 
 
-def _versions() -> Dict[str, str]:
+def _versions() -> dict[str, str]:
     """Short content hashes for the asset URLs, so a new release is not hidden by a browser cache."""
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:10] for p in STATIC_DIR.iterdir() if p.is_file()}
 
@@ -54,7 +53,9 @@ def register(app: FastAPI, *, embed_frame_ancestors: str = EMBED_FRAME_ANCESTORS
     embed_csp = content_security_policy(embed_frame_ancestors)
 
     def page(request: Request, embed: bool) -> HTMLResponse:
-        response = TEMPLATES.TemplateResponse(request, "chat/index.html", {"title": TITLE, "embed": embed, "v": versions})
+        response = TEMPLATES.TemplateResponse(
+            request, "chat/index.html", {"title": TITLE, "embed": embed, "v": versions}
+        )
         response.headers["Content-Security-Policy"] = embed_csp if embed else page_csp
         response.headers["Cache-Control"] = "no-cache"
         return response

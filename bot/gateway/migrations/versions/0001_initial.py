@@ -18,7 +18,6 @@ depends_on = None
 OPEN_TICKET_WHERE = sa.text("status != 'resolved'")
 
 
-
 def upgrade() -> None:
     op.create_table(
         "conversations",
@@ -56,7 +55,10 @@ def upgrade() -> None:
         sa.Column("meta", sa.Text(), nullable=True),
         sa.CheckConstraint("role IN ('citizen', 'bot', 'staff', 'system')", name=op.f("ck_messages_role")),
         sa.ForeignKeyConstraint(
-            ["conversation_id"], ["conversations.id"], name=op.f("fk_messages_conversation_id_conversations"), ondelete="CASCADE"
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_messages_conversation_id_conversations"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
     )
@@ -78,9 +80,14 @@ def upgrade() -> None:
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("status IN ('open', 'in_progress', 'resolved')", name=op.f("ck_tickets_status")),
         sa.ForeignKeyConstraint(
-            ["conversation_id"], ["conversations.id"], name=op.f("fk_tickets_conversation_id_conversations"), ondelete="CASCADE"
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_tickets_conversation_id_conversations"),
+            ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(["assigned_to"], ["staff_users.id"], name=op.f("fk_tickets_assigned_to_staff_users"), ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["assigned_to"], ["staff_users.id"], name=op.f("fk_tickets_assigned_to_staff_users"), ondelete="SET NULL"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tickets")),
         sa.UniqueConstraint("number", name=op.f("uq_tickets_number")),
     )
@@ -103,7 +110,9 @@ def upgrade() -> None:
         sa.Column("author", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"], name=op.f("fk_notes_ticket_id_tickets"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"], ["tickets.id"], name=op.f("fk_notes_ticket_id_tickets"), ondelete="CASCADE"
+        ),
         sa.ForeignKeyConstraint(["author"], ["staff_users.id"], name=op.f("fk_notes_author_staff_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notes")),
     )
@@ -122,9 +131,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("vote IN (-1, 1)", name=op.f("ck_feedback_vote")),
         sa.ForeignKeyConstraint(
-            ["conversation_id"], ["conversations.id"], name=op.f("fk_feedback_conversation_id_conversations"), ondelete="CASCADE"
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_feedback_conversation_id_conversations"),
+            ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(["message_id"], ["messages.id"], name=op.f("fk_feedback_message_id_messages"), ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["message_id"], ["messages.id"], name=op.f("fk_feedback_message_id_messages"), ondelete="SET NULL"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback")),
     )
     op.create_index(op.f("ix_feedback_conversation_id"), "feedback", ["conversation_id"])
