@@ -104,7 +104,6 @@ def _latency_report(searcher, texts: list[str]) -> None:  # type: ignore[no-unty
 def run_dialogue_bench(settings: Settings, suite_path: str | None = None, url: str | None = None) -> int:
     """Talk the conversation suite through the REST webhook; report right service/aspect share and latency."""
     import tempfile
-    from dataclasses import replace
 
     from bot.conversations import SUITE, load_suite, post, run_conversation
     from bot.serve import free_port, start, stop
@@ -113,8 +112,7 @@ def run_dialogue_bench(settings: Settings, suite_path: str | None = None, url: s
     procs = []
     if url is None:
         logs = Path(tempfile.mkdtemp(prefix="jenabot-bench-"))
-        live = replace(
-            settings,
+        live = settings.replace(
             rasa_port=free_port(),
             action_port=free_port(),
             gateway_port=free_port(),

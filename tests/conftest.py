@@ -78,7 +78,6 @@ def rasa(
     reproducible; nothing else depends on the time. One stack serves all channels' tests: REST,
     socket.io, and Telegram (switched on, talking to the ``fake_telegram`` server).
     """
-    from dataclasses import replace
 
     from bot.conversations import load_suite
     from bot.serve import start, stop
@@ -91,8 +90,7 @@ def rasa(
         "JENABOT_TELEGRAM_API_URL": fake_telegram.url,
     }
     logs = tmp_path_factory.mktemp("rasa-logs")
-    live = replace(
-        built,
+    live = built.replace(
         rasa_port=rasa_port,
         action_port=free_port(),
         gateway_port=free_port(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -76,7 +75,7 @@ class FakeRasa(RasaClient):
 def make_app(
     tmp_path: Path, rasa: FakeRasa, now: Callable[[], datetime] = lambda: FRIDAY_10, **changes: Any
 ) -> FastAPI:
-    settings = dataclasses.replace(
-        Settings(), database_url=f"sqlite:///{tmp_path / 'gateway.db'}", secret_key_setting="test-secret", **changes
+    settings = Settings().replace(
+        database_url=f"sqlite:///{tmp_path / 'gateway.db'}", secret_key_setting="test-secret", **changes
     )
     return create_app(settings, clock=now, rasa=rasa)

@@ -8,7 +8,6 @@ With ``TEST_POSTGRES_URL`` set the same tests run again on a throwaway PostgreSQ
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -163,8 +162,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
             pytest.skip("PostgreSQL-Variante übersprungen: TEST_POSTGRES_URL ist nicht gesetzt")
         else:
             url = stack.enter_context(_postgres_database(PG_URL))
-        settings = dataclasses.replace(
-            Settings(),
+        settings = Settings().replace(
             database_url=url,
             secret_key_setting="test-secret-key",
             fixed_now="",

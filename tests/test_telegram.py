@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import stat
 import urllib.request
-from dataclasses import replace
 from itertools import count
 
 import pytest
@@ -29,7 +28,7 @@ def _rasa_channels(path) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 
 def test_without_token_telegram_is_not_configured(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings = replace(Settings(), models_dir=tmp_path, rasa_port=5999, telegram_token="", telegram_bot_name="egal")
+    settings = Settings().replace(models_dir=tmp_path, rasa_port=5999, telegram_token="", telegram_bot_name="egal")
     path = write_credentials(settings)
     assert path == tmp_path / "generated" / "credentials-5999.yml"
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -45,8 +44,7 @@ def test_without_token_telegram_is_not_configured(tmp_path) -> None:  # type: ig
 def test_with_token_rasa_loads_our_telegram_channel(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from bot.channels.telegram import TelegramInput
 
-    settings = replace(
-        Settings(),
+    settings = Settings().replace(
         models_dir=tmp_path,
         rasa_port=5998,
         telegram_token="42:abc",
@@ -72,7 +70,7 @@ def test_with_token_rasa_loads_our_telegram_channel(tmp_path) -> None:  # type: 
 def test_serve_starts_rasa_with_the_generated_credentials(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from bot.serve import processes
 
-    settings = replace(Settings(), models_dir=tmp_path, rasa_port=5997)
+    settings = Settings().replace(models_dir=tmp_path, rasa_port=5997)
     cmd = next(p.cmd for p in processes(settings) if p.name == "Rasa-Server")
     assert cmd[cmd.index("--credentials") + 1] == str(tmp_path / "generated" / "credentials-5997.yml")
 

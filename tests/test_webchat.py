@@ -12,7 +12,6 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +109,7 @@ class FakeRasa(RasaClient):
 
 def make_app(tmp: Path) -> tuple[FastAPI, str]:
     db_url = f"sqlite:///{tmp / 't.db'}"
-    settings = replace(Settings(), database_url=db_url, secret_key_setting="test-secret", chat_rate_limit=1000)
+    settings = Settings().replace(database_url=db_url, secret_key_setting="test-secret", chat_rate_limit=1000)
     return create_app(settings, rasa=FakeRasa("http://x")), db_url
 
 
