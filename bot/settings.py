@@ -13,7 +13,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseSettings, Field, validator
 
@@ -93,7 +93,8 @@ class Settings(BaseSettings):
     chat_rate_limit: int = Field(
         30,
         env="JENABOT_CHAT_RATE_LIMIT",
-        description="Höchstens so viele Chat-Nachrichten pro Minute und Absender (IP-Adresse) am öffentlichen Chat-Endpunkt",
+        description="Höchstens so viele Chat-Nachrichten pro Minute und Absender (IP-Adresse) am öffentlichen "
+        "Chat-Endpunkt",
     )
     telegram_token: str = Field("", env="JENABOT_TELEGRAM_TOKEN", description="Telegram-Bot-Token; leer = Telegram aus")
     telegram_bot_name: str = Field(
@@ -111,6 +112,10 @@ class Settings(BaseSettings):
         env="JENABOT_TELEGRAM_API_URL",
         description="Adresse der Telegram-Bot-API (Tests setzen einen lokalen Ersatzserver)",
     )
+
+    if TYPE_CHECKING:  # mypy runs without pydantic's plugin (it crashes on pydantic 1.10): every field has a default
+
+        def __init__(self, **values: Any) -> None: ...
 
     class Config:
         allow_mutation = False
