@@ -268,13 +268,8 @@ def test_network_policies_let_only_the_ingress_in_and_only_rasa_reach_the_action
     assert _peers(_policy("rasa")["ingress"], "from") == ({"ns:ingress-nginx", "pod:gateway"}, {5005})
     # the gateway only for its readiness check (/readyz asks the action server's /health)
     assert _peers(_policy("actions")["ingress"], "from") == ({"pod:rasa", "pod:gateway"}, {5055})
-    assert _peers(_policy("actions")["egress"], "to") == (
-        {"pod:gateway", "ns:kube-system+pod:k8s-app=kube-dns"},
-        {
-            8000,
-            53,
-        },
-    )
+    dns = "ns:kube-system+pod:k8s-app=kube-dns"
+    assert _peers(_policy("actions")["egress"], "to") == ({"pod:gateway", dns}, {8000, 53})
 
 
 @pytest.mark.parametrize("role", ROLES)
