@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from bot.gateway.app import create_app
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable
-from bot.settings import Settings
+from bot.settings import get_settings
 from knowledge.hours import TZ
 
 FRIDAY_10 = datetime(2026, 11, 27, 10, 0, tzinfo=TZ)  # in staff hours
@@ -75,7 +75,7 @@ class FakeRasa(RasaClient):
 def make_app(
     tmp_path: Path, rasa: FakeRasa, now: Callable[[], datetime] = lambda: FRIDAY_10, **changes: Any
 ) -> FastAPI:
-    settings = Settings().replace(
+    settings = get_settings().replace(
         database_url=f"sqlite:///{tmp_path / 'gateway.db'}", secret_key_setting="test-secret", **changes
     )
     return create_app(settings, clock=now, rasa=rasa)

@@ -1,7 +1,7 @@
 """Staff console pages (log-in, queue, ticket, gaps, accounts) and the ``jenabot staff``/``purge`` commands.
 
-The app, the stand-in for Rasa and the helpers come from ``test_staff_api``; pages are driven like
-a browser would: read the CSRF token from the form, post, follow the redirect.
+The app, the stand-in for Rasa and the helpers come from ``gateway_env`` and ``gateway_fixtures``;
+pages are driven like a browser would: read the CSRF token from the form, post, follow the redirect.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -21,7 +22,10 @@ from bot.gateway.auth_store import create_staff
 from bot.gateway.db import make_engine, make_session_factory, session_scope
 from bot.gateway.migrate import upgrade
 from bot.gateway.models import Conversation, StaffUser
-from tests.test_staff_api import PASSWORD, Env, env, fast_hashing  # noqa: F401 - fixtures
+from tests.gateway_env import PASSWORD, Env
+
+pytest_plugins = ["tests.gateway_fixtures"]  # the fixtures env and fast_hashing
+pytestmark = pytest.mark.usefixtures("fast_hashing")  # also for the command line's accounts
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -52,7 +56,7 @@ def staff_page(env: Env) -> str:
     return page_login(env, "erika")
 
 
-def submit(env: Env, path: str, csrf: str, client: TestClient | None = None, **fields: str):  # type: ignore[no-untyped-def]
+def submit(env: Env, path: str, csrf: str, client: TestClient | None = None, **fields: str) -> httpx.Response:
     """Post a console form and follow the redirect like a browser (post/redirect/get)."""
     c = client or env.client
     r = c.post(path, data={"csrf_token": csrf, **fields}, follow_redirects=False)

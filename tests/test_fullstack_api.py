@@ -31,11 +31,11 @@ PASSWORD = "buergerservice-2026"
 _update_ids = count(90_000)
 
 
-def db(rasa):  # type: ignore[no-untyped-def]
+def db(rasa):
     return make_session_factory(make_engine(rasa.settings.database_url))
 
 
-def stored(rasa, conversation_id: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def stored(rasa, conversation_id: str) -> list[dict[str, Any]]:
     with session_scope(db(rasa)) as s:
         return [
             {"role": m.role, "text": m.text, "meta": m.meta}
@@ -43,7 +43,7 @@ def stored(rasa, conversation_id: str) -> list[dict[str, Any]]:  # type: ignore[
         ]
 
 
-def tickets_of(rasa, conversation_id: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def tickets_of(rasa, conversation_id: str) -> list[dict[str, Any]]:
     with session_scope(db(rasa)) as s:
         return [
             {"id": t.id, "number": t.number, "live": t.live, "status": t.status}
@@ -51,7 +51,7 @@ def tickets_of(rasa, conversation_id: str) -> list[dict[str, Any]]:  # type: ign
         ]
 
 
-def telegram(rasa, chat_id: int, text: str) -> None:  # type: ignore[no-untyped-def]
+def telegram(rasa, chat_id: int, text: str) -> None:
     body = json.dumps(update(next(_update_ids), chat_id, text)).encode()
     req = urllib.request.Request(
         f"{rasa.base}/webhooks/telegram/webhook", data=body, headers={"Content-Type": "application/json"}
@@ -60,7 +60,7 @@ def telegram(rasa, chat_id: int, text: str) -> None:  # type: ignore[no-untyped-
         assert resp.status == 200 and resp.read().decode() == "success"
 
 
-def sent(fake_telegram, chat_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+def sent(fake_telegram, chat_id: int) -> list[str]:
     return [m.get("text", "") for m in fake_telegram.of("sendMessage", chat_id=chat_id)]
 
 
@@ -73,7 +73,7 @@ class StaffSession:
 
 
 @pytest.fixture(scope="module")
-def staff(rasa) -> Iterator[StaffSession]:  # type: ignore[no-untyped-def]
+def staff(rasa) -> Iterator[StaffSession]:
     """A staff member logged in to the stack's JSON API (account created in its database)."""
     username = f"erika-{uuid.uuid4().hex[:6]}"
     with session_scope(db(rasa)) as s:
@@ -88,7 +88,7 @@ def staff(rasa) -> Iterator[StaffSession]:  # type: ignore[no-untyped-def]
 # --- (a) Telegram to staff and back -----------------------------------------------------------
 
 
-def test_telegram_handoff_staff_reply_and_handback(rasa, fake_telegram, staff: StaffSession) -> None:  # type: ignore[no-untyped-def]
+def test_telegram_handoff_staff_reply_and_handback(rasa, fake_telegram, staff: StaffSession) -> None:
     chat_id = 710001
     cid = str(chat_id)
     telegram(rasa, chat_id, "Ich möchte mit einem Menschen sprechen")
@@ -159,7 +159,7 @@ def _at_once(n: int, call: Callable[[], httpx.Response]) -> list[httpx.Response]
     return results
 
 
-def test_ten_concurrent_requests_for_a_person_open_one_ticket(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_ten_concurrent_requests_for_a_person_open_one_ticket(rasa) -> None:
     cid = f"web-conc-{uuid.uuid4().hex[:16]}"
     with httpx.Client(base_url=rasa.settings.gateway_url, timeout=180) as web:
         replies = _at_once(
@@ -179,7 +179,7 @@ def test_ten_concurrent_requests_for_a_person_open_one_ticket(rasa) -> None:  # 
     assert sum(1 for m in history if m["role"] == "system" and (m["meta"] or {}).get("type") == "handoff") == 1
 
 
-def test_ten_concurrent_internal_handoffs_open_one_ticket(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_ten_concurrent_internal_handoffs_open_one_ticket(rasa) -> None:
     cid = f"rest-conc-{uuid.uuid4().hex[:16]}"
     headers = {"Authorization": f"Bearer {rasa.settings.internal_token}"}
     body = {"conversation_id": cid, "channel": "rest", "reason": "Bitte um eine persönliche Auskunft", "transcript": []}
@@ -203,7 +203,7 @@ def test_ten_concurrent_internal_handoffs_open_one_ticket(rasa) -> None:  # type
 # --- (c) content gaps -------------------------------------------------------------------------
 
 
-def test_thumbs_down_shows_up_as_a_content_gap(rasa, staff: StaffSession) -> None:  # type: ignore[no-untyped-def]
+def test_thumbs_down_shows_up_as_a_content_gap(rasa, staff: StaffSession) -> None:
     question = "Was kostet ein Reisepass?"
     with httpx.Client(base_url=rasa.settings.gateway_url, timeout=120) as web:
         r = web.post("/api/chat/messages", json={"text": question})

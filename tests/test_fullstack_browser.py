@@ -41,7 +41,7 @@ def _browser() -> Any:
 
 
 @pytest.fixture(scope="module")
-def citizen(rasa) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def citizen(rasa) -> Iterator[Any]:
     """The citizen's browser; depends on ``rasa`` so it quits (closing its event stream) before the stack stops."""
     browser = _browser()
     yield browser
@@ -49,7 +49,7 @@ def citizen(rasa) -> Iterator[Any]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def staff(rasa) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def staff(rasa) -> Iterator[Any]:
     """A staff member's browser, logged in to the console with an account created in the stack's database."""
     browser = _browser()
     try:
@@ -116,7 +116,7 @@ def click_button(driver: Any, label: str) -> None:
     driver.find_element(By.XPATH, f"//button[normalize-space()='{label}']").click()
 
 
-def ticket_id(rasa, number: str) -> int:  # type: ignore[no-untyped-def]
+def ticket_id(rasa, number: str) -> int:
     with session_scope(make_session_factory(make_engine(rasa.settings.database_url))) as s:
         return int(s.scalars(select(Ticket.id).where(Ticket.number == number)).one())
 
@@ -124,7 +124,7 @@ def ticket_id(rasa, number: str) -> int:  # type: ignore[no-untyped-def]
 # --- the tests ------------------------------------------------------------------------------
 
 
-def test_citizen_and_staff_talk_live_then_the_bot_answers_again(rasa, citizen: Any, staff: Any) -> None:  # type: ignore[no-untyped-def]
+def test_citizen_and_staff_talk_live_then_the_bot_answers_again(rasa, citizen: Any, staff: Any) -> None:
     url = rasa.settings.gateway_url
     open_chat(citizen, url)
     ask(citizen, "Was kostet ein Personalausweis?")
@@ -137,7 +137,9 @@ def test_citizen_and_staff_talk_live_then_the_bot_answers_again(rasa, citizen: A
         lambda d: TICKET.search(status.text) and "ist verbunden" in status.text,
         "the live handoff status with a ticket number",
     )
-    number = TICKET.search(status.text).group(0)
+    found = TICKET.search(status.text)
+    assert found is not None
+    number = found.group(0)
     assert status.get_attribute("role") == "status"
     assert status.text == f"Ihre Vorgangsnummer: {number}. Eine Mitarbeiterin oder ein Mitarbeiter ist verbunden."
     wait_for(
@@ -202,7 +204,7 @@ def test_citizen_and_staff_talk_live_then_the_bot_answers_again(rasa, citizen: A
     assert citizen.execute_script("return performance.timeOrigin") == loaded
 
 
-def test_hostile_citizen_text_stays_inert_in_chat_and_console(rasa, citizen: Any, staff: Any) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_citizen_text_stays_inert_in_chat_and_console(rasa, citizen: Any, staff: Any) -> None:
     url = rasa.settings.gateway_url
     open_chat(citizen, url)
     ask(citizen, XSS)
@@ -210,7 +212,9 @@ def test_hostile_citizen_text_stays_inert_in_chat_and_console(rasa, citizen: Any
     ask(citizen, "Ich möchte mit einem Mitarbeiter sprechen")
     status = citizen.find_element(By.ID, "chat-status")
     wait_for(citizen, lambda d: TICKET.search(status.text), "the ticket number")
-    number = TICKET.search(status.text).group(0)
+    found = TICKET.search(status.text)
+    assert found is not None
+    number = found.group(0)
     time.sleep(0.5)  # an injected onerror would have fired by now
     assert no_alert(citizen)
     log = citizen.find_element(By.ID, "chat-log")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.gateway import store
 from bot.gateway.db import session_scope
 from bot.gateway.models import Feedback, Message, Ticket
+from bot.gateway.state import Gateway
 from tests.gateway_fakes import SATURDAY_10, FakeRasa, make_app
 
 
@@ -26,12 +29,17 @@ def client(tmp_path: Path, rasa: FakeRasa) -> Iterator[TestClient]:
         yield c
 
 
+def gateway(c: TestClient) -> Gateway:
+    app = cast(FastAPI, c.app)
+    return cast(Gateway, app.state.gateway)
+
+
 def internal(c: TestClient) -> dict:
-    return {"Authorization": f"Bearer {c.app.state.gateway.settings.internal_token}"}
+    return {"Authorization": f"Bearer {gateway(c).settings.internal_token}"}
 
 
-def rows(c: TestClient, model: type) -> list:
-    with session_scope(c.app.state.gateway.sessions) as s:
+def rows(c: TestClient, model: Any) -> list:
+    with session_scope(gateway(c).sessions) as s:
         return list(s.scalars(select(model).order_by(model.id)))
 
 
@@ -250,7 +258,7 @@ def test_broker_events_build_the_transcript_of_other_channels_once(client: TestC
     stored = rows(client, Message)
     assert [(m.role, m.text) for m in stored] == [("citizen", "Was kostet ein Pass?"), ("bot", "70,00 Euro")]
     assert stored[1].meta == {"type": "decline", "confidence": 0.1}
-    with session_scope(client.app.state.gateway.sessions) as s:
+    with session_scope(gateway(client).sessions) as s:
         assert s.get(store.Conversation, "4711").channel == "telegram"
     # Web conversations are stored by the gateway itself, so broker copies are ignored.
     cid = client.post("/api/chat/messages", json={"text": "Hallo"}).json()["conversation_id"]
@@ -261,6 +269,36 @@ def test_broker_events_build_the_transcript_of_other_channels_once(client: TestC
         headers=internal(client),
     )
     assert len(rows(client, Message)) == before
+
+
+def test_broker_payload_in_the_next_batch_joins_the_text_before_it(client: TestClient) -> None:
+    def send(*events: dict) -> dict:
+        r = client.post("/api/internal/events", json=list(events), headers=internal(client))
+        assert r.status_code == 200
+        return r.json()
+
+    question = {
+        "sender_id": "99",
+        "event": "user",
+        "timestamp": 1.0,
+        "text": "Hundesteuer?",
+        "input_channel": "socketio",
+    }
+    answers = [
+        {"sender_id": "99", "event": "bot", "timestamp": 2.0, "text": "Die Hundesteuer kostet 120 Euro."},
+        {"sender_id": "99", "event": "bot", "timestamp": 2.1, "text": "Quelle: jena.de"},
+    ]
+    other = {"sender_id": "42", "event": "user", "timestamp": 2.2, "text": "Hallo", "input_channel": "telegram"}
+    assert send(question, *answers, other) == {"stored": 4}
+    payload = {"type": "answer", "service": {"id": "hundesteuer"}, "confidence": 0.9}
+    assert send({"sender_id": "99", "event": "bot", "timestamp": 2.3, "data": {"custom": payload}}) == {"stored": 0}
+    stored = [(m.conversation_id, m.text, m.meta) for m in rows(client, Message)]
+    assert stored == [
+        ("99", "Hundesteuer?", None),
+        ("99", "Die Hundesteuer kostet 120 Euro.", None),  # broker texts stay apart: one message per event
+        ("99", "Quelle: jena.de", payload),
+        ("42", "Hallo", None),
+    ]
 
 
 def test_broker_rejects_malformed_events(client: TestClient) -> None:
@@ -287,7 +325,7 @@ def test_thumbs_down_then_asking_for_a_person_is_noted_on_the_ticket(client: Tes
 
 def test_rasa_parts_of_one_answer_become_one_message_with_its_card(tmp_path: Path) -> None:
     class SplittingRasa(FakeRasa):
-        async def send(self, conversation_id, text, metadata=None):  # type: ignore[no-untyped-def]
+        async def send(self, conversation_id, text, metadata=None):
             return [
                 {"recipient_id": conversation_id, "text": "Kosten: 46,00 Euro"},
                 {"recipient_id": conversation_id, "text": "Quelle: https://example.org (Stand: 01.01.2026)"},

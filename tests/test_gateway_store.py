@@ -6,52 +6,34 @@ where that user may CREATE DATABASE) each runs again on its own throwaway Postgr
 
 from __future__ import annotations
 
-import os
 import re
 import threading
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import ContextManager
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, func, inspect, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.gateway import store
+from bot.gateway import gaps, store
 from bot.gateway.auth_store import LOCKOUT, MAX_FAILED_LOGINS, create_staff, verify_staff
 from bot.gateway.db import make_engine, make_session_factory, session_scope
 from bot.gateway.migrate import upgrade
 from bot.gateway.models import Base, Conversation, Feedback, Message, Note, StaffUser, Ticket
 from bot.gateway.redact import BIRTH_DATE, DATE, EMAIL, IBAN, PHONE, TAX_ID, redact
+from tests.gateway_env import PG_URL, postgres_database
 
-PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
-Scope = Callable[[], ContextManager[Session]]
+Scope = Callable[[], AbstractContextManager[Session]]
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-
-@contextmanager
-def _postgres_database(base_url: str) -> Iterator[str]:
-    """A new, empty database next to ``base_url``'s, dropped afterwards."""
-    name = f"jenabot_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -65,7 +47,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         pytest.skip(
             "PostgreSQL-Variante übersprungen: TEST_POSTGRES_URL ist nicht gesetzt (z. B. postgresql://user@host:5432/postgres)"
         )
-    with _postgres_database(PG_URL) as url:
+    with postgres_database(PG_URL) as url:
         upgrade(url)
         yield url
 
@@ -321,7 +303,7 @@ def test_content_gaps_group_and_export(scope: Scope) -> None:
         )
         store.record_feedback(s, "b", 1, "Personalausweis beantragen", service_id="ausweis", confidence=0.95)
     with scope() as s:
-        rows = store.content_gaps(s, threshold=0.5)
+        rows = gaps.content_gaps(s, threshold=0.5)
     assert [(r.service_id, r.thumbs_down, r.unconfident, r.total) for r in rows] == [
         ("hundesteuer", 1, 2, 3),
         ("", 0, 1, 1),
@@ -330,7 +312,7 @@ def test_content_gaps_group_and_export(scope: Scope) -> None:
     assert rows[1].examples == ["Wo melde ich meinen Hund an?"]
     assert not any("hund@example.de" in e for r in rows for e in r.examples)
 
-    lines = store.content_gaps_csv(rows).splitlines()
+    lines = gaps.content_gaps_csv(rows).splitlines()
     assert lines[0] == "service_id,total,thumbs_down,unconfident,example_1,example_2,example_3"
     assert lines[1].startswith("hundesteuer,3,1,2,") and "'=Kosten Hundesteuer" in lines[1]  # no formula
     assert lines[2] == ",1,0,1,Wo melde ich meinen Hund an?,,"

@@ -9,169 +9,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from contextlib import ExitStack
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from bot.gateway import auth_store
-from bot.gateway.app import Gateway, create_app
-from bot.gateway.auth_store import create_staff
-from bot.gateway.db import session_scope
-from bot.gateway.rasa_client import RasaClient, RasaUnavailable
-from bot.settings import Settings
 from knowledge.hours import TZ
-from tests.test_gateway_store import PG_URL, _postgres_database
+from tests.gateway_env import NOW, PASSWORD, Env
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)  # a Monday within staff hours: handoffs are live
-PASSWORD = "richtig-geheim"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-class FakeRasa(RasaClient):
-    """Answers every message; ``fail`` names the calls that should find Rasa unreachable."""
-
-    def __init__(self) -> None:
-        super().__init__("http://rasa.invalid")
-        self.calls: list[tuple[Any, ...]] = []
-        self.fail: set = set()
-        self.replies: list[dict[str, Any]] = [{"text": "Dazu kann ich Ihnen etwas sagen."}]
-
-    async def __aenter__(self) -> FakeRasa:
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        return None
-
-    def _call(self, *call: Any) -> None:
-        self.calls.append(call)
-        if call[0] in self.fail:
-            raise RasaUnavailable(f"{call[0]}: connection refused")
-
-    async def send(
-        self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
-        self._call("send", conversation_id, text)
-        return list(self.replies)
-
-    async def resume(self, conversation_id: str) -> None:
-        self._call("resume", conversation_id)
-
-    async def execute(self, conversation_id: str, action: str, *, latest_channel: bool) -> list[dict[str, Any]]:
-        self._call("execute", conversation_id, action)
-        return []
-
-    async def relay_staff_reply(self, conversation_id: str, text: str) -> None:
-        self._call("relay", conversation_id, text)
-
-    def named(self, name: str) -> list[tuple[Any, ...]]:
-        return [c for c in self.calls if c[0] == name]
-
-
-class Env:
-    """The running app plus helpers to act as the bot, a citizen and staff."""
-
-    def __init__(self, app: Any, client: TestClient, settings: Settings, rasa: FakeRasa, clock: Clock) -> None:
-        self.app, self.client, self.settings, self.rasa, self.clock = app, client, settings, rasa, clock
-
-    @property
-    def gw(self) -> Gateway:
-        return self.app.state.gateway  # type: ignore[no-any-return]
-
-    def new_client(self) -> TestClient:
-        """Another browser: own cookies, same app (already started)."""
-        return TestClient(self.app)
-
-    def add_staff(self, username: str, role: str = "staff", password: str = PASSWORD) -> int:
-        with session_scope(self.gw.sessions) as s:
-            return create_staff(s, username, password, role).id
-
-    def login(self, username: str, password: str = PASSWORD, client: TestClient | None = None) -> str:
-        """Log in through the API; returns the CSRF token."""
-        r = (client or self.client).post("/api/staff/login", json={"username": username, "password": password})
-        assert r.status_code == 200, r.text
-        return str(r.json()["csrf_token"])
-
-    def handoff(
-        self,
-        conversation_id: str,
-        channel: str = "telegram",
-        reason: str = "Bitte um Rückruf",
-        transcript: list[dict[str, Any]] | None = None,
-    ) -> dict[str, Any]:
-        r = self.client.post(
-            "/api/internal/handoff",
-            headers={"Authorization": f"Bearer {self.settings.internal_token}"},
-            json={
-                "conversation_id": conversation_id,
-                "channel": channel,
-                "reason": reason,
-                "transcript": transcript or [],
-            },
-        )
-        assert r.status_code == 200, r.text
-        return r.json()  # type: ignore[no-any-return]
-
-    def citizen_line(self, text: str, minutes: float = 0) -> dict[str, Any]:
-        return {"role": "citizen", "text": text, "timestamp": (self.clock.now + timedelta(minutes=minutes)).timestamp()}
-
-    def web_chat(self, text: str, conversation_id: str | None = None) -> str:
-        body: dict[str, Any] = {"text": text}
-        if conversation_id:
-            body["conversation_id"] = conversation_id
-        r = self.client.post("/api/chat/messages", json=body)
-        assert r.status_code == 200, r.text
-        return str(r.json()["conversation_id"])
-
-    def citizen_view(self, conversation_id: str) -> dict[str, Any]:
-        r = self.client.get(f"/api/chat/{conversation_id}/messages")
-        assert r.status_code == 200, r.text
-        return r.json()  # type: ignore[no-any-return]
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Cheap argon2 parameters: the tests are about the flow, and each real hash costs a second here."""
-    monkeypatch.setattr(auth_store, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    auth_store._dummy_hash.cache_clear()
-    yield
-    auth_store._dummy_hash.cache_clear()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path / 'gateway.db'}"
-        elif not PG_URL:
-            pytest.skip("PostgreSQL-Variante übersprungen: TEST_POSTGRES_URL ist nicht gesetzt")
-        else:
-            url = stack.enter_context(_postgres_database(PG_URL))
-        settings = Settings().replace(
-            database_url=url,
-            secret_key_setting="test-secret-key",
-            fixed_now="",
-            staff_hours="Mo-Fr 08:00-16:00",
-        )
-        rasa, clock = FakeRasa(), Clock(NOW)
-        app = create_app(settings, rasa=rasa, clock=clock)
-        client = stack.enter_context(TestClient(app))
-        yield Env(app, client, settings, rasa, clock)
+pytest_plugins = ["tests.gateway_fixtures"]  # the fixtures env and fast_hashing
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
 @pytest.fixture()

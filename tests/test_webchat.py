@@ -25,9 +25,9 @@ from bot.gateway import store
 from bot.gateway.app import create_app
 from bot.gateway.db import make_engine, make_session_factory, session_scope
 from bot.gateway.rasa_client import RasaClient
-from bot.gateway.webchat import STATIC_DIR
+from bot.gateway.routes.webchat import STATIC_DIR
 from bot.serve import free_port
-from bot.settings import Settings
+from bot.settings import get_settings
 
 SOURCE = "https://service.jena.de/personalausweis"
 ANSWER_TEXT = (
@@ -109,7 +109,7 @@ class FakeRasa(RasaClient):
 
 def make_app(tmp: Path) -> tuple[FastAPI, str]:
     db_url = f"sqlite:///{tmp / 't.db'}"
-    settings = Settings().replace(database_url=db_url, secret_key_setting="test-secret", chat_rate_limit=1000)
+    settings = get_settings().replace(database_url=db_url, secret_key_setting="test-secret", chat_rate_limit=1000)
     return create_app(settings, rasa=FakeRasa("http://x")), db_url
 
 

@@ -91,6 +91,10 @@ def count_bot(driver: Any) -> int:
     return len(messages(driver, ".msg-bot"))
 
 
+def more_bot_messages_than(n: int) -> Callable[[Any], bool]:
+    return lambda d: count_bot(d) > n
+
+
 def csp_violations(driver: Any) -> list[str]:
     return [
         e["message"]
@@ -112,7 +116,7 @@ def test_keyboard_question_shows_answer_card_in_live_region(driver: Any, gateway
     )
     assert outline[0] == "solid" and outline[1] >= 2  # focus is visible
     keys(driver, "Was kostet ein Personalausweis?", Keys.ENTER)
-    card = wait_for(driver, lambda d: (messages(d, ".msg-bot.card") or [None])[0], "the answer card")
+    card = wait_for(driver, lambda d: next(iter(messages(d, ".msg-bot.card")), None), "the answer card")
     log = driver.find_element(By.ID, "chat-log")
     assert log.get_attribute("role") == "log" and log.get_attribute("aria-live") == "polite"
     assert card.find_element(By.CSS_SELECTOR, ".card-title").text == "Personalausweis beantragen"
@@ -175,7 +179,7 @@ def test_hostile_text_stays_text(driver: Any, gateway: tuple[str, str]) -> None:
     for payload in ("<img src=x onerror=alert(1)>", "<script>alert(1)</script><b>fett</b>"):
         before = count_bot(driver)
         ask_with_keyboard(driver, payload)
-        wait_for(driver, lambda d: count_bot(d) > before, "the echo")
+        wait_for(driver, more_bot_messages_than(before), "the echo")
         assert messages(driver, ".msg-bot .msg-text")[-1].text == f"Sie schrieben: {payload}"
         assert messages(driver, ".msg-citizen .msg-text")[-1].text == payload
     time.sleep(0.5)  # an injected onerror would fire by now
@@ -198,7 +202,7 @@ def test_staff_reply_appears_live(driver: Any, gateway: tuple[str, str]) -> None
     cid = driver.execute_script("return JSON.parse(sessionStorage.getItem('jenabot.chat')).cid")
     loaded = driver.execute_script("return performance.timeOrigin")
     ticket = staff_takes_over(db_url, cid, "Guten Tag, hier ist Frau Schmidt vom Bürgerservice.\nWie kann ich helfen?")
-    staff = wait_for(driver, lambda d: (messages(d, ".msg-staff") or [None])[0], "the staff message")
+    staff = wait_for(driver, lambda d: next(iter(messages(d, ".msg-staff")), None), "the staff message")
     assert (
         staff.find_element(By.CSS_SELECTOR, ".msg-text").text
         == "Guten Tag, hier ist Frau Schmidt vom Bürgerservice.\nWie kann ich helfen?"
@@ -284,7 +288,10 @@ def test_embed_snippet_opens_chat_on_another_origin(driver: Any, gateway: tuple[
 
     @host.get("/", response_class=HTMLResponse)
     def page() -> str:
-        return f'<!doctype html><html lang="de"><head><title>Stadt Jena</title>{snippet}</head><body><h1>Stadt Jena</h1><a href="#">Start</a></body></html>'
+        return (
+            f'<!doctype html><html lang="de"><head><title>Stadt Jena</title>{snippet}</head>'
+            '<body><h1>Stadt Jena</h1><a href="#">Start</a></body></html>'
+        )
 
     with LiveServer(host, host="localhost") as site:
         driver.get(site.url + "/")
@@ -320,7 +327,10 @@ window.fetch = (url, options) => {
     window.__sent.push(JSON.parse(options.body));
     const next = window.__failures.shift();
     if (next === 'network') return Promise.reject(new TypeError('Failed to fetch'));
-    if (typeof next === 'number') return Promise.resolve(new Response('{"detail": "x"}', {status: next, headers: {'Content-Type': 'application/json'}}));
+    if (typeof next === 'number') {
+      const headers = {'Content-Type': 'application/json'};
+      return Promise.resolve(new Response('{"detail": "x"}', {status: next, headers: headers}));
+    }
   }
   return realFetch(url, options);
 };
@@ -357,7 +367,10 @@ def test_errors_are_explained_and_retries_reuse_the_client_id(driver: Any, gatew
 
 def test_reduced_motion_stops_the_typing_animation(driver: Any, gateway: tuple[str, str]) -> None:
     url, _ = gateway
-    animation = "const t = document.getElementById('chat-typing'); t.classList.add('active'); return getComputedStyle(t, '::before').animationName"
+    animation = (
+        "const t = document.getElementById('chat-typing'); t.classList.add('active'); "
+        "return getComputedStyle(t, '::before').animationName"
+    )
     try:
         for reduce, expected in (("no-preference", "pulse"), ("reduce", "none")):
             driver.execute_cdp_cmd(

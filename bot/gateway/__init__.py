@@ -1,8 +1,14 @@
-"""Human-handoff gateway: storage for conversations, tickets, staff and feedback.
+"""Human-handoff gateway: the citizen web chat, the staff console and the JSON API in one FastAPI app.
 
-The bot answers from the catalogue; when it cannot help, a citizen is handed to staff. This package
-keeps what that needs (redacted transcripts, tickets, notes, staff logins, feedback) in one SQL
-database (SQLite for development, PostgreSQL in production), behind plain functions in
-``store`` and ``auth_store`` so the planned FastAPI app stays thin. Schema changes go through the
-Alembic migrations in ``migrations/`` (see ``migrate.upgrade``), never ``metadata.create_all``.
+Layers, each importing only the ones above it:
+
+- storage: ``models`` (SQLAlchemy), ``db`` (engine, sessions), ``migrate`` (Alembic), ``store``
+  (conversations, messages, tickets, feedback), ``gaps`` (the content-gap report), ``auth_store``
+  (staff accounts), ``redact``. All SQL lives here; schema changes go through ``migrations/``.
+- pieces without a web framework: ``schedule`` (staff hours), ``ratelimit``, ``rasa_client``,
+  ``texts`` (what the gateway itself says to citizens), ``state`` (``Gateway``: what requests share).
+- behaviour: ``auth`` (log-in, CSRF, accounts), ``staff_actions`` (what staff do with a ticket),
+  ``rasa_events`` (transcripts of other channels), ``schemas`` and ``views`` (the HTTP view models).
+- HTTP: ``deps`` (FastAPI dependencies), ``middleware``, ``pages`` (console rendering), ``routes/``
+  (one module per concern) and ``app`` (assembles it all; ``create_app``).
 """

@@ -2,60 +2,42 @@
 
 Start it with ``jenabot run`` (together with Rasa and the action server) or alone with
 ``uvicorn bot.gateway.app:create_app --factory --port 8000``. OpenAPI docs are at ``/docs``.
+This module only assembles: state (``state.Gateway``), middleware, exception handlers and the
+routers of ``routes``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.orm import sessionmaker
+from fastapi import FastAPI, HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from bot.clock import make_clock
+from bot.clock import Clock, make_clock
+from bot.gateway import middleware, pages
+from bot.gateway.auth import LoginRequired
 from bot.gateway.db import make_engine, make_session_factory
 from bot.gateway.migrate import upgrade
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.ratelimit import RateLimiter
-from bot.gateway.schedule import StaffHours, parse_staff_hours
-from bot.settings import Settings
+from bot.gateway.routes import ROUTERS, mounts
+from bot.gateway.schedule import parse_staff_hours
+from bot.gateway.state import Gateway
+from bot.settings import Settings, get_settings
 
-HERE = Path(__file__).resolve().parent
-MAX_BODY_BYTES = 16 * 1024  # a chat message is at most a few thousand characters
 LOGIN_ATTEMPTS_PER_MINUTE = 10
-
-
-@dataclass
-class Gateway:
-    """Everything a request handler needs; one per app, reached through ``get_gateway``."""
-
-    settings: Settings
-    sessions: sessionmaker
-    rasa: RasaClient
-    staff_hours: StaffHours
-    chat_limiter: RateLimiter
-    login_limiter: RateLimiter
-    clock: Callable[[], datetime]
-
-
-def get_gateway(request: Request) -> Gateway:
-    return request.app.state.gateway  # type: ignore[no-any-return]
-
-
-def settings_clock(settings: Settings) -> Callable[[], datetime]:
-    return make_clock(settings.fixed_now)
+SESSION_SECONDS = 8 * 3600  # one working day
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None, rasa: RasaClient | None = None
+    settings: Settings | None = None, *, clock: Clock | None = None, rasa: RasaClient | None = None
 ) -> FastAPI:
-    """The app; tests pass their own ``settings``, ``clock`` and a stand-in for ``rasa``."""
-    settings = settings or Settings()
+    """The app for ``settings``; tests also pass their own ``clock`` and a stand-in for ``rasa``.
+
+    Without ``settings`` (as ``uvicorn --factory`` calls it) it uses the process's ``get_settings()``.
+    """
+    settings = settings if settings is not None else get_settings()
     staff_hours = parse_staff_hours(settings.staff_hours)  # a bad schedule fails at start, not at the first handoff
 
     @asynccontextmanager
@@ -70,7 +52,7 @@ def create_app(
                 staff_hours=staff_hours,
                 chat_limiter=RateLimiter(settings.chat_rate_limit),
                 login_limiter=RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE),
-                clock=clock or settings_clock(settings),
+                clock=clock or make_clock(settings.fixed_now),
             )
             try:
                 yield
@@ -83,41 +65,36 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    _install_middleware(app, settings)
+    _install_exception_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    for path, sub_app, name in mounts():
+        app.mount(path, sub_app, name=name)
+    return app
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    """All middleware in one place; the last one added runs first (outermost)."""
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie="jenabot_staff",
-        max_age=8 * 3600,  # one working day
+        max_age=SESSION_SECONDS,
         same_site="strict",
         https_only=settings.gateway_url.startswith("https://"),
     )
+    app.middleware("http")(middleware.limit_body_size)
+    app.middleware("http")(middleware.security_headers)
+    app.middleware("http")(pages.console_headers)
 
-    @app.middleware("http")
-    async def limit_body_size(request: Request, call_next):  # type: ignore[no-untyped-def]
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": "Die Anfrage ist zu groß."}, status_code=413)
-        return await call_next(request)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith(("/docs", "/redoc", "/embed")):
-            response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+def _install_exception_handlers(app: FastAPI) -> None:
+    """The console's: a redirect to its log-in page, and its 403/404 as pages (JSON for everything else)."""
+    app.add_exception_handler(LoginRequired, pages.login_redirect)
+    app.add_exception_handler(HTTPException, pages.console_error_page)
 
-    from bot.gateway import chat_api, console, internal_api, staff_api, webchat
 
-    app.include_router(chat_api.router)
-    app.include_router(internal_api.router)
-    staff_api.register(app)
-    console.register(app)
-    webchat.register(app)
-
-    @app.get("/health", include_in_schema=False)
-    async def health() -> dict:
-        return {"status": "ok"}
-
-    return app
+def settings_clock(settings: Settings) -> Clock:
+    """Deprecated: use ``bot.clock.make_clock(settings.fixed_now)``; kept until ``bot/cli.py`` (jenabot purge) does."""
+    return make_clock(settings.fixed_now)

@@ -12,6 +12,9 @@ without the browser asking first (CORS), and the cookie is ``SameSite=Strict``.
 
 Two brakes against password guessing: ``gw.login_limiter`` per client IP (429) and the account
 lockout of ``auth_store`` (5 failures, 15 minutes). The answer never says whether a username exists.
+
+The FastAPI dependencies built on this are in ``deps.py``. The rules for new accounts at the end are
+shared by the console, the JSON API and ``jenabot staff add``.
 """
 
 from __future__ import annotations
@@ -20,19 +23,23 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from fastapi import Depends, Header, HTTPException, Request
-from sqlalchemy import select
+from fastapi import Request
+from sqlalchemy.exc import IntegrityError
 
-from bot.gateway.app import Gateway, get_gateway
-from bot.gateway.auth_store import MIN_PASSWORD_LENGTH, verify_staff
+from bot.gateway.auth_store import MIN_PASSWORD_LENGTH, create_staff, find_staff, username_taken, verify_staff
 from bot.gateway.db import session_scope
 from bot.gateway.models import STAFF_ROLES, StaffUser
+from bot.gateway.ratelimit import client_ip
+from bot.gateway.state import Gateway
 
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 MAX_USERNAME = 64
 
-LOGIN_FAILED = "Anmeldung fehlgeschlagen. Bitte prüfen Sie Benutzername und Passwort. Nach 5 Fehlversuchen ist das Konto 15 Minuten gesperrt."
+LOGIN_FAILED = (
+    "Anmeldung fehlgeschlagen. Bitte prüfen Sie Benutzername und Passwort. "
+    "Nach 5 Fehlversuchen ist das Konto 15 Minuten gesperrt."
+)
 TOO_MANY_LOGINS = "Zu viele Anmeldeversuche von Ihrem Gerät. Bitte warten Sie eine Minute."
 NOT_LOGGED_IN = "Bitte melden Sie sich an."
 ADMIN_ONLY = "Das dürfen nur Administratorinnen und Administratoren."
@@ -67,10 +74,6 @@ class LoginThrottled(Exception):
 
 class LoginFailed(Exception):
     """Wrong username or password, or the account is locked (deliberately not told apart)."""
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def csrf_token(request: Request) -> str:
@@ -114,61 +117,11 @@ def staff_of(request: Request, gw: Gateway) -> Staff | None:
     if not isinstance(staff_id, int):
         return None
     with session_scope(gw.sessions) as s:
-        user = s.get(StaffUser, staff_id)
+        user = find_staff(s, staff_id)
         if user is None:
             request.session.clear()
             return None
         return Staff(id=user.id, username=user.username, role=user.role, csrf=csrf_token(request))
-
-
-# --- dependencies for the JSON API ----------------------------------------------------------
-
-
-def current_staff(request: Request, gw: Gateway = Depends(get_gateway)) -> Staff:
-    staff = staff_of(request, gw)
-    if staff is None:
-        raise HTTPException(401, NOT_LOGGED_IN)
-    return staff
-
-
-def require_admin(staff: Staff = Depends(current_staff)) -> Staff:
-    if not staff.is_admin:
-        raise HTTPException(403, ADMIN_ONLY)
-    return staff
-
-
-def check_csrf_header(
-    request: Request,
-    x_csrf_token: str | None = Header(None, alias=CSRF_HEADER, description="CSRF-Token aus GET /api/staff/me"),
-) -> None:
-    if not csrf_ok(request, x_csrf_token):
-        raise HTTPException(403, CSRF_INVALID)
-
-
-def staff_writing(staff: Staff = Depends(current_staff), _: None = Depends(check_csrf_header)) -> Staff:
-    """A logged-in staff member sending a state-changing API request (401 before 403)."""
-    return staff
-
-
-def admin_writing(staff: Staff = Depends(require_admin), _: None = Depends(check_csrf_header)) -> Staff:
-    return staff
-
-
-# --- dependencies for the console pages -----------------------------------------------------
-
-
-def page_staff(request: Request, gw: Gateway = Depends(get_gateway)) -> Staff:
-    staff = staff_of(request, gw)
-    if staff is None:
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(path if request.method == "GET" else "/staff")
-    return staff
-
-
-def page_admin(staff: Staff = Depends(page_staff)) -> Staff:
-    if not staff.is_admin:
-        raise HTTPException(403, ADMIN_ONLY)
-    return staff
 
 
 def safe_next(path: str | None) -> str:
@@ -202,10 +155,19 @@ def new_account_problem(username: str, password: str, role: str = "staff") -> st
     return None
 
 
-def username_taken(s, username: str) -> bool:  # type: ignore[no-untyped-def]
-    name = username.strip().lower()
-    return s.scalars(select(StaffUser.id).where(StaffUser.username == name)).first() is not None
-
-
 def duplicate_message(username: str) -> str:
     return f"Den Benutzernamen „{username.strip().lower()}“ gibt es schon."
+
+
+def add_staff(gw: Gateway, username: str, password: str, role: str) -> StaffUser:
+    """Create an account; ``ValueError`` (422) or ``KeyError`` (409, duplicate) with a German message."""
+    problem = new_account_problem(username, password, role)
+    if problem:
+        raise ValueError(problem)
+    try:
+        with session_scope(gw.sessions) as s:
+            if username_taken(s, username):
+                raise KeyError(duplicate_message(username))
+            return create_staff(s, username, password, role)
+    except IntegrityError as exc:  # created concurrently
+        raise KeyError(duplicate_message(username)) from exc

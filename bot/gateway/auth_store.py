@@ -48,6 +48,16 @@ def create_staff(s: Session, username: str, password: str, role: str = "staff") 
     return user
 
 
+def find_staff(s: Session, staff_id: int) -> StaffUser | None:
+    return s.get(StaffUser, staff_id)
+
+
+def username_taken(s: Session, username: str) -> bool:
+    """Whether an account of this name exists (names are compared as stored: trimmed, lower case)."""
+    query = select(StaffUser.id).where(StaffUser.username == _normal_username(username))
+    return s.scalars(query).first() is not None
+
+
 def verify_staff(s: Session, username: str, password: str, *, now: datetime | None = None) -> StaffUser | None:
     """The user if the password is right and the account not locked, else ``None``.
 
@@ -77,16 +87,6 @@ def verify_staff(s: Session, username: str, password: str, *, now: datetime | No
         user.password_hash = _hasher.hash(password)
     s.flush()
     return user
-
-
-def set_password(s: Session, user: StaffUser, password: str) -> None:
-    """Replace the password (e.g. by an admin) and lift a lockout."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"password needs at least {MIN_PASSWORD_LENGTH} characters")
-    user.password_hash = _hasher.hash(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    s.flush()
 
 
 def _check(password_hash: str, password: str) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +19,12 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.settings import Settings
-
 SQLITE_TIMEOUT = 30.0  # seconds a writer waits for the lock before giving up
 
 
-def database_url() -> str:
-    """The configured database (``DATABASE_URL``, see bot/settings.py); read at call time so tests can set it."""
-    return Settings().database_url
-
-
-def make_engine(url: str | None = None) -> Engine:
-    """An engine for ``url`` (default: ``database_url()``); for SQLite also creates the folder."""
-    parsed = make_url(url or database_url())
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` (``Settings.database_url``); for SQLite also creates the folder."""
+    parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True, future=True)
     if parsed.database and parsed.database != ":memory:":
@@ -61,16 +53,10 @@ def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False, future=True)
 
 
-@cache
-def default_session_factory() -> sessionmaker:
-    """One engine per process for the configured ``DATABASE_URL``."""
-    return make_session_factory(make_engine())
-
-
 @contextmanager
-def session_scope(factory: sessionmaker | None = None) -> Iterator[Session]:
+def session_scope(factory: sessionmaker) -> Iterator[Session]:
     """A unit of work: commit on success, roll back on any error, always close."""
-    session: Session = (factory or default_session_factory())()
+    session: Session = factory()
     try:
         yield session
         session.commit()

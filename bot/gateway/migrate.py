@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from bot.gateway.db import database_url
+from bot.settings import get_settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -36,4 +36,4 @@ def revision(url: str, message: str) -> None:
 
 
 if __name__ == "__main__":
-    upgrade(database_url())
+    upgrade(get_settings().database_url)

@@ -44,7 +44,8 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
+#: The declarative base; typed Any because SQLAlchemy 1.4 ships no type information.
+Base: Any = declarative_base(metadata=MetaData(naming_convention=NAMING))
 
 #: Enforces "at most one unresolved ticket per conversation" in the database itself, so concurrent
 #: handoff requests cannot both win. Partial indexes exist in SQLite (3.8+) and PostgreSQL.

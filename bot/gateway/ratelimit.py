@@ -12,6 +12,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from starlette.requests import Request
+
+
+def client_ip(request: Request) -> str:
+    """The key a limit counts by: the client's IP address as the server sees it."""
+    return request.client.host if request.client else "unknown"
+
 
 class RateLimiter:
     def __init__(self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:

@@ -7,16 +7,17 @@ relay is marked on the message, so the console can show that the citizen has not
 
 from __future__ import annotations
 
-from bot.gateway import store
-from bot.gateway.app import Gateway
+from bot import contract
+from bot.gateway import store, texts
 from bot.gateway.db import session_scope
 from bot.gateway.models import Message, Ticket
 from bot.gateway.rasa_client import HANDBACK_ACTION, RasaUnavailable
+from bot.gateway.state import Gateway
 
-HANDBACK_TEXT = (
-    "Sie schreiben jetzt wieder mit dem Chatbot. Bei Fragen zu Leistungen der Stadt Jena hilft er Ihnen gern weiter."
-)
-RESOLVED_TEXT = "Ihr Anliegen ist abgeschlossen. Sie schreiben jetzt wieder mit dem Chatbot."
+# What staff read when an action fails (console flash message or ``detail`` of the API answer).
+NOT_FOUND = "Vorgang nicht gefunden."
+RESOLVED_FIRST = "Der Vorgang ist abgeschlossen. Bitte öffnen Sie ihn zuerst wieder."
+OTHER_OPEN = "Für dieses Gespräch ist schon ein anderer Vorgang offen. Bitte bearbeiten Sie diesen."
 
 
 class DeliveryFailed(RuntimeError):
@@ -43,23 +44,26 @@ async def reply(gw: Gateway, ticket_id: int, staff_id: int, text: str) -> Messag
         try:
             await gw.rasa.relay_staff_reply(conversation_id, text)
         except RasaUnavailable as exc:
-            _mark_undelivered(gw, message_id)
+            with session_scope(gw.sessions) as s:
+                store.mark_undelivered(s, message_id)
             raise DeliveryFailed(
                 "Die Antwort ist gespeichert, konnte aber nicht zugestellt werden (Rasa nicht erreichbar)."
             ) from exc
     with session_scope(gw.sessions) as s:
-        return s.get(Message, message_id)
+        stored = store.find_message(s, message_id)
+        if stored is None:  # deleted meanwhile (retention)
+            raise LookupError(f"no message {message_id}")
+        return stored
 
 
-async def hand_back(gw: Gateway, ticket_id: int, text: str = HANDBACK_TEXT) -> Ticket:
+async def hand_back(gw: Gateway, ticket_id: int, text: str = texts.HANDBACK) -> Ticket:
     """The bot answers again; the ticket stays as it is (resolve it separately when done)."""
     with session_scope(gw.sessions) as s:
         ticket = store.get_ticket(s, ticket_id)
         conversation = ticket.conversation
         store.set_paused(s, conversation.id, False)
-        store.record_message(
-            s, conversation.id, conversation.channel, "system", text, {"type": "handback"}, now=gw.clock()
-        )
+        notice = contract.to_wire(contract.Notice("handback"))
+        store.record_message(s, conversation.id, conversation.channel, "system", text, notice, now=gw.clock())
         channel, conversation_id = conversation.channel, conversation.id
     try:
         await gw.rasa.resume(conversation_id)
@@ -79,7 +83,7 @@ async def resolve(gw: Gateway, ticket_id: int) -> Ticket:
         ticket = store.resolve_ticket(s, ticket_id, now=gw.clock())
         paused = ticket.conversation.paused
     if paused:
-        await hand_back(gw, ticket_id, RESOLVED_TEXT)
+        await hand_back(gw, ticket_id, texts.RESOLVED)
     with session_scope(gw.sessions) as s:
         return store.get_ticket(s, ticket_id)
 
@@ -99,9 +103,3 @@ def note(gw: Gateway, ticket_id: int, staff_id: int, text: str) -> None:
         raise ValueError("Die Notiz ist leer.")
     with session_scope(gw.sessions) as s:
         store.add_note(s, ticket_id, staff_id, text.strip(), now=gw.clock())
-
-
-def _mark_undelivered(gw: Gateway, message_id: int) -> None:
-    with session_scope(gw.sessions) as s:
-        message = s.get(Message, message_id)
-        message.meta = {**(message.meta or {}), "undelivered": True}

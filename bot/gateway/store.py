@@ -6,12 +6,9 @@ from citizens are redacted here, so nothing unredacted reaches the database by a
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +21,6 @@ from bot.gateway.redact import redact
 from knowledge.hours import TZ  # the year in a ticket number is the one citizens see
 
 TICKET_PREFIX = "JE"
-DEFAULT_CONFIDENCE_THRESHOLD = 0.5
-MAX_EXAMPLES = 3
 
 
 class TicketConflict(ValueError):
@@ -79,10 +74,9 @@ def record_message(
     """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    if external_id is not None:
-        existing = s.scalars(select(Message).where(Message.external_id == external_id)).first()
-        if existing is not None:
-            return existing
+    existing = find_by_external_id(s, external_id) if external_id is not None else None
+    if existing is not None:
+        return existing
     now = as_utc(now)
     conversation = ensure_conversation(s, conversation_id, channel, now=now)
     if conversation.last_activity_at < now:
@@ -100,7 +94,7 @@ def record_message(
             s.add(message)
             s.flush()
     except IntegrityError:
-        winner = s.scalars(select(Message).where(Message.external_id == external_id)).first() if external_id else None
+        winner = find_by_external_id(s, external_id) if external_id else None
         if winner is None:
             raise
         return winner
@@ -122,6 +116,51 @@ def transcript(s: Session, conversation_id: str) -> list[Message]:
     """All messages of a conversation in the order they were written."""
     query = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.created_at, Message.id)
     return list(s.scalars(query))
+
+
+def find_conversation(s: Session, conversation_id: str) -> Conversation | None:
+    return s.get(Conversation, conversation_id)
+
+
+def find_message(s: Session, message_id: int) -> Message | None:
+    return s.get(Message, message_id)
+
+
+def find_by_external_id(s: Session, external_id: str) -> Message | None:
+    """The message stored under a sender's idempotency key, if any."""
+    return s.scalars(select(Message).where(Message.external_id == external_id)).first()
+
+
+def citizen_text_before(s: Session, conversation_id: str, message_id: int) -> str:
+    """The citizen's last message before ``message_id`` (the question a bot answer replied to); "" if none."""
+    query = (
+        select(Message.text)
+        .where(Message.conversation_id == conversation_id, Message.role == "citizen", Message.id < message_id)
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return s.scalars(query).first() or ""
+
+
+def attach_to_last_bot_message(s: Session, conversation_id: str, meta: Mapping[str, Any]) -> None:
+    """Merge ``meta`` into the newest bot message (a payload that arrived after its text was stored)."""
+    query = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.role == "bot")
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    last = s.scalars(query).first()
+    if last is not None:
+        last.meta = {**(last.meta or {}), **meta}
+        s.flush()
+
+
+def mark_undelivered(s: Session, message_id: int) -> None:
+    """Flag a stored staff reply that the citizen's channel did not take (the console shows it)."""
+    message = s.get(Message, message_id)
+    if message is not None:
+        message.meta = {**(message.meta or {}), "undelivered": True}
 
 
 def set_paused(s: Session, conversation_id: str, paused: bool) -> Conversation:
@@ -319,7 +358,7 @@ def add_note(s: Session, ticket_id: int, author_id: int, text: str, *, now: date
     return note
 
 
-# --- feedback and content gaps --------------------------------------------------------------
+# --- feedback -------------------------------------------------------------------------------
 
 
 def record_feedback(
@@ -351,100 +390,10 @@ def record_feedback(
     return feedback
 
 
-@dataclass
-class GapRow:
-    """Where the catalogue falls short for one service ("" = no service was close)."""
-
-    service_id: str
-    thumbs_down: int = 0
-    unconfident: int = 0
-    examples: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return self.thumbs_down + self.unconfident
-
-    def add_example(self, question: str) -> None:
-        if question and question not in self.examples and len(self.examples) < MAX_EXAMPLES:
-            self.examples.append(question)
-
-
-def service_of(meta: Mapping[str, Any]) -> str:
-    """Closest service of a bot payload: explicit id, the answered service, or the first option offered."""
-    if meta.get("service_id"):
-        return str(meta["service_id"])
-    service = meta.get("service")
-    if isinstance(service, Mapping) and service.get("id"):
-        return str(service["id"])
-    if isinstance(service, str):
-        return service
-    options = meta.get("options")
-    if isinstance(options, list) and options and isinstance(options[0], Mapping) and options[0].get("id"):
-        return str(options[0]["id"])
-    return ""
-
-
-def _unconfident(meta: Mapping[str, Any], threshold: float) -> bool:
-    confidence = meta.get("confidence")
-    return meta.get("type") == "decline" or (isinstance(confidence, (int, float)) and confidence < threshold)
-
-
-def content_gaps(
-    s: Session, threshold: float = DEFAULT_CONFIDENCE_THRESHOLD, since: datetime | None = None
-) -> list[GapRow]:
-    """Thumbs-down feedback and unconfident bot answers (decline, or confidence below ``threshold``),
-    grouped by closest service id, most frequent first, each with up to 3 example questions."""
-    rows: dict[str, GapRow] = {}
-
-    def row(service_id: str) -> GapRow:
-        return rows.setdefault(service_id, GapRow(service_id))
-
-    downs = select(Feedback).where(Feedback.vote == -1).order_by(Feedback.created_at.desc(), Feedback.id.desc())
-    if since is not None:
-        downs = downs.where(Feedback.created_at >= since)
-    for fb in s.scalars(downs):
-        gap = row(fb.service_id or "")
-        gap.thumbs_down += 1
-        gap.add_example(fb.question)
-
-    # The question of a bot answer is the citizen message just before it in the same conversation.
-    messages = (
-        select(Message)
-        .where(Message.role.in_(("citizen", "bot")))
-        .order_by(Message.conversation_id, Message.created_at, Message.id)
-    )
-    if since is not None:
-        messages = messages.where(Message.created_at >= since)
-    last_question: dict[str, str] = defaultdict(str)
-    for msg in s.scalars(messages):
-        if msg.role == "citizen":
-            last_question[msg.conversation_id] = msg.text
-        elif msg.meta and _unconfident(msg.meta, threshold):
-            gap = row(service_of(msg.meta))
-            gap.unconfident += 1
-            gap.add_example(last_question[msg.conversation_id])
-    return sorted(rows.values(), key=lambda r: (-r.total, r.service_id))
-
-
-CSV_HEADER: tuple[str, ...] = ("service_id", "total", "thumbs_down", "unconfident") + tuple(
-    f"example_{i + 1}" for i in range(MAX_EXAMPLES)
-)
-
-
-def _cell(value: str) -> str:
-    """Citizen text must not become a spreadsheet formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def content_gaps_csv(rows: Sequence[GapRow]) -> str:
-    """The gaps as CSV for editors (one row per service, examples in separate columns)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    for r in rows:
-        examples = [_cell(e) for e in r.examples] + [""] * (MAX_EXAMPLES - len(r.examples))
-        writer.writerow([_cell(r.service_id), r.total, r.thumbs_down, r.unconfident, *examples])
-    return out.getvalue()
+def has_thumbs_down(s: Session, conversation_id: str) -> bool:
+    """Whether the citizen marked an answer of this conversation as not helpful."""
+    query = select(Feedback.id).where(Feedback.conversation_id == conversation_id, Feedback.vote == -1).limit(1)
+    return s.scalars(query).first() is not None
 
 
 # --- retention ------------------------------------------------------------------------------

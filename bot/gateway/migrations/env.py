@@ -32,7 +32,10 @@ given = config.attributes.get("connection")
 if given is not None:
     run(given)
 else:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("No database URL; run bot.gateway.migrate.upgrade(url).")
+    engine = make_engine(url)
     try:
         with engine.connect() as connection:
             run(connection)

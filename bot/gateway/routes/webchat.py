@@ -11,18 +11,19 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent
 STATIC_DIR = HERE / "static" / "chat"
+STATIC_PATH = "/static/chat"
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 TITLE = "Bürgerservice-Bot Jena"
 
 #: Who may show ``/embed`` in a frame: ``*`` = any http(s) site; a deployment can name its sites,
-#: e.g. ``register(app, embed_frame_ancestors="https://www.jena.de https://rathaus.jena.de")``.
+#: e.g. ``make_router(embed_frame_ancestors="https://www.jena.de https://rathaus.jena.de")``.
 EMBED_FRAME_ANCESTORS = "*"
 
 
@@ -46,8 +47,9 @@ def _versions() -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:10] for p in STATIC_DIR.iterdir() if p.is_file()}
 
 
-def register(app: FastAPI, *, embed_frame_ancestors: str = EMBED_FRAME_ANCESTORS) -> None:
-    """Add ``/``, ``/embed`` and ``/static/chat`` to the gateway."""
+def make_router(*, embed_frame_ancestors: str = EMBED_FRAME_ANCESTORS) -> APIRouter:
+    """``/`` and ``/embed``; the static files are mounted by the app (``routes.MOUNTS``)."""
+    router = APIRouter(include_in_schema=False)
     versions = _versions()
     page_csp = content_security_policy("'none'")
     embed_csp = content_security_policy(embed_frame_ancestors)
@@ -60,12 +62,19 @@ def register(app: FastAPI, *, embed_frame_ancestors: str = EMBED_FRAME_ANCESTORS
         response.headers["Cache-Control"] = "no-cache"
         return response
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @router.get("/", response_class=HTMLResponse)
     def chat_page(request: Request) -> HTMLResponse:
         return page(request, embed=False)
 
-    @app.get("/embed", response_class=HTMLResponse, include_in_schema=False)
+    @router.get("/embed", response_class=HTMLResponse)
     def chat_embed(request: Request) -> HTMLResponse:
         return page(request, embed=True)
 
-    app.mount("/static/chat", StaticFiles(directory=str(STATIC_DIR)), name="chat-static")
+    return router
+
+
+router = make_router()
+
+
+def static_files() -> StaticFiles:
+    return StaticFiles(directory=str(STATIC_DIR))

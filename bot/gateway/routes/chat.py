@@ -1,0 +1,187 @@
+"""Citizen side of the gateway: send a message, read the conversation, follow it live, give feedback.
+
+The citizen's message is stored before it goes to Rasa, and every reply is stored before it is
+returned, so a page reload or a gateway restart loses nothing; the page catches up with
+``GET /api/chat/{id}/messages?after=N`` or the event stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+
+from bot import contract
+from bot.gateway import store, texts, views
+from bot.gateway.db import session_scope
+from bot.gateway.deps import GatewayDep
+from bot.gateway.models import Conversation, Message
+from bot.gateway.rasa_client import RasaUnavailable
+from bot.gateway.ratelimit import client_ip
+from bot.gateway.schemas import AfterId, ChatIn, ChatOut, ConversationId, FeedbackIn, FeedbackOut
+from bot.gateway.state import Gateway
+
+router = APIRouter(prefix="/api/chat", tags=["Bürger-Chat"])
+
+CHANNEL = "web"
+POLL_SECONDS = 0.5
+HEARTBEAT_SECONDS = 15.0
+
+
+def _web_conversation(s: Session, conversation_id: str) -> Conversation:
+    """The web chat's conversation; other channels' conversations are not readable here (404)."""
+    conversation = store.find_conversation(s, conversation_id)
+    if conversation is None or conversation.channel != CHANNEL:
+        raise HTTPException(404, texts.CONVERSATION_NOT_FOUND)
+    return conversation
+
+
+def _chat_out(s: Session, conversation_id: str, messages: list[Message]) -> ChatOut:
+    return ChatOut(
+        conversation_id=conversation_id,
+        messages=[views.chat_message(m) for m in messages],
+        status=views.chat_status(s, store.find_conversation(s, conversation_id)),
+    )
+
+
+def store_replies(
+    s: Session, conversation_id: str, rest_messages: list[dict[str, Any]], now: datetime
+) -> list[Message]:
+    """Rasa's replies as messages: what Rasa split (a text at blank lines, the payload after its text) is
+    joined again (``contract.merge``), so an answer is one message with its card and buttons."""
+    _, replies = contract.merge(contract.Utterance.from_rest(m) for m in rest_messages)
+    return [
+        store.record_message(
+            s,
+            conversation_id,
+            CHANNEL,
+            "bot",
+            reply.text,
+            {**reply.custom, **({"buttons": reply.buttons} if reply.buttons else {})} or None,
+            now=now,
+        )
+        for reply in replies
+    ]
+
+
+@router.post(
+    "/messages",
+    response_model=ChatOut,
+    summary="Nachricht an den Bot (oder an die Mitarbeitenden, solange sie übernommen haben)",
+)
+async def post_message(body: ChatIn, request: Request, gw: GatewayDep) -> ChatOut:
+    if not gw.chat_limiter.allow(client_ip(request)):
+        raise HTTPException(429, texts.TOO_MANY_MESSAGES)
+    cid = body.conversation_id or f"web-{uuid.uuid4().hex}"
+    external_id = f"web:{cid}:{body.client_id}" if body.client_id else None
+    now = gw.clock()
+    with session_scope(gw.sessions) as s:
+        conversation = store.find_conversation(s, cid)
+        if conversation is not None and conversation.channel != CHANNEL:
+            raise HTTPException(404, texts.CONVERSATION_NOT_FOUND)
+        duplicate = external_id is not None and store.find_by_external_id(s, external_id) is not None
+        citizen = store.record_message(s, cid, CHANNEL, "citizen", body.text, external_id=external_id, now=now)
+        if duplicate or citizen.conversation.paused:
+            # A retry is answered from what is stored; while staff handle it, the bot stays silent.
+            return _chat_out(s, cid, store.messages_after(s, cid, citizen.id) if duplicate else [])
+    try:
+        replies = await gw.rasa.send(cid, body.text, {"channel": CHANNEL})
+    except RasaUnavailable:
+        replies = None
+    with session_scope(gw.sessions) as s:
+        if replies is None:
+            error = contract.to_wire(contract.Notice("error"))
+            stored = [store.record_message(s, cid, CHANNEL, "system", texts.RASA_DOWN, error, now=gw.clock())]
+        else:
+            stored = store_replies(s, cid, replies, gw.clock())
+        return _chat_out(s, cid, stored)
+
+
+@router.get(
+    "/{conversation_id}/messages",
+    response_model=ChatOut,
+    summary="Nachrichten nach einer bestimmten Nachricht (zum Nachladen)",
+)
+def get_messages(
+    conversation_id: ConversationId,
+    gw: GatewayDep,
+    after: Annotated[AfterId, Query(description="id der letzten bekannten Nachricht")] = 0,
+) -> ChatOut:
+    with session_scope(gw.sessions) as s:
+        _web_conversation(s, conversation_id)
+        return _chat_out(s, conversation_id, store.messages_after(s, conversation_id, after))
+
+
+@router.get(
+    "/{conversation_id}/events", summary="Live-Ereignisse (Server-Sent Events): neue Nachrichten und Übergabestatus"
+)
+async def events(
+    conversation_id: ConversationId,
+    request: Request,
+    gw: GatewayDep,
+    after: Annotated[AfterId, Query()] = 0,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    with session_scope(gw.sessions) as s:
+        _web_conversation(s, conversation_id)
+    start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+    return StreamingResponse(
+        _event_stream(gw, request, conversation_id, start),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _event_stream(gw: Gateway, request: Request, conversation_id: str, start: int) -> AsyncIterator[str]:
+    """New messages and status changes as Server-Sent Events, polled from the store; a ping keeps proxies open."""
+    seen, last_status, idle = start, None, 0.0
+    yield "retry: 2000\n\n"
+    while not await request.is_disconnected():
+        with session_scope(gw.sessions) as s:
+            messages = store.messages_after(s, conversation_id, seen)
+            status = views.chat_status(s, store.find_conversation(s, conversation_id))
+            payloads = [(m.id, views.chat_message(m).json()) for m in messages]
+        for mid, data in payloads:
+            seen = mid
+            yield f"id: {mid}\nevent: message\ndata: {data}\n\n"
+        if status != last_status:
+            last_status = status
+            yield f"event: status\ndata: {status.json()}\n\n"
+        if payloads:
+            idle = 0.0
+        elif idle >= HEARTBEAT_SECONDS:
+            idle = 0.0
+            yield ": ping\n\n"
+        await asyncio.sleep(POLL_SECONDS)
+        idle += POLL_SECONDS
+
+
+@router.post("/feedback", response_model=FeedbackOut, summary="Daumen hoch oder runter zu einer Antwort des Bots")
+def feedback(body: FeedbackIn, request: Request, gw: GatewayDep) -> FeedbackOut:
+    if body.vote == 0:
+        raise HTTPException(422, texts.VOTE_INVALID)
+    if not gw.chat_limiter.allow(client_ip(request)):
+        raise HTTPException(429, texts.TOO_MANY_REQUESTS)
+    with session_scope(gw.sessions) as s:
+        _web_conversation(s, body.conversation_id)
+        answer = store.find_message(s, body.message_id)
+        if answer is None or answer.conversation_id != body.conversation_id or answer.role != "bot":
+            raise HTTPException(404, texts.ANSWER_NOT_FOUND)
+        payload = contract.parse(answer.meta)
+        store.record_feedback(
+            s,
+            body.conversation_id,
+            body.vote,
+            store.citizen_text_before(s, body.conversation_id, answer.id),
+            service_id=contract.service_id(payload) or None,
+            confidence=contract.confidence(payload),
+            message_id=answer.id,
+            now=gw.clock(),
+        )
+    return FeedbackOut(ok=True, offer_handoff=body.vote == -1)

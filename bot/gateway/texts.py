@@ -1,0 +1,43 @@
+"""Every fixed sentence the gateway itself says to citizens, in one place.
+
+The bot's answers come from the catalogue through Rasa; these are the few messages the gateway writes
+on its own: when Rasa is down, when a conversation is handed to staff and back, and the errors of the
+public chat API. Kept here so they can later come from the same catalogue of texts as the bot's.
+The chat page's own texts (``static/chat/chat.js``, ``templates/chat/index.html``) are not here.
+"""
+
+from __future__ import annotations
+
+PHONE = "Telefon 03641 49-0"
+
+#: Stored as a system message when the citizen's message could not reach Rasa.
+RASA_DOWN = (
+    "Der Chatbot ist gerade nicht erreichbar. Ihre Nachricht ist gespeichert. Bitte versuchen Sie es in einigen "
+    f"Minuten noch einmal oder rufen Sie den Bürgerservice an: {PHONE}."
+)
+
+#: When staff hand the conversation back to the bot; the same sentence as ``action_handback`` in
+#: actions/handoff.py, which says it on Rasa's own channels (Telegram, socketio).
+HANDBACK = (
+    "Sie schreiben jetzt wieder mit dem Chatbot. Bei Fragen zu Leistungen der Stadt Jena hilft er Ihnen gern weiter."
+)
+#: When staff close a ticket while the bot was still paused for it.
+RESOLVED = "Ihr Anliegen ist abgeschlossen. Sie schreiben jetzt wieder mit dem Chatbot."
+
+HANDOFF_LIVE = "Ihr Anliegen wurde an eine Mitarbeiterin oder einen Mitarbeiter übergeben."
+HANDOFF_LATER = "Ihr Anliegen wurde als Vorgang gespeichert."
+
+
+def handoff_notice(ticket_number: str, live: bool) -> str:
+    """The system message that a ticket was opened, with the number to quote on the phone."""
+    return f"{HANDOFF_LIVE if live else HANDOFF_LATER} Vorgangsnummer: {ticket_number}"
+
+
+# --- errors of the public chat API (the ``detail`` of the HTTP answer) -------------------------
+
+TOO_MANY_MESSAGES = "Zu viele Nachrichten in kurzer Zeit. Bitte warten Sie eine Minute."
+TOO_MANY_REQUESTS = "Zu viele Anfragen in kurzer Zeit. Bitte warten Sie eine Minute."
+CONVERSATION_NOT_FOUND = "Gespräch nicht gefunden."
+ANSWER_NOT_FOUND = "Antwort nicht gefunden."
+VOTE_INVALID = "vote muss 1 oder -1 sein."
+BODY_TOO_LARGE = "Die Anfrage ist zu groß."
