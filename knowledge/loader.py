@@ -238,7 +238,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Prüft den Leistungskatalog und nennt jeden Fehler mit Datei und Feld.",
     )
     parser.add_argument("--root", type=Path, default=CATALOG_DIR, help="Katalogordner (Standard: %(default)s)")
-    parser.add_argument("--check", action="store_true", help="nur prüfen (Standard)")
     args = parser.parse_args(argv)
     problems, counts = check_catalog(args.root)
     for p in problems:

@@ -66,6 +66,8 @@ class Step:
 
 
 def steps(settings: Settings) -> list[Step]:
+    """The steps in build order. Stamps are computed here, except the Rasa model's: it hashes the lookup
+    file that an earlier step of the same run writes."""
     import spacy
 
     from bot.build import e5_convert, lookups, rasa_model
