@@ -86,6 +86,7 @@ class TelegramInput(RasaTelegramInput):
 
         @bp.listener("before_server_stop")
         async def close_session(app: Any, loop: Any) -> None:
+            # aiogram's Bot.close() would first open a session just to close it; only close an open one.
             if out._session is not None and not out._session.closed:
                 await out._session.close()
 
