@@ -7,8 +7,12 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot.settings import Settings, env_table
+from bot.settings import Settings, env_table, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import sessionmaker
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -17,17 +21,17 @@ def _setup_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def cmd_build(args: argparse.Namespace) -> int:
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from bot.build import build_all
 
-    build_all(Settings(), only=args.only or (), force=args.force)
+    build_all(settings, only=args.only or (), force=args.force)
     return 0
 
 
-def cmd_search(args: argparse.Namespace) -> int:
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from actions.runtime import load_searcher
 
-    searcher = load_searcher(Settings())
+    searcher = load_searcher(settings)
     queries: list[str] = args.query or []
     stream = queries if queries else (line.rstrip("\n") for line in sys.stdin)
     for query in stream:
@@ -40,54 +44,55 @@ def cmd_search(args: argparse.Namespace) -> int:
             mark = "sicher" if result.confident else "unsicher"
             print(f"{query}  [{mark}, Konfidenz {result.confidence:.2f}]")
             for i, hit in enumerate(result.hits, 1):
-                print(f"  {i}. {hit.service.name} ({hit.service.id}, LeiKa {hit.service.leika or '–'}) {hit.score:.3f}")
+                service = hit.service
+                print(f"  {i}. {service.name} ({service.id}, LeiKa {service.leika or '–'}) {hit.score:.3f}")
     return 0
 
 
-def cmd_catalog_check(args: argparse.Namespace) -> int:
+def cmd_catalog_check(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.loader import main as check_main
 
-    return check_main(["--root", str(args.root)] if args.root else [])
+    return check_main(["--root", str(args.root or settings.catalog_dir)])
 
 
-def cmd_bench_search(args: argparse.Namespace) -> int:
-    from bot.bench import run_search_bench
+def cmd_bench_search(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation.search import run_search_bench
 
-    return run_search_bench(Settings(), benchmark=args.benchmark, misses=args.misses, seed=args.seed)
-
-
-def cmd_bench_dialogue(args: argparse.Namespace) -> int:
-    from bot.bench import run_dialogue_bench
-
-    return run_dialogue_bench(Settings(), suite_path=args.suite, url=args.url)
+    return run_search_bench(settings, benchmark=args.benchmark, misses=args.misses, seed=args.seed)
 
 
-def cmd_bench_nlu(args: argparse.Namespace) -> int:
-    from bot.bench import run_nlu_bench
+def cmd_bench_dialogue(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation.dialogue import run_dialogue_bench
 
-    return run_nlu_bench(Settings(), folds=args.folds, config=args.config)
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    from bot.calibrate import calibrate
-
-    return calibrate(Settings(), write=not args.dry_run)
+    return run_dialogue_bench(settings, suite_path=args.suite, url=args.url)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_bench_nlu(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation.nlu import run_nlu_bench
+
+    return run_nlu_bench(settings, folds=args.folds, config=args.config)
+
+
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation.calibrate import calibrate
+
+    return calibrate(settings, write=not args.dry_run)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.build import build_all
     from bot.serve import serve
 
-    build_all(Settings())
-    return serve(Settings())
+    build_all(settings)
+    return serve(settings)
 
 
-def cmd_env(args: argparse.Namespace) -> int:
+def cmd_env(args: argparse.Namespace, settings: Settings) -> int:
     print(env_table())
     return 0
 
 
-def _database(settings: Settings):  # type: ignore[no-untyped-def]
+def _database(settings: Settings) -> sessionmaker:
     """Sessions on the configured database, migrated to the newest schema first."""
     from bot.gateway.db import make_engine, make_session_factory
     from bot.gateway.migrate import upgrade
@@ -108,7 +113,7 @@ def _read_new_password(from_stdin: bool) -> str | None:
     return first
 
 
-def cmd_staff_add(args: argparse.Namespace) -> int:
+def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.exc import IntegrityError
 
     from bot.gateway.auth import duplicate_message, new_account_problem, username_taken
@@ -120,7 +125,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     if problem:
         print(f"Fehler: {problem}", file=sys.stderr)
         return 2
-    sessions = _database(Settings())
+    sessions = _database(settings)
     with session_scope(sessions) as s:
         if username_taken(s, args.username):
             print(f"Fehler: {duplicate_message(args.username)}", file=sys.stderr)
@@ -139,18 +144,17 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     except IntegrityError:
         print(f"Fehler: {duplicate_message(args.username)}", file=sys.stderr)
         return 1
-    print(
-        f"Konto „{name}“ angelegt ({'Administration' if role == 'admin' else 'Mitarbeitende'}). Anmeldung: {Settings().gateway_url}/staff/login"
-    )
+    kind = "Administration" if role == "admin" else "Mitarbeitende"
+    print(f"Konto „{name}“ angelegt ({kind}). Anmeldung: {settings.gateway_url}/staff/login")
     return 0
 
 
-def cmd_staff_list(args: argparse.Namespace) -> int:
+def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.gateway import store
     from bot.gateway.db import session_scope
     from bot.gateway.models import utcnow
 
-    with session_scope(_database(Settings())) as s:
+    with session_scope(_database(settings)) as s:
         accounts = [
             (u.username, u.role, u.created_at, bool(u.locked_until and u.locked_until > utcnow()))
             for u in store.list_staff(s)
@@ -164,19 +168,18 @@ def cmd_staff_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_purge(args: argparse.Namespace) -> int:
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import timedelta
 
+    from bot.clock import make_clock
     from bot.gateway import store
-    from bot.gateway.app import settings_clock
     from bot.gateway.db import session_scope
 
-    settings = Settings()
     days = settings.retention_days if args.days is None else args.days
     if days < 1:
         print("Fehler: --days muss mindestens 1 sein.", file=sys.stderr)
         return 2
-    cutoff = settings_clock(settings)() - timedelta(days=days)
+    cutoff = make_clock(settings.fixed_now)() - timedelta(days=days)
     sessions = _database(settings)
     with session_scope(sessions) as s:
         counts = store.purge(s, older_than=cutoff)
@@ -205,7 +208,10 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser(
         "build",
         help="alle Artefakte unter models/ bauen (nur was sich geändert hat)",
-        description="Baut Embedding-Modell, spaCy-Pipeline, Suchindex, Lookup-Tabellen und Rasa-Modell. Jeder Schritt läuft nur, wenn sich seine Eingaben geändert haben.",
+        description=(
+            "Baut Embedding-Modell, spaCy-Pipeline, Suchindex, Lookup-Tabellen und Rasa-Modell. Jeder Schritt läuft "
+            "nur, wenn sich seine Eingaben geändert haben."
+        ),
     )
     b.add_argument("--force", action="store_true", help="alles neu bauen")
     b.add_argument(
@@ -216,7 +222,9 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "search",
         help="Leistungen suchen",
-        description="Sucht Leistungen. Ohne Argumente liest es Fragen von stdin, eine pro Zeile, und lädt alles nur einmal.",
+        description=(
+            "Sucht Leistungen. Ohne Argumente liest es Fragen von stdin, eine pro Zeile, und lädt alles nur einmal."
+        ),
     )
     s.add_argument("query", nargs="*", help="Fragen (sonst stdin)")
     s.add_argument(
@@ -232,7 +240,9 @@ def parser() -> argparse.ArgumentParser:
     cc = csub.add_parser(
         "check",
         help="Katalog prüfen",
-        description="Prüft Schema, Verweise, doppelte ids und Schlüssel, Daten und URLs; nennt jeden Fehler mit Datei und Feld.",
+        description=(
+            "Prüft Schema, Verweise, doppelte ids und Schlüssel, Daten und URLs; nennt jeden Fehler mit Datei und Feld."
+        ),
     )
     cc.add_argument("--root", help="Katalogordner (Standard: JENABOT_CATALOG_DIR)")
     cc.set_defaults(func=cmd_catalog_check)
@@ -242,7 +252,10 @@ def parser() -> argparse.ArgumentParser:
     bs = bsub.add_parser(
         "search",
         help="Trefferquote und Latenz der Suche",
-        description="hit@1, hit@3, MRR auf dem eigenen Dev-Set und (falls vorhanden) dem Münchner Benchmark, jeweils neben BM25; dazu Latenz p50/p95.",
+        description=(
+            "hit@1, hit@3, MRR auf dem eigenen Dev-Set und (falls vorhanden) dem Münchner Benchmark, jeweils neben "
+            "BM25; dazu Latenz p50/p95."
+        ),
     )
     bs.add_argument(
         "--benchmark", help="Pfad zu munich_keywords.jsonl (Standard: ../shared/benchmarks/munich_keywords.jsonl)"
@@ -259,7 +272,10 @@ def parser() -> argparse.ArgumentParser:
     bd = bsub.add_parser(
         "dialogue",
         help="Gesprächssuite über den REST-Webhook",
-        description="Spielt tests/conversations.yml über den REST-Webhook durch (startet eigene Server mit fester Uhr, außer --url) und misst richtige Leistung/Aspekt und Latenz pro Zug neben einer reinen Rasa-Antwort.",
+        description=(
+            "Spielt tests/conversations.yml über den REST-Webhook durch (startet eigene Server mit fester Uhr, außer "
+            "--url) und misst richtige Leistung/Aspekt und Latenz pro Zug neben einer reinen Rasa-Antwort."
+        ),
     )
     bd.add_argument("--suite", help="Gesprächssuite (Standard: tests/conversations.yml)")
     bd.add_argument(
@@ -269,7 +285,10 @@ def parser() -> argparse.ArgumentParser:
     bn = bsub.add_parser(
         "nlu",
         help="Kreuzvalidierung der NLU (rasa test nlu)",
-        description="Kreuzvalidierung von Intents und Entitäten auf data/nlu.yml mit den erzeugten Lookup-Tabellen; druckt Makro-F1.",
+        description=(
+            "Kreuzvalidierung von Intents und Entitäten auf data/nlu.yml mit den erzeugten Lookup-Tabellen; druckt "
+            "Makro-F1."
+        ),
     )
     bn.add_argument("--folds", type=int, default=5, help="Anzahl Folds (Standard: %(default)s)")
     bn.add_argument("--config", help="andere Rasa-Konfiguration zum Vergleich (Standard: config.yml)")
@@ -278,14 +297,19 @@ def parser() -> argparse.ArgumentParser:
     cal = sub.add_parser(
         "calibrate",
         help="Gewichte und Schwellen der Suche auf dem Dev-Set kalibrieren",
-        description="Passt Fusionsgewichte und Konfidenz auf knowledge/devset.yml an und schreibt knowledge/calibration.json.",
+        description=(
+            "Passt Fusionsgewichte und Konfidenz auf knowledge/devset.yml an und schreibt knowledge/calibration.json."
+        ),
     )
     cal.add_argument("--dry-run", action="store_true", help="nur Ergebnis zeigen, nichts schreiben")
     cal.set_defaults(func=cmd_calibrate)
 
     r = sub.add_parser(
         "run",
-        help="bauen, dann Gateway (8000: Web-Chat, Konsole, API), Action-Server (5055) und Rasa-Server (5005) starten; Strg-C beendet alle",
+        help=(
+            "bauen, dann Gateway (8000: Web-Chat, Konsole, API), Action-Server (5055) und Rasa-Server (5005) "
+            "starten; Strg-C beendet alle"
+        ),
     )
     r.set_defaults(func=cmd_run)
 
@@ -298,7 +322,10 @@ def parser() -> argparse.ArgumentParser:
     sa = stsub.add_parser(
         "add",
         help="Konto anlegen (fragt zweimal nach dem Passwort)",
-        description="Legt ein Konto an. Das Passwort wird zweimal abgefragt (mindestens 8 Zeichen) und nur als argon2-Hash gespeichert.",
+        description=(
+            "Legt ein Konto an. Das Passwort wird zweimal abgefragt (mindestens 8 Zeichen) und nur als argon2-Hash "
+            "gespeichert."
+        ),
     )
     sa.add_argument("username", metavar="BENUTZERNAME", help="Anmeldename (ohne Leerzeichen, wird klein geschrieben)")
     sa.add_argument("--admin", action="store_true", help="Administration: darf zusätzlich Konten anlegen")
@@ -314,7 +341,10 @@ def parser() -> argparse.ArgumentParser:
     pu = sub.add_parser(
         "purge",
         help="alte Gespräche und Vorgänge löschen",
-        description="Löscht Gespräche, die seit mehr als N Tagen ruhen, mit Nachrichten, Vorgängen, Notizen und Rückmeldungen (auch offene Vorgänge). Staff-Konten bleiben.",
+        description=(
+            "Löscht Gespräche, die seit mehr als N Tagen ruhen, mit Nachrichten, Vorgängen, Notizen und "
+            "Rückmeldungen (auch offene Vorgänge). Staff-Konten bleiben."
+        ),
     )
     pu.add_argument(
         "--days", type=int, metavar="N", help="Aufbewahrungsfrist in Tagen (Standard: JENABOT_RETENTION_DAYS)"
@@ -328,10 +358,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, read the settings once, run the command; errors become one German line."""
     args = parser().parse_args(argv)
     _setup_logging(args.verbose)
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(args, get_settings()) or 0)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear message instead of a bare traceback; -v shows it

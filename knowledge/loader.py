@@ -9,20 +9,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from knowledge.breadth import LEIKA_CSV, BreadthTier, inherited_names, load_breadth, read_synonyms
-from knowledge.schema import Office, Service
+from knowledge.schema import Entry, Office, Service
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
 MAX_FILE_BYTES = 256 * 1024
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=Entry)
 
 
 @dataclass(frozen=True)
@@ -150,51 +150,86 @@ def _read_file(path: Path, model: type[M], problems: list[Problem]) -> M | None:
         for err in exc.errors():
             problems.append(Problem(name, ".".join(str(p) for p in err["loc"]), _explain(err)))
         return None
-    if item.id != path.stem:  # type: ignore[attr-defined]
-        problems.append(Problem(name, "id", f"id {item.id!r} passt nicht zum Dateinamen {path.stem!r}"))  # type: ignore[attr-defined]
+    if item.id != path.stem:
+        problems.append(Problem(name, "id", f"id {item.id!r} passt nicht zum Dateinamen {path.stem!r}"))
     return item
 
 
-def _explain(err: dict) -> str:
+def _explain(err: Mapping[str, Any]) -> str:
     if err["type"] == "type_error.str":
         return "Text erwartet (Tipp: Einträge mit Doppelpunkt in Anführungszeichen setzen)"
     return err["msg"]
 
 
+@dataclass(frozen=True)
+class _References:
+    """What an entry's references are checked against."""
+
+    office_ids: set[str]
+    service_ids: set[str]
+    keys: Counter[str]  # LeiKa key -> how many rich entries use it
+    own_objects: set[str]  # LeiKa objects of the entries' own keys
+    also: Counter[str]  # LeiKa object -> how many entries list it in leika_also
+    leika_objects: set[str]  # every object of the shipped LeiKa (empty without it)
+
+
+#: A check of one service: yields (field, message) for every problem it finds.
+ServiceRule = Callable[[Service, _References], Iterator[tuple[str, str]]]
+
+
+def _office_known(s: Service, refs: _References) -> Iterator[tuple[str, str]]:
+    if s.office and s.office not in refs.office_ids:
+        yield "office", f"unbekanntes Amt {s.office!r}"
+
+
+def _related_known(s: Service, refs: _References) -> Iterator[tuple[str, str]]:
+    for rel in s.related:
+        if rel not in refs.service_ids:
+            yield "related", f"unbekannte Leistung {rel!r}"
+
+
+def _key_unique(s: Service, refs: _References) -> Iterator[tuple[str, str]]:
+    if s.leika and refs.keys[s.leika] > 1:
+        yield "leika", f"Schlüssel {s.leika} ist mehrfach vergeben"
+
+
+def _also_free(s: Service, refs: _References) -> Iterator[tuple[str, str]]:
+    """Every ``leika_also`` object exists in the LeiKa and belongs to this entry alone."""
+    for obj in s.leika_also:
+        if refs.leika_objects and obj not in refs.leika_objects:
+            yield "leika_also", f"Leistungsobjekt {obj} steht nicht im LeiKa"
+        elif obj == s.leika_object:
+            yield "leika_also", f"Leistungsobjekt {obj} ist schon das des eigenen Schlüssels"
+        elif refs.also[obj] > 1 or obj in refs.own_objects:
+            yield "leika_also", f"Leistungsobjekt {obj} gehört schon zu einem anderen Eintrag"
+
+
+def _id_not_reserved(s: Service, refs: _References) -> Iterator[tuple[str, str]]:
+    if s.id.startswith("leika-"):
+        yield "id", "das Präfix 'leika-' ist den Breiteneinträgen vorbehalten"
+
+
+SERVICE_RULES: tuple[ServiceRule, ...] = (_office_known, _related_known, _key_unique, _also_free, _id_not_reserved)
+
+
 def _cross_check(
-    services: list[Service], offices: list[Office], root: Path, service_files: set, tier: BreadthTier | None
+    services: list[Service], offices: list[Office], root: Path, service_files: set[str], tier: BreadthTier | None
 ) -> list[Problem]:
     """References between entries; a reference to a file that failed validation is not reported twice."""
-    problems: list[Problem] = []
-    office_ids = {o.id for o in offices} | {p.stem for p in (root / "offices").glob("*.y*ml")}
-    service_ids = {s.id for s in services} | service_files
-    keys = Counter(s.leika for s in services if s.leika)
-    own = {s.leika_object for s in services if s.leika_object}
-    also = Counter(o for s in services for o in set(s.leika_also) - {s.leika_object})
-    leika_objects = set(tier.rows) if tier is not None else set()
-    for s in services:
-        where = str(root / "services" / f"{s.id}.yml")
-        if s.office and s.office not in office_ids:
-            problems.append(Problem(where, "office", f"unbekanntes Amt {s.office!r}"))
-        for rel in s.related:
-            if rel not in service_ids:
-                problems.append(Problem(where, "related", f"unbekannte Leistung {rel!r}"))
-        if s.leika and keys[s.leika] > 1:
-            problems.append(Problem(where, "leika", f"Schlüssel {s.leika} ist mehrfach vergeben"))
-        for obj in s.leika_also:
-            if leika_objects and obj not in leika_objects:
-                problems.append(Problem(where, "leika_also", f"Leistungsobjekt {obj} steht nicht im LeiKa"))
-            elif obj == s.leika_object:
-                problems.append(
-                    Problem(where, "leika_also", f"Leistungsobjekt {obj} ist schon das des eigenen Schlüssels")
-                )
-            elif also[obj] > 1 or obj in own:
-                problems.append(
-                    Problem(where, "leika_also", f"Leistungsobjekt {obj} gehört schon zu einem anderen Eintrag")
-                )
-        if s.id.startswith("leika-"):
-            problems.append(Problem(where, "id", "das Präfix 'leika-' ist den Breiteneinträgen vorbehalten"))
-    return problems
+    refs = _References(
+        office_ids={o.id for o in offices} | {p.stem for p in (root / "offices").glob("*.y*ml")},
+        service_ids={s.id for s in services} | service_files,
+        keys=Counter(s.leika for s in services if s.leika),
+        own_objects={obj for s in services if (obj := s.leika_object)},
+        also=Counter(o for s in services for o in set(s.leika_also) - {s.leika_object}),
+        leika_objects=set(tier.rows) if tier is not None else set(),
+    )
+    return [
+        Problem(str(root / "services" / f"{s.id}.yml"), field, message)
+        for s in services
+        for rule in SERVICE_RULES
+        for field, message in rule(s, refs)
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -203,7 +238,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Prüft den Leistungskatalog und nennt jeden Fehler mit Datei und Feld.",
     )
     parser.add_argument("--root", type=Path, default=CATALOG_DIR, help="Katalogordner (Standard: %(default)s)")
-    parser.add_argument("--check", action="store_true", help="nur prüfen (Standard)")
     args = parser.parse_args(argv)
     problems, counts = check_catalog(args.root)
     for p in problems:
@@ -212,7 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(problems)} Fehler gefunden.", file=sys.stderr)
         return 1
     print(
-        f"Katalog in Ordnung: {counts['rich']} ausführliche Leistungen, {counts['breadth']} Einträge aus dem LeiKa, {counts['offices']} Ämter."
+        f"Katalog in Ordnung: {counts['rich']} ausführliche Leistungen, {counts['breadth']} Einträge aus dem LeiKa, "
+        f"{counts['offices']} Ämter."
     )
     return 0
 

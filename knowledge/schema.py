@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Extra, Field, HttpUrl, validator
+
+if TYPE_CHECKING:
+    Url = str  # pydantic checks and coerces the text; to the type checker an URL is that text
+else:
+    Url = HttpUrl
 
 SERVICE_ID = r"^[a-z0-9][a-z0-9-]{1,79}$"
 LEIKA_KEY = r"^\d{14}$"
@@ -30,10 +35,10 @@ class Strict(BaseModel):
 
 class Fee(Strict):
     amount_eur: float | None = Field(
-        None, ge=0, description="Betrag in Euro; None, wenn nur eine Spanne oder Regel bekannt ist"
+        default=None, ge=0, description="Betrag in Euro; None, wenn nur eine Spanne oder Regel bekannt ist"
     )
-    text: str | None = Field(None, description="Betrag als Text, z. B. 'zwischen 10 und 50 Euro'")
-    condition: str | None = Field(None, description="Für wen oder wann der Betrag gilt, z. B. 'ab 24 Jahren'")
+    text: str | None = Field(default=None, description="Betrag als Text, z. B. 'zwischen 10 und 50 Euro'")
+    condition: str | None = Field(default=None, description="Für wen oder wann der Betrag gilt, z. B. 'ab 24 Jahren'")
 
     @validator("text", always=True)
     def amount_or_text(cls, text: str | None, values: dict) -> str | None:
@@ -44,7 +49,7 @@ class Fee(Strict):
 
 class OnlineService(Strict):
     available: bool = Field(..., description="Ob die Leistung ganz online erledigt werden kann")
-    url: HttpUrl | None = None
+    url: Url | None = None
     note: str | None = None
 
 
@@ -74,14 +79,21 @@ class ServiceEn(Strict):
     stand: date = Field(..., description="the German 'stand' these texts were written from")
 
 
-class Service(Strict):
-    """One administrative service; rich entries fill many fields, breadth entries only a few."""
+class Entry(Strict):
+    """A catalogue record stored in a file of its own, named after its id."""
 
     id: str = Field(..., regex=SERVICE_ID)
-    leika: str | None = Field(None, regex=LEIKA_KEY, description="14-stelliger LeiKa-Schlüssel")
+
+
+class Service(Entry):
+    """One administrative service; rich entries fill many fields, breadth entries only a few."""
+
+    leika: str | None = Field(default=None, regex=LEIKA_KEY, description="14-stelliger LeiKa-Schlüssel")
     leika_also: list[str] = Field(
         default_factory=list,
-        description="Weitere 8-stellige LeiKa-Leistungsobjekte für dieselbe Leistung (der LeiKa führt manche Leistung doppelt)",
+        description=(
+            "Weitere 8-stellige LeiKa-Leistungsobjekte für dieselbe Leistung (der LeiKa führt manche Leistung doppelt)"
+        ),
     )
     name: str = Field(..., min_length=3, max_length=400)
     synonyms: list[str] = Field(default_factory=list, description="Umgangssprachliche Namen, Abkürzungen")
@@ -93,27 +105,31 @@ class Service(Strict):
     fees_note: str | None = None
     processing_time: str | None = None
     office: str | None = Field(
-        None, regex=SERVICE_ID, description="id einer Datei in offices/ (auch Stellen außerhalb der Stadt)"
+        default=None, regex=SERVICE_ID, description="id einer Datei in offices/ (auch Stellen außerhalb der Stadt)"
     )
     online: OnlineService | None = None
-    booking_url: HttpUrl | None = Field(
-        None, description="Terminbuchung für genau diese Leistung; sonst gilt die des Amts"
+    booking_url: Url | None = Field(
+        default=None, description="Terminbuchung für genau diese Leistung; sonst gilt die des Amts"
     )
-    form_url: HttpUrl | None = Field(None, description="Antragsformular oder Online-Antrag")
-    photo: str | None = Field(None, description="Anforderungen an ein Foto (z. B. biometrisches Passbild)")
-    staff_note: str | None = Field(None, description="Redaktionelle Notiz, nur für Mitarbeitende; nie in Antworten")
-    en: ServiceEn | None = Field(None, description="englische Texte (der deutsche Text ist verbindlich)")
+    form_url: Url | None = Field(default=None, description="Antragsformular oder Online-Antrag")
+    photo: str | None = Field(default=None, description="Anforderungen an ein Foto (z. B. biometrisches Passbild)")
+    staff_note: str | None = Field(
+        default=None, description="Redaktionelle Notiz, nur für Mitarbeitende; nie in Antworten"
+    )
+    en: ServiceEn | None = Field(default=None, description="englische Texte (der deutsche Text ist verbindlich)")
     legal_basis: list[str] = Field(default_factory=list)
     related: list[str] = Field(
         default_factory=list, description="ids verwandter Leistungen, z. B. Varianten für Kinder"
     )
-    topic: str | None = Field(None, description="Lebenslage oder Themenfeld")
+    topic: str | None = Field(default=None, description="Lebenslage oder Themenfeld")
     stand: date = Field(..., description="Datum, an dem die Angaben geprüft wurden")
-    source: HttpUrl
+    source: Url
     tier: Literal["rich", "breadth"] = "rich"
     for_business: bool = Field(
-        False,
-        description="Nur für Unternehmen (alle OZG-Lebenslagen des LeiKa-Objekts sind Unternehmenslagen); füllt der Loader",
+        default=False,
+        description=(
+            "Nur für Unternehmen (alle OZG-Lebenslagen des LeiKa-Objekts sind Unternehmenslagen); füllt der Loader"
+        ),
     )
     leika_names: list[str] = Field(
         default_factory=list,
@@ -159,7 +175,7 @@ class Exception_(Strict):
 
 class Address(Strict):
     street: str
-    postcode: str | None = Field(None, regex=r"^\d{5}$")
+    postcode: str | None = Field(default=None, regex=r"^\d{5}$")
     city: str = "Jena"
     note: str | None = None
 
@@ -173,37 +189,43 @@ class OfficeEn(Strict):
     stand: date
 
 
-class Office(Strict):
+class Office(Entry):
     """A place that is responsible for services: a Jena office, or a body outside the city (``level``)."""
 
-    id: str = Field(..., regex=SERVICE_ID)
     name: str
     level: Literal["kommune", "land", "bund", "sonstige"] = Field(
-        "kommune",
-        description="kommune = Stadt Jena; land/bund = Landes- oder Bundesbehörde; sonstige = z. B. Beitragsservice, Rentenversicherung",
+        default="kommune",
+        description=(
+            "kommune = Stadt Jena; land/bund = Landes- oder Bundesbehörde; sonstige = z. B. Beitragsservice, "
+            "Rentenversicherung"
+        ),
     )
-    website: HttpUrl | None = Field(None, description="Startseite der Stelle (für Stellen außerhalb der Stadt)")
+    website: Url | None = Field(default=None, description="Startseite der Stelle (für Stellen außerhalb der Stadt)")
     synonyms: list[str] = Field(default_factory=list, description="Namen, die Bürger verwenden, z. B. 'Bürgeramt'")
     address: Address | None = None
     phone: str | None = None
-    email: str | None = Field(None, regex=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    email: str | None = Field(default=None, regex=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
     hours: dict[str, list[str]] = Field(
         default_factory=dict, description="Wochentag (mo..so) -> Zeitspannen 'HH:MM-HH:MM'"
     )
     hours_note: str | None = None
     exceptions: list[Exception_] = Field(default_factory=list)
     exceptions_until: date | None = Field(
-        None,
-        description="Bis zu diesem Tag sind Sonderöffnungen und Schließtage vollständig erfasst; danach weiß der Bot es nicht",
+        default=None,
+        description=(
+            "Bis zu diesem Tag sind Sonderöffnungen und Schließtage vollständig erfasst; danach weiß der Bot es nicht"
+        ),
     )
     occasional_days: list[str] = Field(
         default_factory=list, description="Wochentage, an denen nur an angekündigten Terminen geöffnet ist (z. B. 'sa')"
     )
-    appointment_url: HttpUrl | None = None
-    staff_note: str | None = Field(None, description="Redaktionelle Notiz, nur für Mitarbeitende; nie in Antworten")
+    appointment_url: Url | None = None
+    staff_note: str | None = Field(
+        default=None, description="Redaktionelle Notiz, nur für Mitarbeitende; nie in Antworten"
+    )
     en: OfficeEn | None = None
     stand: date
-    source: HttpUrl
+    source: Url
 
     @validator("occasional_days", each_item=True)
     def weekday_name(cls, day: str) -> str:

@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,7 @@ class SearchResult:
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The ``jenabot search --json`` line format (a contract other tools rely on)."""
         return {
             "query": self.query,
@@ -102,17 +103,26 @@ class Features:
 
 @dataclass
 class Searcher:
+    """The hybrid search over one catalogue and its index.
+
+    Per-service arrays, one row per ``index.service_ids`` entry, read by benchmarks and calibration:
+    ``rich`` (1.0 for Jena's rich entries), ``business`` (1.0 for LeiKa objects only companies need)
+    and ``prior``, the score shift the calibration makes of them.
+    """
+
     catalog: Catalog
     index: SearchIndex
     embedder: Embedder
     calibration: Calibration = field(default_factory=Calibration.load)
-    prior: np.ndarray = field(init=False, repr=False)  # per-service score shift, from the calibration
+    rich: np.ndarray = field(init=False, repr=False)
+    business: np.ndarray = field(init=False, repr=False)
+    prior: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         services = [self.catalog.services[i] for i in self.index.service_ids]
-        self._rich = np.asarray([s.tier == "rich" for s in services], dtype=np.float32)
-        self._business = np.asarray([s.for_business for s in services], dtype=np.float32)
-        self.prior = self.calibration.prior(self._rich, self._business)
+        self.rich = np.asarray([s.tier == "rich" for s in services], dtype=np.float32)
+        self.business = np.asarray([s.for_business for s in services], dtype=np.float32)
+        self.prior = self.calibration.prior(self.rich, self.business)
 
     def search(self, query: str, top_k: int = 5) -> SearchResult:
         clean = join_separable_verb(" ".join(str(query).split())[:MAX_QUERY_CHARS])
@@ -140,7 +150,8 @@ class Searcher:
             close=close if len(close) > 1 else [],
         )
 
-    def scores(self, query: str) -> tuple:
+    def scores(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Fused, dense and raw BM25 scores of every service (rows as ``index.service_ids``)."""
         dense = self.index.dense_scores(self.embedder.queries([query])[0])
         lexical_raw = self.index.bm25_scores(query)
         return fuse(dense, lexical_raw, self.calibration.bm25_weight, self.prior), dense, lexical_raw
@@ -150,9 +161,6 @@ class Searcher:
         fused, _, _ = self.scores(" ".join(query.split())[:MAX_QUERY_CHARS])
         rows = {sid: i for i, sid in enumerate(self.index.service_ids)}
         return {sid: float(fused[rows[sid]]) for sid in ids if sid in rows}
-
-    def search_many(self, queries: Sequence[str], top_k: int = 5) -> list[SearchResult]:
-        return [self.search(q, top_k) for q in queries]
 
 
 def fuse(dense: np.ndarray, lexical_raw: np.ndarray, bm25_weight: float, prior: np.ndarray) -> np.ndarray:

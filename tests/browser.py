@@ -1,4 +1,7 @@
-"""Headless Chromium (Debian's ``chromium`` + ``chromium-driver``) for the browser tests; skips with the reason when missing."""
+"""Headless Chromium (Debian's ``chromium`` + ``chromium-driver``) for the browser tests.
+
+Without them the tests skip and say why.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ def headless_chrome(window_size: str, script_timeout: float, *, browser_log: boo
     """A new browser; with ``browser_log`` the page's console messages can be read (CSP violations)."""
     if not CHROMIUM or not CHROMEDRIVER:
         pytest.skip(
-            "Chromium oder chromedriver fehlt (Debian: apt-get install chromium chromium-driver); Browser-Tests übersprungen"
+            "Chromium oder chromedriver fehlt (Debian: apt-get install chromium chromium-driver); "
+            "Browser-Tests übersprungen"
         )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -45,7 +49,7 @@ def headless_chrome(window_size: str, script_timeout: float, *, browser_log: boo
 def no_alert(driver: Any) -> bool:
     """No JavaScript alert is open (an injected script would have raised one)."""
     try:
-        driver.switch_to.alert
+        _ = driver.switch_to.alert  # raises when none is open
     except NoAlertPresentException:
         return True
     return False

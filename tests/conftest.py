@@ -2,6 +2,10 @@
 
 ``make test`` runs ``jenabot build`` first; ``built`` repeats the fingerprint check so that a bare
 ``pytest`` works too (a fresh step rebuilds, a current one costs a second).
+
+Markers (``make test-fast`` runs neither): ``slow`` needs built artefacts or trains/converts a model;
+``stack`` starts the real bot (gateway, action server, Rasa). A test that uses one of the fixtures in
+``NEEDS_MODELS`` is marked ``slow`` here, one that uses ``rasa`` also ``stack``, so no file can forget it.
 """
 
 from __future__ import annotations
@@ -19,17 +23,31 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bot.serve import free_port
-from bot.settings import ROOT, Settings
+from bot.settings import ROOT, Settings, get_settings
 
 if TYPE_CHECKING:
     from tests.fake_telegram import FakeTelegram
 
 SHARED = ROOT.parent / "shared"
+NEEDS_MODELS = frozenset({"built", "searcher", "rasa"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "stack: starts the real bot (gateway, action server, Rasa) on free ports")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & NEEDS_MODELS:
+            item.add_marker(pytest.mark.slow)
+        if "rasa" in fixtures:
+            item.add_marker(pytest.mark.stack)
 
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings()
+    return get_settings()
 
 
 @pytest.fixture(scope="session")
@@ -41,14 +59,14 @@ def built(settings: Settings) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def searcher(built: Settings):  # type: ignore[no-untyped-def]
+def searcher(built: Settings):
     from actions.runtime import load_searcher
 
     return load_searcher(built)
 
 
 @pytest.fixture(scope="session")
-def catalog():  # type: ignore[no-untyped-def]
+def catalog():
     from knowledge.loader import load_catalog
 
     return load_catalog()
@@ -79,7 +97,7 @@ def rasa(
     socket.io, and Telegram (switched on, talking to the ``fake_telegram`` server).
     """
 
-    from bot.conversations import load_suite
+    from bot.evaluation.suites import load_suite
     from bot.serve import start, stop
 
     rasa_port = free_port()

@@ -138,7 +138,9 @@ def _params(content_type: str, body: bytes) -> dict[str, Any]:
         params = json.loads(body)
     elif content_type.startswith("multipart/form-data"):
         msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
-        params = {part.get_param("name", header="content-disposition"): part.get_content() for part in msg.iter_parts()}
+        params = {
+            str(part.get_param("name", header="content-disposition")): part.get_content() for part in msg.iter_parts()
+        }
     else:
         params = {k: v[-1] for k, v in urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
     markup = params.get("reply_markup")

@@ -27,7 +27,7 @@ def write(path: Path, data: object) -> None:
 
 
 def service_data(**over: object) -> dict:
-    data = {
+    data: dict[str, object] = {
         "id": "test-leistung",
         "name": "Testleistung beantragen",
         "office": "buergerservice",
@@ -38,7 +38,7 @@ def service_data(**over: object) -> dict:
     return data
 
 
-def test_shipped_catalogue_is_valid_and_large_enough(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_shipped_catalogue_is_valid_and_large_enough(catalog) -> None:
     problems, counts = check_catalog()
     assert problems == []
     assert counts["rich"] >= 80
@@ -46,28 +46,28 @@ def test_shipped_catalogue_is_valid_and_large_enough(catalog) -> None:  # type: 
     assert set(catalog.offices) >= REQUIRED_OFFICES
 
 
-def test_every_rich_entry_has_source_stand_and_known_office(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_every_rich_entry_has_source_stand_and_known_office(catalog) -> None:
     for s in catalog.rich():
         assert str(s.source).startswith("https://") or str(s.source).startswith("http://")
         assert s.stand.year >= 2015
         assert s.office is None or s.office in catalog.offices
 
 
-def test_rich_entries_replace_breadth_entries_of_the_same_object(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_rich_entries_replace_breadth_entries_of_the_same_object(catalog) -> None:
     rich_objects = {o for s in catalog.rich() for o in s.leika_objects}
     breadth_objects = {s.leika_object for s in catalog.services.values() if s.tier == "breadth"}
     assert "99008001" in rich_objects  # Personalausweis
     assert rich_objects.isdisjoint(breadth_objects)
 
 
-def test_breadth_entries_carry_name_key_topic_and_law(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_breadth_entries_carry_name_key_topic_and_law(catalog) -> None:
     breadth = [s for s in catalog.services.values() if s.tier == "breadth"]
     assert all(len(s.leika or "") == 14 for s in breadth)
     assert sum(bool(s.topic) for s in breadth) > 0.9 * len(breadth)
     assert sum(bool(s.legal_basis) for s in breadth) > 0.5 * len(breadth)
 
 
-def test_personalausweis_fees_are_the_current_federal_ones(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_personalausweis_fees_are_the_current_federal_ones(catalog) -> None:
     fees = {f.amount_eur for f in catalog.services["personalausweis"].fees}
     assert fees == {46.0, 27.6}
 
@@ -108,7 +108,7 @@ def test_duplicate_keys_and_unknown_related_are_reported(copy: Path) -> None:
     assert ("doppelt.yml", "related") in messages
 
 
-def test_leika_also_takes_over_a_duplicate_object_and_its_names(tmp_path: Path, catalog) -> None:  # type: ignore[no-untyped-def]
+def test_leika_also_takes_over_a_duplicate_object_and_its_names(tmp_path: Path, catalog) -> None:
     root = tmp_path / "catalog"
     shutil.copytree(CATALOG_DIR, root)
     duplicate = next(s for s in sorted(catalog.services.values(), key=lambda s: s.id) if s.tier == "breadth")
@@ -121,7 +121,7 @@ def test_leika_also_takes_over_a_duplicate_object_and_its_names(tmp_path: Path, 
     assert duplicate.name in entry.leika_names
 
 
-def test_leika_also_must_name_a_free_object_of_the_leika(tmp_path: Path, catalog) -> None:  # type: ignore[no-untyped-def]
+def test_leika_also_must_name_a_free_object_of_the_leika(tmp_path: Path, catalog) -> None:
     root = tmp_path / "catalog"
     shutil.copytree(CATALOG_DIR, root)
     taken = catalog.services["personalausweis"].leika_object

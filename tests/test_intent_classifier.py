@@ -19,7 +19,7 @@ CONFIG = {**E5IntentClassifier.get_default_config()}
 
 
 @pytest.fixture(scope="module")
-def trained(settings: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def trained(settings: Settings, tmp_path_factory: pytest.TempPathFactory):
     from bot.build import build_all
 
     build_all(settings, only=["Embedding-Modell"])  # the classifier needs the e5 model, not the whole build
@@ -37,6 +37,7 @@ def _classify(classifier: E5IntentClassifier, text: str) -> Message:
     return message
 
 
+@pytest.mark.slow  # trains the classifier on the e5 model
 @pytest.mark.parametrize(
     "text, intent",
     [
@@ -49,7 +50,7 @@ def _classify(classifier: E5IntentClassifier, text: str) -> Message:
         ("Bist du eine künstliche Intelligenz?", "bot_challenge"),
     ],
 )
-def test_new_sentences_get_the_right_intent(trained, text: str, intent: str) -> None:  # type: ignore[no-untyped-def]
+def test_new_sentences_get_the_right_intent(trained, text: str, intent: str) -> None:
     message = _classify(trained[0], text)
     assert message.get("intent")["name"] == intent
     ranking = message.get("intent_ranking")
@@ -58,7 +59,8 @@ def test_new_sentences_get_the_right_intent(trained, text: str, intent: str) -> 
     assert ranking[0] == message.get("intent")
 
 
-def test_persisted_model_predicts_the_same(trained) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.slow  # trains the classifier on the e5 model
+def test_persisted_model_predicts_the_same(trained) -> None:
     classifier, storage, resource, context = trained
     loaded = E5IntentClassifier.load(CONFIG, storage, resource, context)
     assert loaded._embedder is not None  # warmed at load, so the first citizen does not wait for the model
@@ -66,13 +68,15 @@ def test_persisted_model_predicts_the_same(trained) -> None:  # type: ignore[no-
     assert _classify(loaded, text).get("intent_ranking") == _classify(classifier, text).get("intent_ranking")
 
 
-def test_empty_text_is_left_alone(trained) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.slow  # trains the classifier on the e5 model
+def test_empty_text_is_left_alone(trained) -> None:
     message = Message.build(text="   ")
     trained[0].process([message])
     assert message.get("intent") is None
 
 
-def test_a_foreign_object_in_the_model_file_is_refused(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.slow  # trains the classifier on the e5 model
+def test_a_foreign_object_in_the_model_file_is_refused(trained, tmp_path: Path) -> None:
     """skops only loads sklearn/numpy/scipy types; anything else means a tampered or foreign file."""
     import skops.io as sio
 

@@ -11,7 +11,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_fee_of_a_personalausweis(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_fee_of_a_personalausweis(rasa) -> None:
     say = rasa.conversation()
     reply = say("Was kostet ein Personalausweis?")
     c = reply.custom
@@ -25,7 +25,7 @@ def test_fee_of_a_personalausweis(rasa) -> None:  # type: ignore[no-untyped-def]
     assert "Quelle: https://service.jena.de" in reply.text and "Stand:" in reply.text
 
 
-def test_hours_of_the_buergerservice(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_hours_of_the_buergerservice(rasa) -> None:
     reply = rasa.conversation()("Wann hat der Bürgerservice geöffnet?")
     assert (
         reply.custom["type"] == "answer"
@@ -35,17 +35,17 @@ def test_hours_of_the_buergerservice(rasa) -> None:  # type: ignore[no-untyped-d
     assert "Dienstag: 08:30–18:00 Uhr" in reply.text
 
 
-def test_weather_is_declined(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_weather_is_declined(rasa) -> None:
     reply = rasa.conversation()("Wie wird das Wetter morgen?")
     assert reply.custom["type"] == "decline"
     assert "Bürgerservice" in reply.text
 
 
-def test_greeting_explains_what_the_bot_can_do(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_greeting_explains_what_the_bot_can_do(rasa) -> None:
     assert "Bürgerservice" in rasa.conversation()("Hallo").text
 
 
-def test_documents_for_a_passport(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_documents_for_a_passport(rasa) -> None:
     reply = rasa.conversation()("Welche Unterlagen brauche ich für einen Reisepass?")
     assert reply.custom["service"]["id"] == "reisepass" and reply.custom["aspect"] == "documents"
     assert "•" in reply.text
@@ -63,7 +63,7 @@ def test_documents_for_a_passport(rasa) -> None:  # type: ignore[no-untyped-def]
         "' OR 1=1 --",
     ],
 )
-def test_bad_input_gets_a_polite_reply_not_an_error(rasa, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_gets_a_polite_reply_not_an_error(rasa, message: str) -> None:
     sender = rasa.new_sender()
     messages = rasa.send(sender, message)
     assert isinstance(messages, list)

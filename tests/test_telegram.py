@@ -15,20 +15,20 @@ import pytest
 import yaml
 
 from bot.channels.credentials import TELEGRAM_CHANNEL, write_credentials
-from bot.settings import Settings
+from bot.settings import get_settings
 from tests.fake_telegram import update
 
 _update_ids = count(1000)
 
 
-def _rasa_channels(path) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _rasa_channels(path) -> dict[str, object]:
     from rasa.core.run import create_http_input_channels
 
     return {c.name(): c for c in create_http_input_channels(None, str(path))}
 
 
-def test_without_token_telegram_is_not_configured(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings().replace(models_dir=tmp_path, rasa_port=5999, telegram_token="", telegram_bot_name="egal")
+def test_without_token_telegram_is_not_configured(tmp_path) -> None:
+    settings = get_settings().replace(models_dir=tmp_path, rasa_port=5999, telegram_token="", telegram_bot_name="egal")
     path = write_credentials(settings)
     assert path == tmp_path / "generated" / "credentials-5999.yml"
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -41,10 +41,10 @@ def test_without_token_telegram_is_not_configured(tmp_path) -> None:  # type: ig
     assert set(channels) == {"rest", "socketio"}
 
 
-def test_with_token_rasa_loads_our_telegram_channel(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_with_token_rasa_loads_our_telegram_channel(tmp_path) -> None:
     from bot.channels.telegram import TelegramInput
 
-    settings = Settings().replace(
+    settings = get_settings().replace(
         models_dir=tmp_path,
         rasa_port=5998,
         telegram_token="42:abc",
@@ -67,10 +67,10 @@ def test_with_token_rasa_loads_our_telegram_channel(tmp_path) -> None:  # type: 
     assert out.server.api_url("42:abc", "sendMessage") == "http://127.0.0.1:9/bot42:abc/sendMessage"
 
 
-def test_serve_starts_rasa_with_the_generated_credentials(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_serve_starts_rasa_with_the_generated_credentials(tmp_path) -> None:
     from bot.serve import processes
 
-    settings = Settings().replace(models_dir=tmp_path, rasa_port=5997)
+    settings = get_settings().replace(models_dir=tmp_path, rasa_port=5997)
     cmd = next(p.cmd for p in processes(settings) if p.name == "Rasa-Server")
     assert cmd[cmd.index("--credentials") + 1] == str(tmp_path / "generated" / "credentials-5997.yml")
 
@@ -78,7 +78,7 @@ def test_serve_starts_rasa_with_the_generated_credentials(tmp_path) -> None:  # 
 # ---------------------------------------------------------------------- end to end
 
 
-def _post_update(rasa, body: dict) -> str:  # type: ignore[no-untyped-def]
+def _post_update(rasa, body: dict) -> str:
     req = urllib.request.Request(
         f"{rasa.base}/webhooks/telegram/webhook",
         data=json.dumps(body).encode(),
@@ -89,18 +89,18 @@ def _post_update(rasa, body: dict) -> str:  # type: ignore[no-untyped-def]
         return resp.read().decode()
 
 
-def _texts(fake_telegram, chat_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+def _texts(fake_telegram, chat_id: int) -> list[str]:
     return [m.get("text", "") for m in fake_telegram.of("sendMessage", chat_id=chat_id)]
 
 
 @pytest.mark.slow
-def test_webhook_is_registered_at_start(rasa, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_webhook_is_registered_at_start(rasa, fake_telegram) -> None:
     hooks = fake_telegram.wait_for(lambda: fake_telegram.of("setWebhook"), timeout=10)
     assert [h["url"] for h in hooks] == [f"{rasa.base}/webhooks/telegram/webhook"]
 
 
 @pytest.mark.slow
-def test_fee_question_is_answered_in_the_chat(rasa, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_fee_question_is_answered_in_the_chat(rasa, fake_telegram) -> None:
     chat_id = 700001
     assert _post_update(rasa, update(next(_update_ids), chat_id, "Was kostet ein Personalausweis?")) == "success"
     texts = fake_telegram.wait_for(lambda: _texts(fake_telegram, chat_id))
@@ -111,7 +111,7 @@ def test_fee_question_is_answered_in_the_chat(rasa, fake_telegram) -> None:  # t
 
 
 @pytest.mark.slow
-def test_clarification_comes_as_inline_keyboard_and_a_button_press_is_answered(rasa, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_clarification_comes_as_inline_keyboard_and_a_button_press_is_answered(rasa, fake_telegram) -> None:
     chat_id = 700002
     _post_update(rasa, update(next(_update_ids), chat_id, "Was kostet ein Kennzeichen?"))
     with_buttons = fake_telegram.wait_for(
@@ -131,7 +131,7 @@ def test_clarification_comes_as_inline_keyboard_and_a_button_press_is_answered(r
 
 
 @pytest.mark.slow
-def test_update_for_another_bot_is_refused(rasa, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_update_for_another_bot_is_refused(rasa, fake_telegram) -> None:
     """Rasa compares getMe's username with the configured bot name; a wrong token gets nothing sent."""
     from tests.fake_telegram import FakeTelegram
 
@@ -147,7 +147,7 @@ def test_update_for_another_bot_is_refused(rasa, fake_telegram) -> None:  # type
 
 
 @pytest.mark.slow
-def test_message_pushed_later_goes_to_the_latest_telegram_chat(rasa, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_message_pushed_later_goes_to_the_latest_telegram_chat(rasa, fake_telegram) -> None:
     """``output_channel=latest`` (how a later message, e.g. from staff, reaches the citizen) works for Telegram."""
     chat_id = 700004
     _post_update(rasa, update(next(_update_ids), chat_id, "Hallo"))

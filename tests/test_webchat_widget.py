@@ -85,7 +85,8 @@ def browser() -> Iterator[object]:
     missing = [p for p in CHROMIUM if not Path(p).exists()]
     if missing:
         pytest.skip(
-            f"{' und '.join(missing)} fehlt: Browser-Test übersprungen (Debian: apt-get install chromium chromium-driver)"
+            f"{' und '.join(missing)} fehlt: Browser-Test übersprungen "
+            "(Debian: apt-get install chromium chromium-driver)"
         )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -109,7 +110,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def webchat_page(rasa, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def webchat_page(rasa, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A page on its own local web server (another origin than Rasa's) that embeds the widget."""
     bundle = _webchat_bundle()
     site = tmp_path_factory.mktemp("webchat-site")
@@ -129,7 +130,7 @@ def webchat_page(rasa, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         server.server_close()
 
 
-def test_socketio_session_gets_text_and_custom_answer(rasa) -> None:  # type: ignore[no-untyped-def]
+def test_socketio_session_gets_text_and_custom_answer(rasa) -> None:
     """The protocol rasa-webchat speaks, with python-socketio: replies reach the persistent session's room."""
     import queue
 
@@ -145,7 +146,7 @@ def test_socketio_session_gets_text_and_custom_answer(rasa) -> None:  # type: ig
         client.emit("session_request", {"session_id": session_id})
         assert received.get(timeout=30) == ("session_confirm", session_id)
         client.emit("user_uttered", {"message": "Was kostet ein Personalausweis?", "session_id": session_id})
-        messages = []
+        messages: list[dict] = []
         while not any("custom" in m for m in messages):
             messages.append(received.get(timeout=120)[1])
     finally:
@@ -156,7 +157,7 @@ def test_socketio_session_gets_text_and_custom_answer(rasa) -> None:  # type: ig
     assert custom["type"] == "answer" and custom["service"]["id"] == "personalausweis" and custom["aspect"] == "fees"
 
 
-def test_rasa_webchat_widget_gets_the_fee_answer(browser, webchat_page, rasa) -> None:  # type: ignore[no-untyped-def]
+def test_rasa_webchat_widget_gets_the_fee_answer(browser, webchat_page, rasa) -> None:
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -168,8 +169,8 @@ def test_rasa_webchat_widget_gets_the_fee_answer(browser, webchat_page, rasa) ->
     # the launcher only shows once the widget has connected (hideWhenNotConnected)
     wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".rw-launcher"))).click()
 
-    def bot_says(words: str):  # type: ignore[no-untyped-def]
-        def check(driver) -> str:  # type: ignore[no-untyped-def]
+    def bot_says(words: str):
+        def check(driver) -> str:
             text = "\n".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".rw-response"))
             return text if words in text else ""
 
@@ -183,11 +184,11 @@ def test_rasa_webchat_widget_gets_the_fee_answer(browser, webchat_page, rasa) ->
     field.send_keys("Was kostet ein Personalausweis?", Keys.ENTER)
     try:
         reply = replies.until(bot_says("46,00 Euro"))
-    except Exception:
+    except Exception as exc:
         logs = "\n".join(str(e) for e in browser.get_log("browser"))
         raise AssertionError(
             f"keine Antwort im Widget; Seite:\n{browser.find_element(By.TAG_NAME, 'body').text}\nKonsole:\n{logs}"
-        )
+        ) from exc
     assert "27,60 Euro" in reply
     assert "Was kostet ein Personalausweis?" in "\n".join(
         e.text for e in browser.find_elements(By.CSS_SELECTOR, ".rw-client")

@@ -9,6 +9,7 @@ their Rasa timestamp, so a retried batch is stored once.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import queue
@@ -21,7 +22,7 @@ import httpx
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.settings import Settings
+from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class GatewayEventBroker(EventBroker):
     async def from_endpoint_config(
         cls, broker_config: EndpointConfig, event_loop: AbstractEventLoop | None = None
     ) -> GatewayEventBroker:
-        settings = Settings()
+        settings = get_settings()
         return cls(broker_config.url or settings.gateway_url, settings.internal_token)
 
     def publish(self, event: dict[str, Any]) -> None:
@@ -55,10 +56,8 @@ class GatewayEventBroker(EventBroker):
             self._queue.put_nowait(item)
         except queue.Full:
             log.warning("Gateway nicht erreichbar und Warteschlange voll: ältestes Ereignis verworfen")
-            try:
+            with contextlib.suppress(queue.Empty):
                 self._queue.get_nowait()
-            except queue.Empty:
-                pass
             self._queue.put_nowait(item)
 
     def is_ready(self) -> bool:
@@ -88,7 +87,7 @@ class GatewayEventBroker(EventBroker):
         return batch
 
     def _send(self, client: httpx.Client, batch: list[dict[str, Any]]) -> None:
-        """Deliver or keep trying (backing off) until Rasa shuts down: events are not dropped while the gateway restarts."""
+        """Deliver, or keep trying (backing off) until Rasa stops: no event is lost while the gateway restarts."""
         for attempt in itertools.count():
             if attempt:
                 time.sleep(RETRY_SECONDS[min(attempt - 1, len(RETRY_SECONDS) - 1)])

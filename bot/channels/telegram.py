@@ -51,6 +51,7 @@ class TelegramInput(RasaTelegramInput):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         if not credentials:
             cls.raise_missing_credentials_exception()
+        assert credentials is not None  # the call above raises
         return cls(
             credentials.get("access_token"),
             credentials.get("verify"),
@@ -76,41 +77,53 @@ class TelegramInput(RasaTelegramInput):
         return self._output
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = clipped(on_new_message)
-        bp = super().blueprint(on_new_message)
+        bp = super().blueprint(clipped(on_new_message))
         out = self.get_output_channel()
 
         @bp.listener("after_server_start")
         async def register_webhook(app: Any, loop: Any) -> None:
-            if not self.webhook_url:
-                logger.info(
-                    "Telegram: keine Webhook-Adresse (JENABOT_TELEGRAM_WEBHOOK_URL) gesetzt; Webhook nicht registriert."
-                )
-                return
-            try:
-                ok = await out.set_webhook(url=self.webhook_url)
-                logger.info("Telegram: Webhook %s %s.", self.webhook_url, "registriert" if ok else "NICHT registriert")
-            except TelegramAPIError as error:
-                logger.error("Telegram: Webhook %s konnte nicht registriert werden: %s", self.webhook_url, error)
+            await self._register_webhook(out)
 
         @bp.listener("before_server_stop")
         async def close_session(app: Any, loop: Any) -> None:
+            # aiogram's Bot.close() would first open a session just to close it; only close an open one.
             if out._session is not None and not out._session.closed:
                 await out._session.close()
 
         @bp.on_request
         async def acknowledge_button(request: Request) -> None:
-            if request.method != "POST" or not request.path.endswith("/webhook"):
-                return
-            try:
-                body = request.json
-            except Exception:
-                return
-            query = body.get("callback_query") if isinstance(body, dict) else None
-            if isinstance(query, dict) and query.get("id"):
+            query_id = _callback_query_id(request)
+            if query_id:
                 try:
-                    await out.answer_callback_query(str(query["id"]))
+                    await out.answer_callback_query(query_id)
                 except TelegramAPIError as error:
                     logger.warning("Telegram: answerCallbackQuery fehlgeschlagen: %s", error)
 
         return bp
+
+    async def _register_webhook(self, out: TelegramOutput) -> None:
+        """Tell Telegram where to send updates, once the server runs; without an address, say so and skip."""
+        if not self.webhook_url:
+            logger.info(
+                "Telegram: keine Webhook-Adresse (JENABOT_TELEGRAM_WEBHOOK_URL) gesetzt; Webhook nicht registriert."
+            )
+            return
+        try:
+            ok = await out.set_webhook(url=self.webhook_url)
+            logger.info("Telegram: Webhook %s %s.", self.webhook_url, "registriert" if ok else "NICHT registriert")
+        except TelegramAPIError as error:
+            logger.error("Telegram: Webhook %s konnte nicht registriert werden: %s", self.webhook_url, error)
+
+
+def _callback_query_id(request: Request) -> str | None:
+    """The id of a button press posted to the webhook (to acknowledge it), else None."""
+    if request.method != "POST" or not request.path.endswith("/webhook"):
+        return None
+    try:
+        body = request.json
+    except Exception:
+        return None
+    query = body.get("callback_query") if isinstance(body, dict) else None
+    if isinstance(query, dict) and query.get("id"):
+        return str(query["id"])
+    return None

@@ -133,7 +133,7 @@ class E5IntentClassifier(GraphComponent, IntentClassifier):
             return messages
         clf = self._model["clf"]
         probabilities = clf.predict_proba(self._features(self._model, [_text(m) or "" for m in todo]))
-        for message, row in zip(todo, probabilities):
+        for message, row in zip(todo, probabilities, strict=True):
             order = np.argsort(-row)
             ranking = [
                 {"name": str(clf.classes_[i]), "confidence": float(row[i])} for i in order[:LABEL_RANKING_LENGTH]
@@ -150,10 +150,10 @@ class E5IntentClassifier(GraphComponent, IntentClassifier):
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         if self._embedder is None:
-            from bot.settings import Settings
+            from bot.settings import get_settings
             from knowledge.embedder import load_embedder
 
-            settings = Settings()
+            settings = get_settings()
             self._embedder = load_embedder(settings.embedding_model, settings.embedding_dir)
         return np.asarray(self._embedder.queries(list(texts)), dtype=np.float32)
 

@@ -11,6 +11,7 @@ import json
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,40 +66,84 @@ def post(url: str, sender: str, text: str, timeout: float = 120.0) -> list[dict[
         return json.loads(resp.read().decode())
 
 
-def reply_type(messages: list[dict[str, Any]]) -> str:
-    customs = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
-    return customs[-1].get("type", "none") if customs else "none"
+@dataclass(frozen=True)
+class Reply:
+    """One turn's reply as the checks see it: the last custom payload and all text joined."""
+
+    custom: dict[str, Any]
+    text: str
+
+    @classmethod
+    def of(cls, messages: list[dict[str, Any]]) -> Reply:
+        customs = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
+        text = "\n".join(m.get("text", "") for m in messages if m.get("text"))
+        return cls(customs[-1] if customs else {}, text)
+
+    @property
+    def service(self) -> dict[str, Any]:
+        return self.custom.get("service") or {}
+
+
+Rule = Callable[[dict[str, Any], Reply], list[str]]
+
+
+def _type(expect: dict[str, Any], reply: Reply) -> list[str]:
+    kind = reply.custom.get("type", "none")
+    allowed = expect.get("type_in") or [expect.get("type", "answer")]
+    return [] if kind in allowed else [f"Typ {kind!r}, erwartet {allowed}"]
+
+
+def _service(expect: dict[str, Any], reply: Reply) -> list[str]:
+    if "service" in expect and reply.service.get("id") != expect["service"]:
+        return [f"Leistung {reply.service.get('id')!r}, erwartet {expect['service']!r}"]
+    return []
+
+
+def _leika(expect: dict[str, Any], reply: Reply) -> list[str]:
+    if "leika" in expect and not str(reply.service.get("leika") or "").startswith(str(expect["leika"])):
+        return [f"LeiKa {reply.service.get('leika')!r}, erwartet {expect['leika']}…"]
+    return []
+
+
+def _same_field(key: str, label: str) -> Rule:
+    """A rule that the custom payload's ``key`` equals the expected value (reported as ``label``)."""
+
+    def rule(expect: dict[str, Any], reply: Reply) -> list[str]:
+        if key in expect and reply.custom.get(key) != expect[key]:
+            return [f"{label} {reply.custom.get(key)!r}, erwartet {expect[key]!r}"]
+        return []
+
+    return rule
+
+
+def _text(expect: dict[str, Any], reply: Reply) -> list[str]:
+    needles = expect.get("text_contains") or []
+    return [f"Text enthält nicht {needle!r}" for needle in needles if needle not in reply.text]
+
+
+def _options(expect: dict[str, Any], reply: Reply) -> list[str]:
+    offered = {o.get("id") for o in reply.custom.get("options") or []}
+    wanted = expect.get("options_include") or []
+    return [f"Option {sid!r} fehlt in {sorted(offered)}" for sid in wanted if sid not in offered]
+
+
+#: Every check of a turn, in the order its errors are reported.
+RULES: tuple[Rule, ...] = (
+    _type,
+    _service,
+    _leika,
+    _same_field("aspect", "Aspekt"),
+    _same_field("aspects", "Aspekte"),
+    _same_field("office", "Amt"),
+    _text,
+    _options,
+)
 
 
 def check(expect: dict[str, Any], messages: list[dict[str, Any]]) -> list[str]:
     """Every way the reply differs from the expectation (empty list: the turn is right)."""
-    errors: list[str] = []
-    customs = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
-    custom = customs[-1] if customs else {}
-    text = "\n".join(m.get("text", "") for m in messages if m.get("text"))
-    kind = custom.get("type", "none")
-    allowed = expect.get("type_in") or [expect.get("type", "answer")]
-    if kind not in allowed:
-        errors.append(f"Typ {kind!r}, erwartet {allowed}")
-    service = custom.get("service") or {}
-    if "service" in expect and service.get("id") != expect["service"]:
-        errors.append(f"Leistung {service.get('id')!r}, erwartet {expect['service']!r}")
-    if "leika" in expect and not str(service.get("leika") or "").startswith(str(expect["leika"])):
-        errors.append(f"LeiKa {service.get('leika')!r}, erwartet {expect['leika']}…")
-    if "aspect" in expect and custom.get("aspect") != expect["aspect"]:
-        errors.append(f"Aspekt {custom.get('aspect')!r}, erwartet {expect['aspect']!r}")
-    if "aspects" in expect and custom.get("aspects") != expect["aspects"]:
-        errors.append(f"Aspekte {custom.get('aspects')!r}, erwartet {expect['aspects']!r}")
-    if "office" in expect and custom.get("office") != expect["office"]:
-        errors.append(f"Amt {custom.get('office')!r}, erwartet {expect['office']!r}")
-    for needle in expect.get("text_contains") or []:
-        if needle not in text:
-            errors.append(f"Text enthält nicht {needle!r}")
-    offered = {o.get("id") for o in custom.get("options") or []}
-    for sid in expect.get("options_include") or []:
-        if sid not in offered:
-            errors.append(f"Option {sid!r} fehlt in {sorted(offered)}")
-    return errors
+    reply = Reply.of(messages)
+    return [error for rule in RULES for error in rule(expect, reply)]
 
 
 @dataclass

