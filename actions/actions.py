@@ -1,188 +1,272 @@
-"""Rasa custom actions: read the dialogue state, ask ``knowledge/``, reply in German.
+"""Rasa custom actions for questions about services and office hours.
 
-Every reply about a service or office also carries a machine-readable ``custom`` message (the
-contract other channels and tests rely on): ``answer``, ``clarify`` or ``decline``.
+Each run has three steps: ``read_turn`` copies what the action needs from the Tracker into a plain
+``Turn``; ``choose`` (no Rasa types) decides what to say as a ``Choice``; ``render`` turns that into
+dispatcher messages and slot events. Fixed wording is in ``domain.yml`` (``utter_…``), answer texts
+come from catalogue fields (``answers``). Every reply about a service or an office also carries a
+machine-readable payload of the reply contract (``bot.contract``): ``answer``, ``clarify`` or ``decline``.
+The second unsure turn in a row hands the conversation to staff instead (``handoff``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions import answers
 from actions.aspects import GENERAL, detect_aspects
 from actions.dialogue import Decision, State, decide, elliptical
 from actions.handoff import hand_over
 from actions.hours_answer import hours_reply, is_day_followup, resolve_office
+from actions.offices import city_phone, default_office
 from actions.runtime import searcher
+from actions.texts import domain_text
+from bot import contract
+from knowledge.loader import Catalog
 from knowledge.schema import Office, Service
+from knowledge.search import Searcher
 
 log = logging.getLogger(__name__)
-DEFAULT_OFFICE = "buergerservice"
 FOLLOWUP_INTENTS = {"ask_followup", "choose_option"}
 UNSURE_BEFORE_HANDOFF = 2
-UNSURE_LEAD = "Dazu kann ich Ihnen leider wieder keine sichere Auskunft geben. "
+
+ChoiceKind = Literal["answer", "hours", "ask_office", "clarify", "decline", "ask_service", "handoff"]
 
 
-def service_ref(service: Service | None) -> dict[str, Any] | None:
-    return {"id": service.id, "leika": service.leika, "name": service.name} if service else None
+@dataclass(frozen=True)
+class Turn:
+    """What the actions read from the Tracker: the message and the slots of the conversation."""
+
+    text: str
+    intent: str | None
+    state: State
+    office_id: str | None = None
+    unsure_turns: float = 0.0
+    mentions_service: bool = False  # the NLU found a service entity in the message
 
 
-def decline(dispatcher: CollectingDispatcher, text: str, confidence: float = 0.0) -> None:
-    dispatcher.utter_message(text=text)
-    dispatcher.utter_message(json_message={"type": "decline", "confidence": round(confidence, 3)})
+@dataclass(frozen=True)
+class Choice:
+    """What to say: the kind of reply and what it is about."""
+
+    kind: ChoiceKind
+    service: Service | None = None
+    office: Office | None = None
+    aspects: tuple[str, ...] = ()
+    options: tuple[Service, ...] = ()
+    confidence: float = 0.0
+    unsure_turns: float | None = None  # the new count of unsure turns in a row; None leaves it
 
 
-DECLINE_TEXT = (
-    "Dazu kann ich Ihnen leider keine sichere Auskunft geben. "
-    "Ich beantworte Fragen zu Leistungen der Stadt Jena, zum Beispiel Personalausweis, Ummeldung, Kfz-Zulassung oder Öffnungszeiten. "
-    "Persönlich hilft Ihnen der Bürgerservice: Telefon 03641 49-0."
-)
+def read_turn(tracker: Tracker) -> Turn:
+    message = tracker.latest_message
+    return Turn(
+        text=message.get("text") or "",
+        intent=(message.get("intent") or {}).get("name"),
+        state=State(
+            service_id=tracker.get_slot("service"),
+            aspects=list(tracker.get_slot("aspects") or []),
+            options=list(tracker.get_slot("options") or []),
+        ),
+        office_id=tracker.get_slot("office"),
+        unsure_turns=float(tracker.get_slot("unsure_turns") or 0),
+        mentions_service=any(e.get("entity") == "service" for e in message.get("entities") or []),
+    )
+
+
+# --- choose: what to say -------------------------------------------------------------------------
+
+
+def choose(kb: Searcher, turn: Turn) -> Choice:
+    """The reply to a question about a service (or a bare day: "Und morgen?" asks the hours again)."""
+    asked = detect_aspects(turn.text)
+    if is_day_followup(turn.text) and asked in ([], ["hours"]):
+        return choose_hours(kb.catalog, turn)
+    followup = turn.intent in FOLLOWUP_INTENTS or (bool(asked) and not turn.mentions_service)
+    decision = decide(kb, turn.text, turn.state, is_followup=followup, asks_aspect=bool(asked))
+    if _off_topic(turn, asked, decision):
+        return Choice("decline", confidence=decision.confidence)
+    if decision.kind in ("decline", "ask_service"):  # no service found: the bot is unsure
+        return _unsure(turn, decision, asked)
+    if decision.kind == "clarify":
+        return Choice(
+            "clarify",
+            aspects=tuple(asked or turn.state.aspects),
+            options=tuple(decision.options),
+            confidence=decision.confidence,
+        )
+    assert decision.service is not None
+    # A follow-up without an aspect of its own ("Und für Kinder?") asks the same thing as before.
+    keeps_aspect = (
+        turn.intent == "choose_option"
+        or bool(turn.state.options)
+        or (followup and bool(turn.state.service_id) and elliptical(turn.text))
+    )
+    aspects = asked or (turn.state.aspects if keeps_aspect else []) or [GENERAL]
+    office = kb.catalog.office_of(decision.service) or default_office(kb.catalog)
+    return Choice("answer", decision.service, office, tuple(aspects), confidence=decision.confidence)
+
+
+def choose_hours(catalog: Catalog, turn: Turn) -> Choice:
+    """Opening hours of the office named in the message, else the one in context; ask when there is none."""
+    office = resolve_office(catalog, turn.text, turn.office_id, turn.state.service_id)
+    return Choice("hours", office=office, aspects=("hours",), confidence=1.0) if office else Choice("ask_office")
+
+
+def _off_topic(turn: Turn, asked: list[str], decision: Decision) -> bool:
+    """The NLU says off-topic (and it is no aspect question on the current topic), and the search does
+    not clearly disagree."""
+    if turn.intent != "out_of_scope" or (turn.state.service_id and asked):
+        return False
+    return not (decision.kind == "answer" and decision.result is not None and decision.result.confident)
+
+
+def _unsure(turn: Turn, decision: Decision, asked: list[str]) -> Choice:
+    """Decline or ask for the service; the second unsure answer in a row hands over to a person."""
+    unsure = turn.unsure_turns + 1
+    if unsure >= UNSURE_BEFORE_HANDOFF:
+        return Choice("handoff")
+    kind: ChoiceKind = "decline" if decision.kind == "decline" else "ask_service"
+    return Choice(kind, aspects=tuple(asked), confidence=decision.confidence, unsure_turns=unsure)
+
+
+# --- render: messages and slot events ------------------------------------------------------------
+
+
+def render(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
+    """The messages of a choice (text first, then its contract payload) and the slots it changes."""
+    return _RENDERERS[choice.kind](dispatcher, choice, turn)
+
+
+def _answer(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
+    service, office, aspects = choice.service, choice.office, list(choice.aspects)
+    assert service is not None
+    parts = [answers.answer(service, aspect, office) for aspect in aspects]
+    dispatcher.utter_message(text=answers.with_source("\n\n".join(parts), service))
+    payload = contract.Answer(
+        service=service_ref(service),
+        office=office.id if office else None,
+        aspects=choice.aspects,
+        confidence=choice.confidence,
+        source=str(service.source),
+        stand=service.stand.isoformat(),
+    )
+    dispatcher.utter_message(json_message=contract.to_wire(payload))
+    return [
+        SlotSet("service", service.id),
+        SlotSet("aspects", aspects),
+        SlotSet("office", office.id if office else None),
+        SlotSet("options", None),
+        SlotSet("unsure_turns", 0.0),
+    ]
+
+
+def _hours(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
+    office = choice.office
+    assert office is not None
+    dispatcher.utter_message(text=hours_reply(office, turn.text))
+    payload = contract.Answer(
+        service=None,
+        office=office.id,
+        aspects=choice.aspects,
+        confidence=choice.confidence,
+        source=str(office.source),
+        stand=office.stand.isoformat(),
+    )
+    dispatcher.utter_message(json_message=contract.to_wire(payload))
+    return [SlotSet("office", office.id), SlotSet("aspects", list(choice.aspects))]
+
+
+def _ask_office(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
+    dispatcher.utter_message(response="utter_ask_office")
+    dispatcher.utter_message(json_message=contract.to_wire(contract.Decline(choice.confidence)))
+    return []
+
+
+def _clarify(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
+    buttons = [
+        {"title": f"{i}. {s.name}", "payload": f'/choose_option{{"option": "{i}"}}'}
+        for i, s in enumerate(choice.options, 1)
+    ]
+    dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+    payload = contract.Clarify(tuple(service_ref(s) for s in choice.options), choice.confidence)
+    dispatcher.utter_message(json_message=contract.to_wire(payload))
+    return [SlotSet("options", [s.id for s in choice.options]), SlotSet("aspects", list(choice.aspects) or None)]
+
+
+def _decline(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
+    say_decline(dispatcher, choice.confidence)
+    return [SlotSet("options", None), *_unsure_slot(choice)]
+
+
+def _ask_service(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
+    dispatcher.utter_message(response="utter_ask_service")
+    dispatcher.utter_message(json_message=contract.to_wire(contract.Decline(choice.confidence, "no_service")))
+    return [SlotSet("aspects", list(choice.aspects) or None), SlotSet("options", None), *_unsure_slot(choice)]
+
+
+def _unsure_slot(choice: Choice) -> list[EventType]:
+    return [SlotSet("unsure_turns", choice.unsure_turns)] if choice.unsure_turns is not None else []
+
+
+_RENDERERS: dict[str, Callable[[CollectingDispatcher, Choice, Turn], list[EventType]]] = {
+    "answer": _answer,
+    "hours": _hours,
+    "ask_office": _ask_office,
+    "clarify": _clarify,
+    "decline": _decline,
+    "ask_service": _ask_service,
+}
+
+
+def say_decline(dispatcher: CollectingDispatcher, confidence: float = 0.0) -> None:
+    dispatcher.utter_message(response="utter_decline", phone=city_phone())
+    dispatcher.utter_message(json_message=contract.to_wire(contract.Decline(confidence)))
+
+
+def service_ref(service: Service) -> contract.ServiceRef:
+    return contract.ServiceRef(service.id, service.leika, service.name)
+
+
+# --- the actions ---------------------------------------------------------------------------------
 
 
 class ActionAnswerService(Action):
     def name(self) -> str:
         return "action_answer_service"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        kb = searcher()
-        state = State(
-            service_id=tracker.get_slot("service"),
-            aspects=list(tracker.get_slot("aspects") or []),
-            options=list(tracker.get_slot("options") or []),
-        )
-        asked = detect_aspects(text)
-        day_only = is_day_followup(text)
-        if day_only and (asked in ([], ["hours"])):
-            return hours_answer(dispatcher, kb.catalog, text, tracker)
-        followup = intent in FOLLOWUP_INTENTS or (bool(asked) and not _mentions_entity(tracker))
-        decision = decide(kb, text, state, is_followup=followup, asks_aspect=bool(asked))
-        off_topic = intent == "out_of_scope" and not (state.service_id and asked)
-        if off_topic and not (decision.kind == "answer" and decision.result is not None and decision.result.confident):
-            decline(
-                dispatcher, DECLINE_TEXT, decision.confidence
-            )  # NLU says off-topic and search does not clearly disagree
-            return [SlotSet("options", None)]
-        if decision.kind in ("decline", "ask_service"):  # no service found: the bot is unsure
-            unsure = float(tracker.get_slot("unsure_turns") or 0) + 1
-            if unsure >= UNSURE_BEFORE_HANDOFF:  # the second unsure answer in a row: a person takes over
-                return [SlotSet("options", None), *await hand_over(dispatcher, tracker, "unsure", lead=UNSURE_LEAD)]
-            if decision.kind == "decline":
-                decline(dispatcher, DECLINE_TEXT, decision.confidence)
-                return [SlotSet("options", None), SlotSet("unsure_turns", unsure)]
-            dispatcher.utter_message(
-                text="Zu welcher Leistung möchten Sie das wissen? Nennen Sie mir bitte die Leistung, zum Beispiel „Personalausweis“ oder „Ummeldung“."
-            )
-            dispatcher.utter_message(
-                json_message={"type": "decline", "reason": "no_service", "confidence": round(decision.confidence, 3)}
-            )
-            return [SlotSet("aspects", asked or None), SlotSet("options", None), SlotSet("unsure_turns", unsure)]
-        if decision.kind == "clarify":
-            return self._clarify(dispatcher, decision, asked or state.aspects)
-        # A follow-up without an aspect of its own ("Und für Kinder?") asks the same thing as before.
-        keeps_aspect = (
-            intent == "choose_option"
-            or bool(state.options)
-            or (followup and bool(state.service_id) and elliptical(text))
-        )
-        aspects = asked or (state.aspects if keeps_aspect else []) or [GENERAL]
-        return self._answer(dispatcher, decision, aspects)
-
-    def _answer(self, dispatcher: CollectingDispatcher, decision: Decision, aspects: list[str]) -> list[EventType]:
-        service = decision.service
-        assert service is not None
-        catalog = searcher().catalog
-        office = catalog.office_of(service) or catalog.offices.get(DEFAULT_OFFICE)
-        parts = [answers.answer(service, aspect, office) for aspect in aspects]
-        dispatcher.utter_message(text=answers.with_source("\n\n".join(parts), service))
-        dispatcher.utter_message(
-            json_message={
-                "type": "answer",
-                "service": service_ref(service),
-                "office": office.id if office else None,
-                "aspect": aspects[0],
-                "aspects": aspects,
-                "confidence": round(decision.confidence, 3),
-                "source": service.source,
-                "stand": service.stand.isoformat(),
-            }
-        )
-        return [
-            SlotSet("service", service.id),
-            SlotSet("aspects", aspects),
-            SlotSet("office", office.id if office else None),
-            SlotSet("options", None),
-            SlotSet("unsure_turns", 0.0),
-        ]
-
-    def _clarify(self, dispatcher: CollectingDispatcher, decision: Decision, aspects: list[str]) -> list[EventType]:
-        options = decision.options
-        buttons = [
-            {"title": f"{i}. {s.name}", "payload": f'/choose_option{{"option": "{i}"}}'}
-            for i, s in enumerate(options, 1)
-        ]
-        dispatcher.utter_message(
-            text="Meinen Sie eine dieser Leistungen? Tippen Sie die Nummer oder den Namen.", buttons=buttons
-        )
-        dispatcher.utter_message(
-            json_message={
-                "type": "clarify",
-                "options": [service_ref(s) for s in options],
-                "confidence": round(decision.confidence, 3),
-            }
-        )
-        return [SlotSet("options", [s.id for s in options]), SlotSet("aspects", aspects or None)]
-
-
-def _mentions_entity(tracker: Tracker) -> bool:
-    return any(e.get("entity") == "service" for e in tracker.latest_message.get("entities") or [])
-
-
-def hours_answer(dispatcher: CollectingDispatcher, catalog, text: str, tracker: Tracker) -> list[EventType]:  # type: ignore[no-untyped-def]
-    office: Office | None = resolve_office(catalog, text, tracker.get_slot("office"), tracker.get_slot("service"))
-    if office is None:
-        decline(
-            dispatcher,
-            "Für welches Amt möchten Sie die Öffnungszeiten wissen? Zum Beispiel Bürgerservice oder Standesamt.",
-        )
-        return []
-    dispatcher.utter_message(text=hours_reply(office, text))
-    dispatcher.utter_message(
-        json_message={
-            "type": "answer",
-            "service": None,
-            "office": office.id,
-            "aspect": "hours",
-            "aspects": ["hours"],
-            "confidence": 1.0,
-            "source": str(office.source),
-            "stand": office.stand.isoformat(),
-        }
-    )
-    return [SlotSet("office", office.id), SlotSet("aspects", ["hours"])]
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        turn = read_turn(tracker)
+        choice = choose(searcher(), turn)
+        if choice.kind == "handoff":  # the second unsure answer in a row: a person takes over
+            lead = domain_text(domain, "utter_handoff_lead_unsure")
+            return [SlotSet("options", None), *await hand_over(dispatcher, tracker, "unsure", lead=lead)]
+        return render(dispatcher, choice, turn)
 
 
 class ActionOfficeHours(Action):
     def name(self) -> str:
         return "action_office_hours"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        return hours_answer(dispatcher, searcher().catalog, tracker.latest_message.get("text") or "", tracker)
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        turn = read_turn(tracker)
+        return render(dispatcher, choose_hours(searcher().catalog, turn), turn)
 
 
 class ActionDecline(Action):
     def name(self) -> str:
         return "action_decline"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        decline(dispatcher, DECLINE_TEXT)
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        say_decline(dispatcher)
         return []
 
 

@@ -1,15 +1,20 @@
 """German answer texts for one service and one aspect, built only from catalogue fields.
 
 Every answer ends with its source and the date of the information. A missing field is said
-plainly, with whom to ask instead; nothing is filled in from elsewhere.
+plainly, with whom to ask instead; nothing is filled in from elsewhere. The wording is in ``texts``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from actions import texts
+from actions.offices import city_phone
+from actions.texts import UNKNOWN
 from knowledge import hours as hrs
 from knowledge.schema import Fee, Office, Service
 
-UNKNOWN = "Dazu habe ich keine gesicherten Angaben."
+__all__ = ["UNKNOWN", "answer", "ask_whom", "fee_line", "hours_text", "office_text", "with_source"]
 
 
 def answer(service: Service, aspect: str, office: Office | None) -> str:
@@ -21,71 +26,70 @@ def answer(service: Service, aspect: str, office: Office | None) -> str:
 
 
 def with_source(text: str, service: Service, office: Office | None = None) -> str:
-    return f"{text}\n\nQuelle: {service.source} (Stand: {service.stand:%d.%m.%Y})"
+    return f"{text}\n\n{texts.SOURCE.format(source=service.source, stand=service.stand)}"
 
 
 def ask_whom(office: Office | None) -> str:
     if office is None:
-        return "Bitte fragen Sie beim Bürgerservice der Stadt Jena nach: Telefon 03641 49-0."
+        return texts.ASK_CITY.format(phone=city_phone())
     contact = [
-        c
-        for c in (f"Telefon {office.phone}" if office.phone else "", f"E-Mail {office.email}" if office.email else "")
-        if c
+        *([texts.CONTACT_PHONE.format(phone=office.phone)] if office.phone else []),
+        *([texts.CONTACT_EMAIL.format(email=office.email)] if office.email else []),
     ]
-    return f"Bitte fragen Sie dort nach: {office.name}" + (f", {', '.join(contact)}." if contact else ".")
+    return texts.ASK_OFFICE.format(name=office.name, contact="".join(f", {c}" for c in contact))
 
 
 def fee_line(fee: Fee) -> str:
-    amount = fee.text or f"{fee.amount_eur:.2f} Euro".replace(".", ",")
-    return f"{amount} ({fee.condition})" if fee.condition else amount
+    amount = fee.text or texts.EURO.format(amount=f"{fee.amount_eur:.2f}".replace(".", ","))
+    return texts.FEE_CONDITION.format(amount=amount, condition=fee.condition) if fee.condition else amount
 
 
 def _fees(s: Service, office: Office | None) -> str:
     if not s.fees and not s.fees_note:
         return ""
-    lines = [f"Kosten für „{s.name}“:"] if s.fees else []
-    lines += [f"• {fee_line(f)}" for f in s.fees]
+    lines = [texts.FEES_HEAD.format(name=s.name)] if s.fees else []
+    lines += [texts.BULLET.format(item=fee_line(f)) for f in s.fees]
     if s.fees_note:
         lines.append(s.fees_note)
     return "\n".join(lines)
 
 
 def _documents(s: Service, office: Office | None) -> str:
-    return _bullets(f"Für „{s.name}“ brauchen Sie:", s.documents)
+    return _bullets(texts.DOCUMENTS_HEAD.format(name=s.name), s.documents)
 
 
 def _requirements(s: Service, office: Office | None) -> str:
-    return _bullets(f"Voraussetzungen für „{s.name}“:", s.prerequisites)
+    return _bullets(texts.REQUIREMENTS_HEAD.format(name=s.name), s.prerequisites)
 
 
 def _procedure(s: Service, office: Office | None) -> str:
     if not s.steps:
         return ""
-    return "\n".join([f"So läuft „{s.name}“ ab:"] + [f"{i}. {step}" for i, step in enumerate(s.steps, 1)])
+    steps = [texts.STEP.format(number=i, step=step) for i, step in enumerate(s.steps, 1)]
+    return "\n".join([texts.PROCEDURE_HEAD.format(name=s.name), *steps])
 
 
 def _duration(s: Service, office: Office | None) -> str:
-    return f"Bearbeitungsdauer: {s.processing_time}" if s.processing_time else ""
+    return texts.DURATION.format(time=s.processing_time) if s.processing_time else ""
 
 
 def _online(s: Service, office: Office | None) -> str:
     if s.online is None:
         return ""
-    head = "Ja, das geht online." if s.online.available else "Das geht nicht vollständig online."
-    parts = [head]
+    parts = [texts.ONLINE_YES if s.online.available else texts.ONLINE_NO]
     if s.online.note:
         parts.append(s.online.note)
     if s.online.url:
-        parts.append(f"Link: {s.online.url}")
+        parts.append(texts.ONLINE_LINK.format(url=s.online.url))
     return " ".join(parts)
 
 
 def _legal(s: Service, office: Office | None) -> str:
-    return _bullets("Rechtsgrundlage:", s.legal_basis)
+    return _bullets(texts.LEGAL_HEAD, s.legal_basis)
 
 
 def _location(s: Service, office: Office | None) -> str:
-    return office_text(office, f"Zuständig für „{s.name}“ ist") if office else ""
+    return office_text(office, texts.LOCATION_LEAD.format(name=s.name)) if office else ""
 
 
 def _hours(s: Service, office: Office | None) -> str:
@@ -93,58 +97,54 @@ def _hours(s: Service, office: Office | None) -> str:
 
 
 def _general(s: Service, office: Office | None) -> str:
-    parts = [f"{s.name}: {s.summary}" if s.summary else s.name]
+    parts = [texts.GENERAL_SUMMARY.format(name=s.name, summary=s.summary) if s.summary else s.name]
     if office:
-        parts.append(f"Zuständig ist: {office.name}.")
-    parts.append("Sie können mich auch nach Unterlagen, Kosten, Dauer, Ablauf oder Öffnungszeiten fragen.")
+        parts.append(texts.GENERAL_OFFICE.format(name=office.name))
+    parts.append(texts.GENERAL_MORE)
     return "\n".join(parts)
 
 
 def office_text(office: Office, lead: str) -> str:
-    lines = [f"{lead}: {office.name}."]
+    lines = [texts.OFFICE_LEAD.format(lead=lead, name=office.name)]
     if office.address:
         addr = office.address
-        lines.append(
-            f"Adresse: {addr.street}, {(addr.postcode + ' ') if addr.postcode else ''}{addr.city}"
-            + (f" ({addr.note})" if addr.note else "")
-        )
+        postcode = f"{addr.postcode} " if addr.postcode else ""
+        note = texts.ADDRESS_NOTE.format(note=addr.note) if addr.note else ""
+        lines.append(texts.ADDRESS.format(street=addr.street, postcode=postcode, city=addr.city) + note)
     if office.phone:
-        lines.append(f"Telefon: {office.phone}")
+        lines.append(texts.PHONE.format(phone=office.phone))
     if office.email:
-        lines.append(f"E-Mail: {office.email}")
+        lines.append(texts.EMAIL.format(email=office.email))
     if office.appointment_url:
-        lines.append(f"Termine: {office.appointment_url}")
+        lines.append(texts.APPOINTMENTS.format(url=office.appointment_url))
     return "\n".join(lines)
 
 
 def hours_text(office: Office) -> str:
     weekly = hrs.weekly_lines(office)
     if not weekly and not office.hours_note:
-        return f"Zu den Öffnungszeiten von {office.name} habe ich keine gesicherten Angaben. {ask_whom(office)}"
-    lines = [f"Öffnungszeiten {office.name}:"] + [f"• {w}" for w in weekly]
+        return texts.HOURS_UNKNOWN.format(name=office.name, ask=ask_whom(office))
+    lines = [texts.HOURS_HEAD.format(name=office.name), *(texts.BULLET.format(item=w) for w in weekly)]
     if office.hours_note:
         lines.append(office.hours_note)
     return "\n".join(lines)
 
 
 def _breadth(s: Service, aspect: str, office: Office | None) -> str:
-    lines = [f"Ich kenne diese Leistung aus dem bundesweiten Leistungskatalog: „{s.name}“."]
+    lines = [texts.BREADTH_HEAD.format(name=s.name)]
     if aspect == "legal" and s.legal_basis:
         lines.append(_legal(s, office))
     elif s.topic:
-        lines.append(f"Themenbereich: {s.topic}.")
-    lines.append(
-        "Genaue Angaben für Jena zu Unterlagen, Kosten und Ablauf habe ich dazu nicht. "
-        "Bitte wenden Sie sich an den Bürgerservice der Stadt Jena: Telefon 03641 49-0, oder suchen Sie auf https://service.jena.de."
-    )
+        lines.append(texts.BREADTH_TOPIC.format(topic=s.topic))
+    lines.append(texts.BREADTH_ASK.format(phone=city_phone()))
     return "\n".join(lines)
 
 
 def _bullets(head: str, items: list[str]) -> str:
-    return "\n".join([head] + [f"• {i}" for i in items]) if items else ""
+    return "\n".join([head, *(texts.BULLET.format(item=i) for i in items)]) if items else ""
 
 
-_BUILDERS = {
+_BUILDERS: dict[str, Callable[[Service, Office | None], str]] = {
     "fees": _fees,
     "documents": _documents,
     "requirements": _requirements,

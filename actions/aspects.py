@@ -26,15 +26,39 @@ ASPECTS = (
 )
 
 _PATTERNS: dict[str, str] = {
-    "fees": r"\bkost|gebuhr|\bpreis|\bteuer|\bbillig|\bbezahl|\bzahlen\b|\beuro\b|\bwie ?viel\b(?!.*\b(dauer|zeit|tag|woch))|kostenlos|umsonst|gratis",
-    "documents": r"unterlag|dokument|mitbr|mitnehm|mitzubring|\bnachweis|formular|\bpapiere|\bwass? brauch|\bwelche sachen|\bbenotig",
-    "duration": r"\bdauer|\bwie lang|wartezeit|bearbeitungszeit|\bwann (ist|bin|bekomm|krieg|hab)\w*\b.*\b(fertig|da)\b|\bwie schnell|\bfertig\b|\bwie viele (tag|woch)",
-    "requirements": r"voraussetz|berechtigt|\bwer (kann|darf|bekommt|hat anspruch)|\bdarf ich|bedingung|anspruch|\bbekomme ich (das|es|den|die|ihn)\b",
+    "fees": (
+        r"\bkost|gebuhr|\bpreis|\bteuer|\bbillig|\bbezahl|\bzahlen\b|\beuro\b|"
+        r"\bwie ?viel\b(?!.*\b(dauer|zeit|tag|woch))|kostenlos|umsonst|gratis"
+    ),
+    "documents": (
+        r"unterlag|dokument|mitbr|mitnehm|mitzubring|\bnachweis|formular|\bpapiere|\bwass? brauch|"
+        r"\bwelche sachen|\bbenotig"
+    ),
+    "duration": (
+        r"\bdauer|\bwie lang|wartezeit|bearbeitungszeit|"
+        r"\bwann (ist|bin|bekomm|krieg|hab)\w*\b.*\b(fertig|da)\b|\bwie schnell|\bfertig\b|"
+        r"\bwie viele (tag|woch)"
+    ),
+    "requirements": (
+        r"voraussetz|berechtigt|\bwer (kann|darf|bekommt|hat anspruch)|\bdarf ich|bedingung|anspruch|"
+        r"\bbekomme ich (das|es|den|die|ihn)\b"
+    ),
     "location": r"\bwo\b|\bwohin\b|adresse|anschrift|\bwelche[sm]? (amt|stelle|behord)|zustandig|\ban wen\b|\bwo hin\b",
-    "hours": r"offnungszeit|geoffnet|\boffen\b|\bgeschlossen|\bzu\b.*\b(heute|morgen|samstag|feiertag)|\bwann (hat|haben|ist|sind)\b.*\b(offen|auf|geoffnet|da)\b|\bhaben .* auf\b|\bsamstags?\b|\bsprechzeit",
-    "online": r"\bonline|\bonlien|internet|digital|\bper (post|mail|e-mail|email)|von zu ?hause|elektronisch|\bwebsite|\bportal",
+    "hours": (
+        r"offnungszeit|geoffnet|\boffen\b|\bgeschlossen|\bzu\b.*\b(heute|morgen|samstag|feiertag)|"
+        r"\bwann (hat|haben|ist|sind)\b.*\b(offen|auf|geoffnet|da)\b|\bhaben .* auf\b|\bsamstags?\b|"
+        r"\bsprechzeit"
+    ),
+    "online": (
+        r"\bonline|\bonlien|internet|digital|\bper (post|mail|e-mail|email)|von zu ?hause|elektronisch|"
+        r"\bwebsite|\bportal"
+    ),
     "legal": r"gesetz|rechtsgrundlage|paragra|§|verordnung|rechtlich",
-    "procedure": r"\bwie (beantrag|bekomm|krieg|funktionier|geht|lauft|mach|kann ich|muss ich|meld|stelle)|\bablauf|\bvorgehen|\bschritt|\bwas (muss|soll|kann) (ich|man|wir)\b[^?.]*\b(tun|machen|erledigen)\b|\bwie komme ich an|\bantrag stellen",
+    "procedure": (
+        r"\bwie (beantrag|bekomm|krieg|funktionier|geht|lauft|mach|kann ich|muss ich|meld|stelle)|\bablauf|"
+        r"\bvorgehen|\bschritt|\bwas (muss|soll|kann) (ich|man|wir)\b[^?.]*\b(tun|machen|erledigen)\b|"
+        r"\bwie komme ich an|\bantrag stellen"
+    ),
 }
 _COMPILED = {name: re.compile(p) for name, p in _PATTERNS.items()}
 # Words that carry neither a topic nor an aspect on their own ("Wo kann ich den beantragen?").

@@ -3,23 +3,32 @@
 The rules a good clerk follows: a question that clearly names a service switches the topic; a
 follow-up without a service stays on the current topic; when two services fit about equally well,
 ask back; when nothing fits well, say so rather than guess.
+
+Each rule is a small function over one ``Message`` (the text and everything derived from it, each
+computed once); ``RULES`` lists them in order and the first that returns a ``Decision`` wins. When
+none does, the bot declines. A new behaviour is a new rule in ``RULES`` plus its test in
+``tests/test_dialogue_rules.py``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-
-from spacy.lang.de.stop_words import STOP_WORDS
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Literal
 
 from actions.aspects import strip_aspect_words
+from actions.service_names import MAX_OPTIONS, bare_topic, name_verb, name_words, names_service, plain_form
+from knowledge.loader import Catalog
 from knowledge.schema import Service
-from knowledge.search import Searcher, SearchResult
-from knowledge.text import fold, join_separable_verb, near_words, stem
+from knowledge.search import Hit, Searcher, SearchResult
+from knowledge.text import fold, join_separable_verb
 
-MAX_OPTIONS = 3
+__all__ = ["MAX_OPTIONS", "RULES", "Decision", "DecisionKind", "Message", "State", "decide", "elliptical"]
+
+DecisionKind = Literal["answer", "clarify", "decline", "ask_service"]  # ask_service: an aspect question, no topic yet
 VARIANT_MARGIN = 0.03  # a follow-up on its own must point this much more clearly to a related entry
-_STOP_STEMS = frozenset(stem(fold(w)) for w in STOP_WORDS)
 VAGUE_FACTOR = 3.0  # a vague message asks back when the runner-up is within 3x the calibrated close margin
 _ORDINALS = {
     "1": 0,
@@ -54,12 +63,196 @@ class State:
 
 @dataclass(frozen=True)
 class Decision:
-    kind: str  # "answer" | "clarify" | "decline" | "ask_service" (an aspect question with no topic yet)
+    kind: DecisionKind
     service: Service | None = None
     options: list[Service] = field(default_factory=list)
     confidence: float = 0.0
     result: SearchResult | None = None
+    rule: str = ""  # the name of the rule that decided
 
+
+@dataclass(frozen=True)
+class Message:
+    """One message in its conversation: what every rule may look at, each part computed at most once.
+
+    The parts are lazy, so a rule that decides early (an option chosen by number) costs no search.
+    """
+
+    searcher: Searcher
+    text: str
+    state: State
+    is_followup: bool
+    asks_aspect: bool
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.searcher.catalog
+
+    @cached_property
+    def result(self) -> SearchResult:
+        return self.searcher.search(self.text, top_k=5)
+
+    @property
+    def best(self) -> Hit | None:
+        return self.result.best
+
+    @property
+    def confident(self) -> bool:
+        return self.result.confident and self.result.best is not None
+
+    @cached_property
+    def current(self) -> Service | None:
+        """The service the conversation is about, if any."""
+        return self.catalog.services.get(self.state.service_id) if self.state.service_id else None
+
+    @cached_property
+    def names_best(self) -> bool:
+        """The message uses a name of the top hit that no close candidate shares."""
+        best = self.result.best
+        return best is not None and names_service(self.text, best.service, self.result)
+
+    @cached_property
+    def stems(self) -> set[str]:
+        return set(self.searcher.index.analyzer.lemmas([join_separable_verb(self.text)])[0])
+
+    @cached_property
+    def has_content(self) -> bool:
+        """The message names something the catalogue knows, beyond question and aspect words."""
+        return _has_content(self.text, self.searcher)
+
+    def decision(self, kind: DecisionKind, service: Service | None = None, options: Sequence[Service] = ()) -> Decision:
+        return Decision(kind, service, list(options), confidence=self.result.confidence, result=self.result)
+
+
+Rule = Callable[[Message], Decision | None]
+
+
+def decide(searcher: Searcher, text: str, state: State, is_followup: bool, asks_aspect: bool = False) -> Decision:
+    """The first rule's decision; a decline when no rule decides."""
+    message = Message(searcher, text, state, is_followup, asks_aspect)
+    for rule in RULES:
+        decision = rule(message)
+        if decision is not None:
+            return replace(decision, rule=rule.__name__)
+    return replace(message.decision("decline"), rule="decline")
+
+
+# --- the rules, in the order they are tried -----------------------------------------------------
+
+
+def chosen_option(m: Message) -> Decision | None:
+    """After a question back, the citizen picks an offered service by number, ordinal or name."""
+    if not m.state.options:
+        return None
+    offered = [m.catalog.services[i] for i in m.state.options if i in m.catalog.services]
+    chosen = pick_option(m.text, offered)
+    return Decision("answer", chosen, confidence=1.0) if chosen is not None else None
+
+
+def follow_up_stays(m: Message) -> Decision | None:
+    """A follow-up stays on its topic, even when the search is sure of another service the message does not name."""
+    best, current = m.best, m.current
+    if not m.confident or best is None or current is None or not m.is_followup:
+        return None
+    if best.service.id == current.id or m.names_best:
+        return None
+    return m.decision("answer", variant(m.searcher, current, m.text))
+
+
+def close_call(m: Message) -> Decision | None:
+    """Several services fit about equally well (or a short vague message fits several): the one the
+    message settles, else ask back. A service the message names is no close call."""
+    if not m.confident or m.names_best:
+        return None
+    close = m.result.close or _vague(m)
+    if not close:
+        return None
+    options = [h.service for h in close[:MAX_OPTIONS]]
+    single = _single_fit(m, options)
+    return m.decision("answer", single) if single is not None else m.decision("clarify", options=options)
+
+
+def bare_topic_asked_back(m: Message) -> Decision | None:
+    """ "Ich hab ne Frage zum Führerschein": a clerk asks which one (only when no topic is current)."""
+    if not m.confident or m.current is not None:
+        return None
+    topic = bare_topic(m.text, m.result)
+    return m.decision("clarify", options=topic) if topic else None
+
+
+def confident_answer(m: Message) -> Decision | None:
+    """The search is sure: its top hit, or a close runner-up the wording fits better."""
+    best = m.best
+    if not m.confident or best is None:
+        return None
+    return m.decision("answer", _plainer(m) or best.service)
+
+
+def named_service(m: Message) -> Decision | None:
+    """The search is unsure, but the citizen named the service and it is plausible or far ahead."""
+    best = m.best
+    if m.confident or best is None or not m.names_best:
+        return None
+    if m.result.confidence >= m.searcher.calibration.offer_threshold or _clear_lead(m):
+        return m.decision("answer", best.service)
+    return None
+
+
+def follow_up_on_topic(m: Message) -> Decision | None:
+    """A follow-up, or a message without a topic of its own, stays on the current topic."""
+    current = m.current
+    if m.confident or current is None or not (m.is_followup or not m.has_content):
+        return None
+    return m.decision("answer", variant(m.searcher, current, m.text))
+
+
+def still_on_topic(m: Message) -> Decision | None:
+    """The current topic is still among the top hits."""
+    current = m.current
+    if m.confident or current is None or current.id not in {h.service.id for h in m.result.hits[:MAX_OPTIONS]}:
+        return None
+    return m.decision("answer", variant(m.searcher, current, m.text))
+
+
+def no_topic_yet(m: Message) -> Decision | None:
+    """An aspect question without any topic ("Was kostet das?" as a first message): ask which service."""
+    if m.confident or m.has_content:
+        return None
+    return m.decision("ask_service")
+
+
+def offer_top_hits(m: Message) -> Decision | None:
+    """Unsure, but the top hits are plausible: offer them."""
+    hits = m.result.hits
+    if m.confident or not hits or m.result.confidence < m.searcher.calibration.offer_threshold:
+        return None
+    return m.decision("clarify", options=[h.service for h in hits[:MAX_OPTIONS]])
+
+
+def shared_topic(m: Message) -> Decision | None:
+    """ "Was kostet das mit dem Gewerbe?": the topic is clear, the service is not."""
+    if m.confident:
+        return None
+    shared = _shared_topic(m)
+    return m.decision("clarify", options=shared) if shared else None
+
+
+RULES: tuple[Rule, ...] = (
+    chosen_option,
+    follow_up_stays,
+    close_call,
+    bare_topic_asked_back,
+    confident_answer,
+    named_service,
+    follow_up_on_topic,
+    still_on_topic,
+    no_topic_yet,
+    offer_top_hits,
+    shared_topic,
+)
+
+
+# --- what the rules use ---------------------------------------------------------------------------
 
 _ELLIPSIS_START = re.compile(r"^(und|auch|aber|oder|fur|bei|mit|ohne|wenn|falls)\b")
 
@@ -90,61 +283,6 @@ def pick_option(text: str, options: list[Service]) -> Service | None:
     return None
 
 
-def decide(searcher: Searcher, text: str, state: State, is_followup: bool, asks_aspect: bool = False) -> Decision:
-    catalog = searcher.catalog
-    if state.options:
-        offered = [catalog.services[i] for i in state.options if i in catalog.services]
-        chosen = pick_option(text, offered)
-        if chosen is not None:
-            return Decision("answer", chosen, confidence=1.0)
-    result = searcher.search(text, top_k=5)
-    current = catalog.services.get(state.service_id) if state.service_id else None
-    best = result.best
-    names_best = best is not None and _names_service(text, best.service, result)
-    if result.confident and best is not None:
-        if current is not None and is_followup and best.service.id != current.id and not names_best:
-            return Decision("answer", variant(searcher, current, text), confidence=result.confidence, result=result)
-        close = result.close or (_vague(searcher, text, asks_aspect, result) if not names_best else [])
-        if close and not names_best:
-            single = _single_fit(searcher, text, [h.service for h in close[:MAX_OPTIONS]], result, current)
-            if single is not None:
-                return Decision("answer", single, confidence=result.confidence, result=result)
-            return Decision(
-                "clarify", options=[h.service for h in close[:MAX_OPTIONS]], confidence=result.confidence, result=result
-            )
-        topic = _bare_topic(text, result) if current is None else []
-        if topic:  # "Ich hab ne Frage zum Führerschein": a clerk asks which one
-            return Decision("clarify", options=topic, confidence=result.confidence, result=result)
-        return Decision(
-            "answer", _plainer(searcher, text, result) or best.service, confidence=result.confidence, result=result
-        )
-    if (
-        best is not None
-        and names_best
-        and (result.confidence >= searcher.calibration.offer_threshold or _clear_lead(searcher, result))
-    ):
-        return Decision("answer", best.service, confidence=result.confidence, result=result)  # the citizen named it
-    if current is not None and (is_followup or not _has_content(text, searcher)):
-        return Decision("answer", variant(searcher, current, text), confidence=result.confidence, result=result)
-    if current is not None and current.id in {h.service.id for h in result.hits[:MAX_OPTIONS]}:
-        return Decision(
-            "answer", variant(searcher, current, text), confidence=result.confidence, result=result
-        )  # still on topic
-    if not _has_content(text, searcher):
-        return Decision("ask_service", confidence=result.confidence, result=result)
-    if result.hits and result.confidence >= searcher.calibration.offer_threshold:
-        return Decision(
-            "clarify",
-            options=[h.service for h in result.hits[:MAX_OPTIONS]],
-            confidence=result.confidence,
-            result=result,
-        )
-    shared = _shared_topic(searcher, text, result)
-    if shared:  # "Was kostet das mit dem Gewerbe?": the topic is clear, the service is not
-        return Decision("clarify", options=shared, confidence=result.confidence, result=result)
-    return Decision("decline", confidence=result.confidence, result=result)
-
-
 def variant(searcher: Searcher, current: Service, text: str) -> Service:
     """A follow-up like "und für Kinder?" moves to a related entry when that fits the whole context better."""
     services = searcher.catalog.services
@@ -171,137 +309,73 @@ def variant(searcher: Searcher, current: Service, text: str) -> Service:
     return current
 
 
-def _clear_lead(searcher: Searcher, result: SearchResult) -> bool:
+def _clear_lead(m: Message) -> bool:
     """The top hit is far ahead of the runner-up (a named service, asked in unusual words)."""
-    hits = result.hits
-    return len(hits) > 1 and hits[0].score - hits[1].score > VAGUE_FACTOR * searcher.calibration.close_margin
+    hits = m.result.hits
+    return len(hits) > 1 and hits[0].score - hits[1].score > VAGUE_FACTOR * m.searcher.calibration.close_margin
 
 
-def _vague(searcher: Searcher, text: str, asks_aspect: bool, result: SearchResult) -> list:  # type: ignore[type-arg]
+def _vague(m: Message) -> list[Hit]:
     """A short message without a concrete question ("Ich brauche einen Pass") that fits several services."""
-    if asks_aspect or len(searcher.index.analyzer.lemmas([text])[0]) > 2:
+    if m.asks_aspect or len(m.searcher.index.analyzer.lemmas([m.text])[0]) > 2:
         return []
-    wide = VAGUE_FACTOR * searcher.calibration.close_margin
-    near = [h for h in result.hits[:MAX_OPTIONS] if result.hits[0].score - h.score <= wide]
+    hits = m.result.hits
+    wide = VAGUE_FACTOR * m.searcher.calibration.close_margin
+    near = [h for h in hits[:MAX_OPTIONS] if hits[0].score - h.score <= wide]
     return near if len(near) > 1 else []
 
 
-def _single_fit(
-    searcher: Searcher, text: str, options: list[Service], result: SearchResult, current: Service | None
-) -> Service | None:
+def _single_fit(m: Message, options: list[Service]) -> Service | None:
     """Among equally close candidates, the one the message settles: the current topic, the only one
     the citizen named ("heiraten" is a name of the marriage registration), or the only one whose
     verb the message uses ("Wie melde ich meinen Hund an?": anmelden, not abmelden)."""
+    current = m.current
     if current is not None and any(o.id == current.id for o in options):
         return current
-    named = [o for o in options if _names_service(text, o, result)]
+    named = [o for o in options if names_service(m.text, o, m.result)]
     if len(named) == 1:
         return named[0]
-    stems = _stems(searcher, text)
-    verbs = {o.id: _name_verb(o) for o in options}
+    verbs = {o.id: name_verb(o) for o in options}
     if all(verbs.values()) and len(set(verbs.values())) == len(options):
-        with_verb = [o for o in options if verbs[o.id] in stems]
+        with_verb = [o for o in options if verbs[o.id] in m.stems]
         if len(with_verb) == 1:
             return with_verb[0]
-    plain = [o for o in options if all(_plain_form(o, p, stems) for p in options if p.id != o.id)]
+    plain = [o for o in options if all(plain_form(o, p, m.stems) for p in options if p.id != o.id)]
     return plain[0] if len(plain) == 1 else None
 
 
-def _plainer(searcher: Searcher, text: str, result: SearchResult) -> Service | None:
+def _plainer(m: Message) -> Service | None:
     """A close runner-up the message fits better than the top hit: the plain service when the top hit
     is a special case the message does not mention ("neuer Personalausweis" is not the *vorläufige*
     one), or the only candidate whose name the message uses word for word, verb included ("Hund ...
     anmelden"), when the top hit's verb is another."""
-    hits = result.hits[:MAX_OPTIONS]
+    hits = m.result.hits[:MAX_OPTIONS]
     if len(hits) < 2:
         return None
     top = hits[0]
-    stems = _stems(searcher, text)
     for hit in hits[1:]:
         if top.score - hit.score > VARIANT_MARGIN:
             break
-        if _plain_form(hit.service, top.service, stems):
+        if plain_form(hit.service, top.service, m.stems):
             return hit.service
-    top_verb = _name_verb(top.service)
-    if top_verb is None or top_verb in stems:
+    top_verb = name_verb(top.service)
+    if top_verb is None or top_verb in m.stems:
         return None  # the top hit's own verb is unknown or used: no reason to doubt it
-    near = [h.service for h in hits if top.score - h.score <= VAGUE_FACTOR * searcher.calibration.close_margin]
-    named = [s for s in near if _name_verb(s) in stems and _name_words(s) <= stems]  # every word of its name used
+    wide = VAGUE_FACTOR * m.searcher.calibration.close_margin
+    near = [h.service for h in hits if top.score - h.score <= wide]
+    named = [s for s in near if name_verb(s) in m.stems and name_words(s) <= m.stems]  # every word of its name used
     return named[0] if len(named) == 1 else None
 
 
-def _stems(searcher: Searcher, text: str) -> set[str]:
-    return set(searcher.index.analyzer.lemmas([join_separable_verb(text)])[0])
-
-
-def _plain_form(plain: Service, special: Service, stems: set[str]) -> bool:
-    """``plain`` is ``special`` without a qualifier the message does not use: "Reisepass beantragen"
-    for "Vorläufigen Reisepass beantragen" when the message does not say "vorläufig". A qualifier
-    inside a compound counts as used: "Kinderreisepass" says "Kinder"."""
-    words, more = _name_words(plain), _name_words(special)
-    qualifiers = more - words - _STOP_STEMS
-    return words < more and not any(q in stems or (len(q) >= 4 and any(q in s for s in stems)) for q in qualifiers)
-
-
-def _shared_topic(searcher: Searcher, text: str, result: SearchResult) -> list[Service]:
+def _shared_topic(m: Message) -> list[Service]:
     """The top hits whose names share a noun the message uses, when at least two do."""
-    stems = dict.fromkeys(searcher.index.analyzer.lemmas([strip_aspect_words(text)])[0])  # message order
-    hits = [h.service for h in result.hits[:MAX_OPTIONS]]
+    stems = dict.fromkeys(m.searcher.index.analyzer.lemmas([strip_aspect_words(m.text)])[0])  # message order
+    hits = [h.service for h in m.result.hits[:MAX_OPTIONS]]
     for word in stems:
-        sharing = [s for s in hits if word in _name_words(s) - {_name_verb(s)}]
+        sharing = [s for s in hits if word in name_words(s) - {name_verb(s)}]
         if len(sharing) >= 2:
             return sharing
     return []
-
-
-def _bare_topic(text: str, result: SearchResult) -> list[Service]:
-    """Top hits sharing the one name noun the message uses, when none is the plain service of that noun
-    ("Führerschein" fits first licence, exchange, loss and abroad alike; "Reisepass" means "Reisepass beantragen")
-    and the message uses no everyday name of the top hit ("Klasse B")."""
-    hits = [h.service for h in result.hits[:5]]
-    folded = fold(text)
-    said = {stem(fold(w)) for w in re.findall(r"\w+", strip_aspect_words(text)) if w.lower() not in STOP_WORDS}
-    named = said & set().union(*(_name_words(s) for s in hits))
-    if len(named) != 1:
-        return []
-    word = next(iter(named))
-    if any(fold(n) in folded and stem(fold(n)) != word for n in hits[0].synonyms if len(n) >= 4):
-        return []
-    sharing = [s for s in hits if word in _name_words(s) - {_name_verb(s)}]
-    if len(sharing) < 2 or any(not _name_words(s) - {word, _name_verb(s)} - _STOP_STEMS for s in sharing):
-        return []
-    return sharing[:MAX_OPTIONS]
-
-
-def _name_words(service: Service) -> frozenset:  # type: ignore[type-arg]
-    return frozenset(stem(fold(w)) for w in re.findall(r"\w+", re.sub(r"\(.*?\)", " ", service.name)))
-
-
-def _name_verb(service: Service) -> str | None:
-    """The stemmed verb a service name ends with ("Hund abmelden (Hundesteuer)" -> "abmeld"), if any."""
-    words = re.sub(r"\(.*?\)", " ", service.name).split()
-    if len(words) < 2 or not words[-1].islower() or not words[-1].endswith("en"):
-        return None
-    return stem(fold(words[-1]))
-
-
-def _names_service(text: str, service: Service, result: SearchResult) -> bool:
-    """Whether the message uses a name of this service (or it with one typo) that no other close candidate shares."""
-    folded = fold(text)
-    own = {fold(n) for n in [service.name.split()[0], *service.synonyms] if len(n) >= 4}
-    used = {n for n in own if n in folded}
-    single = frozenset(n for n in own if n.isalpha())
-    used |= {n for word in re.findall(r"\w+", folded) for n in near_words(word, single)}  # "reisepas"
-    if not used:
-        return False
-    others = [h.service for h in result.hits[:MAX_OPTIONS] if h.service.id != service.id]
-    shared = {fold(n) for o in others for n in [o.name.split()[0], *o.synonyms]}
-    # A short form like "Pass" that is also the end of another candidate's word ("Reisepass") does not
-    # single out this one; the service's own name ("Reisepass" in "Kinderreisepass") still does.
-    other_words = {w for o in others for n in [o.name, *o.synonyms] for w in re.findall(r"\w+", fold(n))}
-    name = fold(service.name.split()[0])
-    heads = {n for n in used if n != name and any(w != n and w.endswith(n) for w in other_words)}
-    return bool(used - shared - heads)
 
 
 def _has_content(text: str, searcher: Searcher) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from bot.settings import Settings
+from bot.settings import get_settings
 
 TIMEOUT = 10.0
 
@@ -30,7 +30,7 @@ class HandoffResult:
 
 
 async def _post(path: str, body: dict[str, Any]) -> dict[str, Any]:
-    settings = Settings()
+    settings = get_settings()
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT) as client:
             response = await client.post(

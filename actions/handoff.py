@@ -8,6 +8,7 @@ action after two unsure answers in a row); this module only carries them out.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -17,40 +18,53 @@ from rasa_sdk.types import DomainDict
 
 from actions.contact import declines, normalise_contact
 from actions.gateway_client import GatewayUnavailable, HandoffResult, leave_contact, open_handoff
+from actions.offices import city_phone
+from actions.texts import domain_text
+from bot import contract
 
 log = logging.getLogger(__name__)
 
-PHONE = "Telefon 03641 49-0"
 CONTACT_FORM = "contact_form"
 REASONS = {
     "request_human": "Bitte um eine persönliche Auskunft",
     "complaint_or_case": "Persönliches Anliegen (Beschwerde, Aktenzeichen, Widerspruch oder Stand eines Antrags)",
     "unsure": "Der Bot konnte zweimal nicht sicher antworten",
 }
+UNAVAILABLE = contract.Decline(0.0, "handoff_unavailable")
 
 
 def transcript(tracker: Tracker) -> list[dict[str, Any]]:
     """What was said so far (this session), as the gateway stores it; a contract payload joins its text."""
     lines: list[dict[str, Any]] = []
+    bot_events: list[dict[str, Any]] = []  # the bot's events since the citizen's last message
     for event in tracker.events:
         if event.get("event") == "session_started":
-            lines = []
+            lines, bot_events = [], []
         elif event.get("event") == "user" and event.get("text"):
+            lines += _bot_lines(bot_events)
+            bot_events = []
             lines.append({"role": "citizen", "text": event["text"], "timestamp": event.get("timestamp", 0.0)})
         elif event.get("event") == "bot":
-            custom = (event.get("data") or {}).get("custom")
-            if event.get("text"):
-                lines.append(
-                    {
-                        "role": "bot",
-                        "text": event["text"],
-                        "timestamp": event.get("timestamp", 0.0),
-                        "meta": custom if isinstance(custom, dict) else None,
-                    }
-                )
-            elif isinstance(custom, dict) and lines and lines[-1]["role"] == "bot":
-                lines[-1]["meta"] = {**(lines[-1].get("meta") or {}), **custom}
-    return lines
+            bot_events.append(event)
+    return lines + _bot_lines(bot_events)
+
+
+def _bot_lines(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One line per bot text, with the payloads that followed it; a payload before any text belongs to a turn
+    before the citizen's message and is dropped."""
+    events = list(events)
+    utterances = [contract.Utterance(text=event.get("text") or "", custom=_custom(event)) for event in events]
+    _, replies = contract.merge(utterances, join_texts=False)
+    stamps = [event.get("timestamp", 0.0) for event in events if event.get("text")]
+    return [
+        {"role": "bot", "text": reply.text, "timestamp": stamp, "meta": reply.custom if reply.closed else None}
+        for reply, stamp in zip(replies, stamps, strict=True)
+    ]
+
+
+def _custom(event: dict[str, Any]) -> dict[str, Any] | None:
+    custom = (event.get("data") or {}).get("custom")
+    return custom if isinstance(custom, dict) else None
 
 
 def _date(result: HandoffResult) -> str:
@@ -60,34 +74,31 @@ def _date(result: HandoffResult) -> str:
 async def hand_over(
     dispatcher: CollectingDispatcher, tracker: Tracker, reason_key: str, lead: str = ""
 ) -> list[EventType]:
-    """Open (or find) the ticket and tell the citizen plainly what happens next."""
+    """Open (or find) the ticket and tell the citizen plainly what happens next; ``lead`` goes first."""
     question = tracker.latest_message.get("text") or ""
     reason = f"{REASONS.get(reason_key, reason_key)}: {question}"[:2000]
     try:
         result = await open_handoff(tracker.sender_id, tracker.get_latest_input_channel(), reason, transcript(tracker))
     except GatewayUnavailable as exc:
         log.warning("Übergabe nicht möglich: %s", exc)
-        dispatcher.utter_message(
-            text=f"{lead}Ich kann Sie gerade leider nicht an eine Mitarbeiterin oder einen Mitarbeiter weiterleiten. "
-            f"Bitte rufen Sie den Bürgerservice an: {PHONE}."
-        )
-        dispatcher.utter_message(json_message={"type": "decline", "reason": "handoff_unavailable", "confidence": 0.0})
+        dispatcher.utter_message(response="utter_handoff_unavailable", lead=lead, phone=city_phone())
+        dispatcher.utter_message(json_message=contract.to_wire(UNAVAILABLE))
         return []
-    payload = {"type": "handoff", "ticket": result.ticket, "live": result.live}
+    payload = contract.to_wire(contract.Handoff(result.ticket, result.live))
+    taken = [SlotSet("handoff_ticket", result.ticket), SlotSet("unsure_turns", 0.0)]
     if result.live:
-        dispatcher.utter_message(
-            text=f"{lead}Ich verbinde Sie mit einer Mitarbeiterin oder einem Mitarbeiter des Bürgerservice. "
-            f"Bitte bleiben Sie in diesem Chat; die Antwort erscheint hier. Ihre Vorgangsnummer: {result.ticket}."
-        )
+        dispatcher.utter_message(response="utter_handoff_live", lead=lead, ticket=result.ticket)
         dispatcher.utter_message(json_message=payload)
-        return [SlotSet("handoff_ticket", result.ticket), SlotSet("unsure_turns", 0.0), ConversationPaused()]
+        return [*taken, ConversationPaused()]
     dispatcher.utter_message(
-        text=f"{lead}Gerade ist niemand vom Team erreichbar ({result.staff_hours}). "
-        f"Ich habe Ihr Anliegen mit dem bisherigen Gespräch als Vorgang {result.ticket} gespeichert. "
-        f"Wir melden uns bis zum {_date(result)}, wenn Sie uns eine E-Mail-Adresse oder Telefonnummer nennen."
+        response="utter_handoff_later",
+        lead=lead,
+        staff_hours=result.staff_hours,
+        ticket=result.ticket,
+        answer_by=_date(result),
     )
     dispatcher.utter_message(json_message=payload)
-    return [SlotSet("handoff_ticket", result.ticket), SlotSet("unsure_turns", 0.0), FollowupAction(CONTACT_FORM)]
+    return [*taken, FollowupAction(CONTACT_FORM)]
 
 
 class ActionHandoff(Action):
@@ -96,7 +107,7 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "request_human"
-        lead = "Bei persönlichen Anliegen kann ich keine Auskunft geben. " if intent == "complaint_or_case" else ""
+        lead = domain_text(domain, "utter_handoff_lead_personal") if intent == "complaint_or_case" else ""
         return await hand_over(dispatcher, tracker, intent, lead)
 
 
@@ -112,10 +123,7 @@ class ValidateContactForm(FormValidationAction):
             return {"contact": "-", "contact_consent": False}  # nothing to store; the form ends
         contact = normalise_contact(text)
         if contact is None:
-            dispatcher.utter_message(
-                text="Das sieht nicht wie eine E-Mail-Adresse oder Telefonnummer aus. Bitte prüfen Sie Ihre Angabe. "
-                "Wenn Sie keine Kontaktangabe hinterlassen möchten, schreiben Sie „nein“."
-            )
+            dispatcher.utter_message(response="utter_contact_invalid")
             return {"contact": None}
         return {"contact": contact}
 
@@ -123,7 +131,7 @@ class ValidateContactForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if value is None:
-            dispatcher.utter_message(text="Bitte antworten Sie mit „Ja“ oder „Nein“.")
+            dispatcher.utter_message(response="utter_contact_yes_or_no")
         return {"contact_consent": value}
 
 
@@ -136,27 +144,20 @@ class ActionSubmitContact(Action):
         ticket = tracker.get_slot("handoff_ticket") or ""
         reset = [SlotSet("contact", None), SlotSet("contact_consent", None), SlotSet("requested_slot", None)]
         if not contact or contact == "-" or tracker.get_slot("contact_consent") is not True:
-            dispatcher.utter_message(
-                text=f"In Ordnung, ich speichere keine Kontaktangabe. Ihre Vorgangsnummer ist {ticket}. "
-                f"Bitte nennen Sie sie, wenn Sie den Bürgerservice anrufen: {PHONE}."
-            )
-            dispatcher.utter_message(json_message={"type": "handoff", "ticket": ticket, "live": False})
+            dispatcher.utter_message(response="utter_contact_not_stored", ticket=ticket, phone=city_phone())
+            dispatcher.utter_message(json_message=contract.to_wire(contract.Handoff(ticket, False)))
             return reset
         try:
             result = await leave_contact(tracker.sender_id, contact)
         except GatewayUnavailable as exc:
             log.warning("Kontakt nicht gespeichert: %s", exc)
-            dispatcher.utter_message(
-                text=f"Ihre Kontaktangabe konnte ich leider nicht speichern. Bitte rufen Sie den Bürgerservice an: {PHONE}."
-            )
-            dispatcher.utter_message(
-                json_message={"type": "decline", "reason": "handoff_unavailable", "confidence": 0.0}
-            )
+            dispatcher.utter_message(response="utter_contact_failed", phone=city_phone())
+            dispatcher.utter_message(json_message=contract.to_wire(UNAVAILABLE))
             return reset
         dispatcher.utter_message(
-            text=f"Danke. Wir melden uns bis zum {_date(result)} unter {contact}. Ihre Vorgangsnummer: {result.ticket}."
+            response="utter_contact_stored", answer_by=_date(result), contact=contact, ticket=result.ticket
         )
-        dispatcher.utter_message(json_message={"type": "handoff", "ticket": result.ticket, "live": False})
+        dispatcher.utter_message(json_message=contract.to_wire(contract.Handoff(result.ticket, False)))
         return reset
 
 
@@ -168,8 +169,8 @@ class ActionRelayStaffReply(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = tracker.get_slot("staff_reply")
-        if text:
-            dispatcher.utter_message(text=f"Bürgerservice Jena (Mitarbeiterin/Mitarbeiter):\n{text}", staff=True)
+        if text:  # filled here, not by Rasa: staff write free text (see texts.domain_text)
+            dispatcher.utter_message(text=domain_text(domain, "utter_staff_reply", reply=text), staff=True)
         return [SlotSet("staff_reply", None)]
 
 
@@ -179,8 +180,5 @@ class ActionHandback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         # ``handback``: the gateway has already stored this notice as a system message; the event broker skips it.
-        dispatcher.utter_message(
-            text="Sie schreiben jetzt wieder mit dem Chatbot. Bei Fragen zu Leistungen der Stadt Jena hilft er Ihnen gern weiter.",
-            handback=True,
-        )
+        dispatcher.utter_message(response="utter_handback", handback=True)
         return [SlotSet("handoff_ticket", None)]

@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta
 
 import dateparser
 
-from actions import answers
+from actions import answers, texts
+from actions.offices import default_office
 from bot.clock import make_clock
 from bot.settings import get_settings
 from knowledge import hours as hrs
@@ -22,8 +23,12 @@ from knowledge.text import fold
 _SETTINGS = {"PREFER_DATES_FROM": "future", "TIMEZONE": "Europe/Berlin", "RETURN_AS_TIMEZONE_AWARE": True}
 _WEEKDAY = {fold(n): i for i, n in enumerate(hrs.DAY_NAMES)}
 _NOW_WORDS = re.compile(r"\b(jetzt|gerade|momentan|aktuell|im moment|noch)\b")
-_MONTHS = "januar|jänner|februar|märz|maerz|april|mai|juni|juli|august|september|oktober|november|dezember|jan|feb|mär|apr|jun|jul|aug|sept?|okt|nov|dez"
-# "3. Oktober", "3 Oktober 2026", "03.10.", "3.10.2026": only explicit dates; free text search misreads articles ("die" as "Di").
+_MONTHS = (
+    "januar|jänner|februar|märz|maerz|april|mai|juni|juli|august|september|oktober|november|dezember"
+    "|jan|feb|mär|apr|jun|jul|aug|sept?|okt|nov|dez"
+)
+# "3. Oktober", "3 Oktober 2026", "03.10.", "3.10.2026": only explicit dates; free text search misreads
+# articles ("die" as "Di").
 _DATE = re.compile(rf"\b\d{{1,2}}\.?\s*(?:{_MONTHS})\.?(?:\s*\d{{4}})?\b", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?")
 _TODAY_WORDS = re.compile(r"\bheute\b|\bbis wann\b")
@@ -51,7 +56,7 @@ def resolve_office(catalog: Catalog, text: str, slot_office: str | None, slot_se
     service = catalog.services.get(slot_service) if slot_service else None
     if service and service.office in catalog.offices:
         return catalog.offices[service.office]
-    return catalog.offices.get("buergerservice")
+    return default_office(catalog)
 
 
 def parse_day(text: str, reference: datetime) -> date | None:
@@ -92,36 +97,39 @@ def _numeric_day(match: re.Match[str], today: date) -> date | None:
 
 def hours_reply(office: Office, text: str, reference: datetime | None = None) -> str:
     reference = reference or now()
-    source = f"\n\nQuelle: {office.source} (Stand: {office.stand:%d.%m.%Y})"
+    source = "\n\n" + texts.SOURCE.format(source=office.source, stand=office.stand)
     day = parse_day(text, reference)
     if day is None:
         return answers.hours_text(office) + source
     today = day == reference.date()
-    asks_now = bool(_NOW_WORDS.search(fold(text))) and today
+    when = texts.TODAY.format(day=hrs.format_day(day)) if today else hrs.format_day(day)
     info = hrs.hours_on(office, day)
-    when = ("Heute, " if today else "") + hrs.format_day(day)
     if not info.known:
-        return f"{when}: {answers.hours_text(office)}" + source
-    if asks_now:
-        is_open, _ = hrs.open_at(office, reference)
-        if is_open:
-            end = next(e for s, e in info.spans if s <= reference.time() < e)
-            line = f"Ja, {office.name} hat jetzt geöffnet ({when}), heute bis {end:%H:%M} Uhr."
-        else:
-            line = f"Nein, {office.name} hat jetzt nicht geöffnet ({when}, {reference:%H:%M} Uhr)."
-            upcoming = hrs.next_opening(office, reference)
-            if upcoming:
-                line += f" Nächste Öffnung: {hrs.format_day(upcoming[0])} um {upcoming[1]:%H:%M} Uhr."
+        return texts.ON_DAY.format(when=when, text=answers.hours_text(office)) + source
+    if today and _NOW_WORDS.search(fold(text)):
+        line = _now_line(office, reference, info, when)
     elif info.open:
-        line = f"{when}: {office.name} hat geöffnet, {hrs.format_spans(info.spans)}."
-        if info.reason:
-            line += f" ({info.reason})"
+        line = texts.OPEN_ON_DAY.format(when=when, name=office.name, spans=hrs.format_spans(info.spans))
+        line += texts.REASON.format(reason=info.reason) if info.reason else ""
     else:
-        reason = f" ({info.reason})" if info.reason else ""
-        line = f"{when}: {office.name} ist geschlossen{reason}."
+        reason = texts.REASON.format(reason=info.reason) if info.reason else ""
+        line = texts.CLOSED_ON_DAY.format(when=when, name=office.name, reason=reason)
     if office.hours_note:
-        line += f"\nHinweis: {office.hours_note}"
+        line += texts.HOURS_HINT.format(note=office.hours_note)
     return line + source
+
+
+def _now_line(office: Office, reference: datetime, info: hrs.DayHours, when: str) -> str:
+    """ "Ist jetzt geöffnet?": open until when, or closed and when it opens next."""
+    is_open, _ = hrs.open_at(office, reference)
+    if is_open:
+        end = next(e for s, e in info.spans if s <= reference.time() < e)
+        return texts.OPEN_NOW.format(name=office.name, when=when, end=end)
+    line = texts.CLOSED_NOW.format(name=office.name, when=when, now=reference)
+    upcoming = hrs.next_opening(office, reference)
+    if upcoming:
+        line += texts.NEXT_OPENING.format(day=hrs.format_day(upcoming[0]), start=upcoming[1])
+    return line
 
 
 _DAY_WORDS = re.compile(rf"\b(heute|morgen|ubermorgen|jetzt|{'|'.join(_WEEKDAY)})s?\b")

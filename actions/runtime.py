@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from knowledge.embedder import load_embedder
 from knowledge.index import load_index
 from knowledge.loader import load_catalog
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=1)
 def searcher() -> Searcher:
-    return load_searcher(Settings())
+    return load_searcher(get_settings())
 
 
 def load_searcher(settings: Settings) -> Searcher:

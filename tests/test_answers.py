@@ -23,7 +23,7 @@ OFFICE = Office.parse_obj(
 
 
 def service(**over: object) -> Service:
-    data = {
+    data: dict[str, object] = {
         "id": "test",
         "name": "Testausweis beantragen",
         "stand": "2025-03-01",

@@ -89,8 +89,8 @@ def test_transcript_starts_at_the_session_and_joins_payloads_to_their_text() -> 
         {"event": "bot", "timestamp": 4.1, "data": {"custom": {"type": "answer", "confidence": 0.9}}},
         {"event": "action", "name": "action_listen", "timestamp": 4.2},
     ]
-    lines = transcript(_Tracker(events))  # type: ignore[arg-type]
-    assert [(l["role"], l["text"]) for l in lines] == [("citizen", "Was kostet ein Pass?"), ("bot", "70,00 Euro")]
+    lines = transcript(_Tracker(events))
+    assert [(x["role"], x["text"]) for x in lines] == [("citizen", "Was kostet ein Pass?"), ("bot", "70,00 Euro")]
     assert lines[1]["meta"] == {"type": "answer", "confidence": 0.9}
 
 

@@ -89,7 +89,7 @@ def test_reply_names_the_concrete_date_and_reason(office: Office) -> None:
     assert "Quelle:" in now and "Stand:" in now
 
 
-def test_office_is_taken_from_text_then_context(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_office_is_taken_from_text_then_context(catalog) -> None:
     assert resolve_office(catalog, "Wann hat das Standesamt offen?", None, None).id == "standesamt"
     assert resolve_office(catalog, "Hat das Bürgeramt samstags auf?", None, None).id == "buergerservice"
     assert resolve_office(catalog, "Haben die morgen offen?", None, "fahrzeug-zulassen").id == "kfz-zulassung"

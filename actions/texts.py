@@ -1,0 +1,78 @@
+"""German wording that is built around catalogue fields: answers about a service, opening hours.
+
+Fixed replies of the actions (decline, questions back, handoff, contact form) are ``utter_…`` responses
+in ``domain.yml``. What a response cannot express lives here: sentences around a service's or an
+office's own fields, joined in code. Each text is a ``str.format`` template, so wording changes here
+and the logic in ``answers.py`` and ``hours_answer.py`` stays as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def domain_text(domain: Mapping[str, Any], name: str, **values: str) -> str:
+    """The text of the ``domain.yml`` response ``name``, filled with ``values``.
+
+    For the two places where a response cannot be sent as it is: a lead that goes in front of another
+    response (``{lead}`` of the handoff messages), and free text of staff, which Rasa's own filling
+    would mangle (it gives up on any value that contains "0["). Rasa sends the domain with every call.
+    """
+    text: str = domain["responses"][name][0]["text"]
+    return text.format(**values)
+
+
+# --- any answer -------------------------------------------------------------------------------
+SOURCE = "Quelle: {source} (Stand: {stand:%d.%m.%Y})"
+UNKNOWN = "Dazu habe ich keine gesicherten Angaben."
+ASK_CITY = "Bitte fragen Sie beim Bürgerservice der Stadt Jena nach: Telefon {phone}."
+ASK_OFFICE = "Bitte fragen Sie dort nach: {name}{contact}."  # contact: "" or ", Telefon …, E-Mail …"
+CONTACT_PHONE = "Telefon {phone}"
+CONTACT_EMAIL = "E-Mail {email}"
+BULLET = "• {item}"
+STEP = "{number}. {step}"
+
+# --- one aspect of a service ------------------------------------------------------------------
+EURO = "{amount} Euro"  # amount with a decimal comma
+FEE_CONDITION = "{amount} ({condition})"
+FEES_HEAD = "Kosten für „{name}“:"
+DOCUMENTS_HEAD = "Für „{name}“ brauchen Sie:"
+REQUIREMENTS_HEAD = "Voraussetzungen für „{name}“:"
+PROCEDURE_HEAD = "So läuft „{name}“ ab:"
+DURATION = "Bearbeitungsdauer: {time}"
+ONLINE_YES = "Ja, das geht online."
+ONLINE_NO = "Das geht nicht vollständig online."
+ONLINE_LINK = "Link: {url}"
+LEGAL_HEAD = "Rechtsgrundlage:"
+LOCATION_LEAD = "Zuständig für „{name}“ ist"
+GENERAL_SUMMARY = "{name}: {summary}"
+GENERAL_OFFICE = "Zuständig ist: {name}."
+GENERAL_MORE = "Sie können mich auch nach Unterlagen, Kosten, Dauer, Ablauf oder Öffnungszeiten fragen."
+BREADTH_HEAD = "Ich kenne diese Leistung aus dem bundesweiten Leistungskatalog: „{name}“."
+BREADTH_TOPIC = "Themenbereich: {topic}."
+BREADTH_ASK = (
+    "Genaue Angaben für Jena zu Unterlagen, Kosten und Ablauf habe ich dazu nicht. "
+    "Bitte wenden Sie sich an den Bürgerservice der Stadt Jena: Telefon {phone}, oder suchen Sie auf https://service.jena.de."
+)
+
+# --- an office --------------------------------------------------------------------------------
+OFFICE_LEAD = "{lead}: {name}."
+ADDRESS = "Adresse: {street}, {postcode}{city}"  # postcode: "" or "07743 "
+ADDRESS_NOTE = " ({note})"
+PHONE = "Telefon: {phone}"
+EMAIL = "E-Mail: {email}"
+APPOINTMENTS = "Termine: {url}"
+HOURS_UNKNOWN = "Zu den Öffnungszeiten von {name} habe ich keine gesicherten Angaben. {ask}"
+HOURS_HEAD = "Öffnungszeiten {name}:"
+
+# --- opening hours on a day -------------------------------------------------------------------
+TODAY = "Heute, {day}"
+ON_DAY = "{when}: {text}"
+OPEN_NOW = "Ja, {name} hat jetzt geöffnet ({when}), heute bis {end:%H:%M} Uhr."
+CLOSED_NOW = "Nein, {name} hat jetzt nicht geöffnet ({when}, {now:%H:%M} Uhr)."
+NEXT_OPENING = " Nächste Öffnung: {day} um {start:%H:%M} Uhr."
+OPEN_ON_DAY = "{when}: {name} hat geöffnet, {spans}."
+REASON = " ({reason})"
+CLOSED_ON_DAY = "{when}: {name} ist geschlossen{reason}."
+HOURS_HINT = "\nHinweis: {note}"

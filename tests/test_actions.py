@@ -1,0 +1,407 @@
+"""The custom actions end to end without a Rasa server: a ``rasa_sdk.Tracker`` built from dicts, the action
+run with a ``CollectingDispatcher``, assertions on the messages (responses filled from ``domain.yml`` like
+Rasa fills them) and on the events. The search is the real one; the gateway is a stub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import actions, handoff, hours_answer, offices
+from actions.dialogue import State
+from actions.gateway_client import GatewayUnavailable, HandoffResult
+from actions.texts import domain_text
+from bot.settings import ROOT
+from knowledge import hours as hrs
+from knowledge.loader import Catalog
+
+DOMAIN: dict[str, Any] = yaml.safe_load(Path(ROOT / "domain.yml").read_text(encoding="utf-8"))
+SLOTS = dict.fromkeys(DOMAIN["slots"])
+PHONE = "03641 49-0"
+DECLINE = (
+    "Dazu kann ich Ihnen leider keine sichere Auskunft geben. "
+    "Ich beantworte Fragen zu Leistungen der Stadt Jena, zum Beispiel Personalausweis, Ummeldung, Kfz-Zulassung "
+    "oder Öffnungszeiten. Persönlich hilft Ihnen der Bürgerservice: Telefon 03641 49-0."
+)
+FRIDAY_10 = datetime(2026, 11, 27, 10, 0, tzinfo=hrs.TZ)  # the conversation suite's clock
+
+
+def tracker(
+    text: str, intent: str | None = "ask_service", slots: dict[str, Any] | None = None, **latest: Any
+) -> Tracker:
+    """A tracker as the action server receives it (``Tracker(sender_id, slots, latest_message, events, …)``)."""
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": [], **latest}
+    events = [
+        {"event": "session_started", "timestamp": 1.0},
+        {"event": "user", "text": text, "timestamp": 2.0, "input_channel": "rest", "parse_data": message},
+    ]
+    return Tracker("citizen-1", {**SLOTS, **(slots or {})}, message, events, False, None, {}, "action_listen")
+
+
+class Run:
+    """What one action run said and did."""
+
+    def __init__(self, action: Action, t: Tracker) -> None:
+        dispatcher = CollectingDispatcher()
+        self.events = asyncio.run(action.run(dispatcher, t, DOMAIN))
+        self.messages = dispatcher.messages
+
+    @property
+    def texts(self) -> list[str]:
+        """Each text as the citizen reads it: a response filled with the message's values, as Rasa does."""
+        return [_filled(m) for m in self.messages if m.get("text") or m.get("response")]
+
+    @property
+    def payloads(self) -> list[dict[str, Any]]:
+        return [m["custom"] for m in self.messages if m.get("custom")]
+
+    @property
+    def responses(self) -> list[str]:
+        return [m["response"] for m in self.messages if m.get("response")]
+
+    def slot(self, name: str) -> Any:
+        values = [e["value"] for e in self.events if e.get("event") == "slot" and e.get("name") == name]
+        assert len(values) == 1, f"Slot {name} {len(values)}-mal gesetzt: {self.events}"
+        return values[0]
+
+
+def _filled(message: dict[str, Any]) -> str:
+    if not message.get("response"):
+        return str(message["text"])
+    template: str = DOMAIN["responses"][message["response"]][0]["text"]
+    return template.format(**message)  # every placeholder must come with the message (KeyError otherwise)
+
+
+@pytest.fixture()
+def kb(searcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The actions search the real index (built by the ``searcher`` fixture) on the suite's fixed clock."""
+    monkeypatch.setattr(actions, "searcher", lambda: searcher)
+    monkeypatch.setattr(hours_answer, "now", lambda: FRIDAY_10)
+
+
+def searching(test: Callable[..., None]) -> Callable[..., None]:
+    """Marks a test that runs the real search: slow (needs the built index), with the ``kb`` fixture."""
+    return pytest.mark.slow(pytest.mark.usefixtures("kb")(test))
+
+
+class FakeGateway:
+    """Stands in for ``actions.gateway_client``: records the handoff and answers like the gateway."""
+
+    def __init__(self, live: bool = True, down: bool = False) -> None:
+        self.live, self.down = live, down
+        self.calls: list[tuple[str, Any, str, list[dict[str, Any]]]] = []
+
+    async def open_handoff(self, conversation_id: str, channel: Any, reason: str, transcript: Any) -> HandoffResult:
+        if self.down:
+            raise GatewayUnavailable("stub")
+        self.calls.append((conversation_id, channel, reason, transcript))
+        return HandoffResult("JN-0042", self.live, "Montag bis Freitag 08:00–16:00 Uhr", date(2026, 11, 30))
+
+    async def leave_contact(self, conversation_id: str, contact: str) -> HandoffResult:
+        if self.down:
+            raise GatewayUnavailable("stub")
+        return HandoffResult("JN-0042", False, "", date(2026, 11, 30))
+
+
+@pytest.fixture()
+def gateway(monkeypatch: pytest.MonkeyPatch) -> FakeGateway:
+    fake = FakeGateway()
+    monkeypatch.setattr(handoff, "open_handoff", fake.open_handoff)
+    monkeypatch.setattr(handoff, "leave_contact", fake.leave_contact)
+    return fake
+
+
+# --- answers -------------------------------------------------------------------------------------
+
+
+@searching
+def test_a_fee_question_gets_the_fees_its_source_and_an_answer_payload() -> None:
+    run = Run(actions.ActionAnswerService(), tracker("Was kostet ein Personalausweis?"))
+    assert len(run.texts) == 1 and "46,00 Euro" in run.texts[0] and "Quelle: https://" in run.texts[0]
+    [payload] = run.payloads
+    assert payload["type"] == "answer" and payload["service"]["id"] == "personalausweis"
+    assert (payload["office"], payload["aspect"], payload["aspects"]) == ("buergerservice", "fees", ["fees"])
+    assert list(payload) == ["type", "service", "office", "aspect", "aspects", "confidence", "source", "stand"]
+    assert run.events == [
+        SlotSet("service", "personalausweis"),
+        SlotSet("aspects", ["fees"]),
+        SlotSet("office", "buergerservice"),
+        SlotSet("options", None),
+        SlotSet("unsure_turns", 0.0),
+    ]
+
+
+@searching
+def test_a_follow_up_stays_on_the_topic_and_asks_its_own_aspect() -> None:
+    slots = {"service": "personalausweis", "aspects": ["fees"], "office": "buergerservice"}
+    run = Run(actions.ActionAnswerService(), tracker("Und wie lange dauert das?", "ask_followup", slots))
+    assert run.payloads[0]["service"]["id"] == "personalausweis" and run.payloads[0]["aspects"] == ["duration"]
+
+
+@searching
+def test_a_fragment_reuses_the_previous_aspect() -> None:
+    slots = {"service": "reisepass", "aspects": ["fees"], "office": "buergerservice"}
+    run = Run(actions.ActionAnswerService(), tracker("Und für Kinder?", "ask_followup", slots))
+    assert run.payloads[0]["aspects"] == ["fees"] and run.slot("aspects") == ["fees"]
+
+
+@searching
+def test_an_unclear_question_is_asked_back_with_one_button_per_service() -> None:
+    run = Run(actions.ActionAnswerService(), tracker("Und was kostet das bei einem Gewerbe?"))
+    assert run.responses == ["utter_clarify"]
+    assert run.texts == ["Meinen Sie eine dieser Leistungen? Tippen Sie die Nummer oder den Namen."]
+    [payload] = run.payloads
+    options = [o["id"] for o in payload["options"]]
+    assert payload["type"] == "clarify" and len(options) >= 2
+    buttons = run.messages[0]["buttons"]
+    assert [b["payload"] for b in buttons] == [f'/choose_option{{"option": "{i}"}}' for i in range(1, len(options) + 1)]
+    assert buttons[0]["title"] == f"1. {payload['options'][0]['name']}"
+    assert run.events == [SlotSet("options", options), SlotSet("aspects", ["fees"])]
+
+
+@searching
+def test_an_option_chosen_by_number_is_answered_with_the_aspect_asked_before() -> None:
+    slots = {"options": ["reisepass", "vorlaeufiger-reisepass"], "aspects": ["documents"]}
+    run = Run(actions.ActionAnswerService(), tracker("2", "choose_option", slots))
+    payload = run.payloads[0]
+    assert (payload["service"]["id"], payload["aspects"], payload["confidence"]) == (
+        "vorlaeufiger-reisepass",
+        ["documents"],
+        1.0,
+    )
+    assert run.slot("options") is None
+
+
+# --- unsure: decline, ask for the service, hand over ----------------------------------------------
+
+
+@searching
+def test_an_off_topic_question_is_declined_with_the_city_phone_number() -> None:
+    run = Run(actions.ActionAnswerService(), tracker("Bestell mir eine Pizza", "out_of_scope"))
+    assert run.responses == ["utter_decline"] and run.texts == [DECLINE]
+    [payload] = run.payloads
+    assert list(payload) == ["type", "confidence"] and payload["type"] == "decline"
+    assert run.events == [SlotSet("options", None)]  # off-topic does not count as an unsure turn
+
+
+@searching
+def test_an_aspect_without_a_topic_asks_for_the_service_and_counts_as_unsure() -> None:
+    run = Run(actions.ActionAnswerService(), tracker("Was kostet das?"))
+    assert run.texts == [
+        "Zu welcher Leistung möchten Sie das wissen? Nennen Sie mir bitte die Leistung, "
+        "zum Beispiel „Personalausweis“ oder „Ummeldung“."
+    ]
+    assert run.payloads[0]["type"] == "decline" and run.payloads[0]["reason"] == "no_service"
+    assert run.events == [SlotSet("aspects", ["fees"]), SlotSet("options", None), SlotSet("unsure_turns", 1.0)]
+
+
+@searching
+def test_the_second_unsure_turn_hands_over_to_a_person(gateway: FakeGateway) -> None:
+    run = Run(actions.ActionAnswerService(), tracker("Was kostet das?", slots={"unsure_turns": 1.0}))
+    assert run.texts == [
+        "Dazu kann ich Ihnen leider wieder keine sichere Auskunft geben. Ich verbinde Sie mit einer Mitarbeiterin "
+        "oder einem Mitarbeiter des Bürgerservice. Bitte bleiben Sie in diesem Chat; die Antwort erscheint hier. "
+        "Ihre Vorgangsnummer: JN-0042."
+    ]
+    assert run.payloads == [{"type": "handoff", "ticket": "JN-0042", "live": True}]
+    assert run.events == [
+        SlotSet("options", None),
+        SlotSet("handoff_ticket", "JN-0042"),
+        SlotSet("unsure_turns", 0.0),
+        ConversationPaused(),
+    ]
+    [(conversation, channel, reason, transcript)] = gateway.calls
+    assert (conversation, channel) == ("citizen-1", "rest")
+    assert reason == "Der Bot konnte zweimal nicht sicher antworten: Was kostet das?"
+    assert transcript == [{"role": "citizen", "text": "Was kostet das?", "timestamp": 2.0}]
+
+
+def test_outside_staff_hours_the_handoff_offers_the_contact_form(gateway: FakeGateway) -> None:
+    gateway.live = False
+    run = Run(handoff.ActionHandoff(), tracker("Ich möchte mit einem Menschen sprechen", "request_human"))
+    assert run.texts == [
+        "Gerade ist niemand vom Team erreichbar (Montag bis Freitag 08:00–16:00 Uhr). Ich habe Ihr Anliegen mit dem "
+        "bisherigen Gespräch als Vorgang JN-0042 gespeichert. Wir melden uns bis zum 30.11.2026, wenn Sie uns eine "
+        "E-Mail-Adresse oder Telefonnummer nennen."
+    ]
+    assert run.payloads == [{"type": "handoff", "ticket": "JN-0042", "live": False}]
+    assert run.events[-1] == FollowupAction("contact_form")
+
+
+def test_a_personal_case_is_handed_over_with_its_lead(gateway: FakeGateway) -> None:
+    run = Run(handoff.ActionHandoff(), tracker("Wie ist der Stand meines Antrags?", "complaint_or_case"))
+    assert run.texts[0].startswith("Bei persönlichen Anliegen kann ich keine Auskunft geben. Ich verbinde Sie")
+    assert gateway.calls[0][2].startswith("Persönliches Anliegen (Beschwerde,")
+
+
+@searching
+def test_without_the_gateway_the_citizen_gets_the_phone_number(gateway: FakeGateway) -> None:
+    gateway.down = True
+    run = Run(actions.ActionAnswerService(), tracker("Was kostet das?", slots={"unsure_turns": 1.0}))
+    assert run.texts == [
+        "Dazu kann ich Ihnen leider wieder keine sichere Auskunft geben. Ich kann Sie gerade leider nicht an eine "
+        "Mitarbeiterin oder einen Mitarbeiter weiterleiten. Bitte rufen Sie den Bürgerservice an: Telefon 03641 49-0."
+    ]
+    assert run.payloads == [{"type": "decline", "confidence": 0.0, "reason": "handoff_unavailable"}]
+    assert run.events == [SlotSet("options", None)]
+
+
+# --- contact form ----------------------------------------------------------------------------------
+
+
+def test_a_consented_contact_is_stored_and_confirmed(gateway: FakeGateway) -> None:
+    slots = {"contact": "anna@example.org", "contact_consent": True, "handoff_ticket": "JN-0042"}
+    run = Run(handoff.ActionSubmitContact(), tracker("ja", "affirm", slots))
+    assert run.texts == [
+        "Danke. Wir melden uns bis zum 30.11.2026 unter anna@example.org. Ihre Vorgangsnummer: JN-0042."
+    ]
+    assert run.payloads == [{"type": "handoff", "ticket": "JN-0042", "live": False}]
+    assert run.events == [SlotSet("contact", None), SlotSet("contact_consent", None), SlotSet("requested_slot", None)]
+
+
+@pytest.mark.parametrize("contact, consent", [("anna@example.org", False), ("-", False), (None, None)])
+def test_without_consent_nothing_is_stored(gateway: FakeGateway, contact: str | None, consent: bool | None) -> None:
+    slots = {"contact": contact, "contact_consent": consent, "handoff_ticket": "JN-0042"}
+    run = Run(handoff.ActionSubmitContact(), tracker("nein", "deny", slots))
+    assert run.texts == [
+        "In Ordnung, ich speichere keine Kontaktangabe. Ihre Vorgangsnummer ist JN-0042. "
+        "Bitte nennen Sie sie, wenn Sie den Bürgerservice anrufen: Telefon 03641 49-0."
+    ]
+
+
+def test_a_contact_that_cannot_be_stored_gives_the_phone_number(gateway: FakeGateway) -> None:
+    gateway.down = True
+    slots = {"contact": "anna@example.org", "contact_consent": True, "handoff_ticket": "JN-0042"}
+    run = Run(handoff.ActionSubmitContact(), tracker("ja", "affirm", slots))
+    assert run.texts == [
+        "Ihre Kontaktangabe konnte ich leider nicht speichern. "
+        "Bitte rufen Sie den Bürgerservice an: Telefon 03641 49-0."
+    ]
+    assert run.payloads[0]["reason"] == "handoff_unavailable"
+
+
+def test_the_form_asks_again_for_an_unreadable_contact_and_a_missing_yes_or_no() -> None:
+    form, dispatcher, t = handoff.ValidateContactForm(), CollectingDispatcher(), tracker("hallo", None)
+    assert form.validate_contact("hallo", dispatcher, t, DOMAIN) == {"contact": None}
+    assert form.validate_contact("nein", dispatcher, t, DOMAIN) == {"contact": "-", "contact_consent": False}
+    assert form.validate_contact_consent(None, dispatcher, t, DOMAIN) == {"contact_consent": None}
+    assert [_filled(m) for m in dispatcher.messages] == [
+        "Das sieht nicht wie eine E-Mail-Adresse oder Telefonnummer aus. Bitte prüfen Sie Ihre Angabe. "
+        "Wenn Sie keine Kontaktangabe hinterlassen möchten, schreiben Sie „nein“.",
+        "Bitte antworten Sie mit „Ja“ oder „Nein“.",
+    ]
+
+
+# --- staff replies and the hand-back ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reply", ["Ihr Antrag ist da.", "Raum 10[a], Akte {0[1]}\n\nZweiter Absatz"])
+def test_a_staff_reply_is_said_word_for_word_with_its_prefix(reply: str) -> None:
+    run = Run(handoff.ActionRelayStaffReply(), tracker("", None, {"staff_reply": reply}))
+    assert run.texts == [f"Bürgerservice Jena (Mitarbeiterin/Mitarbeiter):\n{reply}"]
+    assert run.messages[0]["staff"] is True and run.events == [SlotSet("staff_reply", None)]
+
+
+def test_the_hand_back_is_marked_for_the_event_broker() -> None:
+    run = Run(handoff.ActionHandback(), tracker("", None, {"handoff_ticket": "JN-0042"}))
+    assert run.texts == [
+        "Sie schreiben jetzt wieder mit dem Chatbot. "
+        "Bei Fragen zu Leistungen der Stadt Jena hilft er Ihnen gern weiter."
+    ]
+    assert run.messages[0]["handback"] is True and run.events == [SlotSet("handoff_ticket", None)]
+
+
+# --- office hours ----------------------------------------------------------------------------------
+
+
+@searching
+def test_office_hours_name_the_day_and_carry_an_office_payload() -> None:
+    run = Run(actions.ActionOfficeHours(), tracker("Hat das Bürgeramt am Samstag offen?", "ask_office_hours"))
+    assert "Samstag, 28.11.2026" in run.texts[0] and "geschlossen" in run.texts[0]
+    [payload] = run.payloads
+    assert (payload["service"], payload["office"], payload["aspects"], payload["confidence"]) == (
+        None,
+        "buergerservice",
+        ["hours"],
+        1.0,
+    )
+    assert run.events == [SlotSet("office", "buergerservice"), SlotSet("aspects", ["hours"])]
+
+
+@searching
+def test_a_bare_day_asks_the_hours_of_the_office_in_context_again() -> None:
+    run = Run(actions.ActionAnswerService(), tracker("Und am Montag?", "ask_followup", {"office": "standesamt"}))
+    assert run.payloads[0]["office"] == "standesamt" and "Montag, 30.11.2026" in run.texts[0]
+
+
+def test_hours_without_any_office_ask_which_one() -> None:
+    catalog = Catalog(services={}, offices={})
+    choice = actions.choose_hours(catalog, actions.Turn("Wann habt ihr offen?", "ask_office_hours", State()))
+    dispatcher = CollectingDispatcher()
+    assert actions.render(dispatcher, choice, actions.Turn("", None, State())) == []
+    assert [_filled(m) for m in dispatcher.messages if m["response"]] == [
+        "Für welches Amt möchten Sie die Öffnungszeiten wissen? Zum Beispiel Bürgerservice oder Standesamt."
+    ]
+    assert dispatcher.messages[1]["custom"] == {"type": "decline", "confidence": 0.0}
+
+
+# --- the pieces ------------------------------------------------------------------------------------
+
+
+def test_read_turn_takes_the_message_and_the_slots_from_a_tracker_as_rasa_sends_it() -> None:
+    state = {
+        "sender_id": "citizen-2",
+        "slots": {
+            **SLOTS,
+            "service": "reisepass",
+            "aspects": ["fees"],
+            "unsure_turns": 1.0,
+            "office": "buergerservice",
+        },
+        "latest_message": {
+            "text": "Und für Kinder?",
+            "intent": {"name": "ask_followup", "confidence": 0.9},
+            "entities": [{"entity": "service", "value": "Kinderreisepass"}],
+        },
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    }
+    turn = actions.read_turn(Tracker.from_dict(state))
+    assert turn == actions.Turn(
+        "Und für Kinder?",
+        "ask_followup",
+        State("reisepass", ["fees"], []),
+        office_id="buergerservice",
+        unsure_turns=1.0,
+        mentions_service=True,
+    )
+
+
+@pytest.mark.slow
+def test_choose_needs_no_rasa(searcher) -> None:
+    choice = actions.choose(searcher, actions.Turn("Was kostet ein Reisepass?", "ask_service", State()))
+    assert (choice.kind, choice.service and choice.service.id, choice.aspects) == ("answer", "reisepass", ("fees",))
+    assert choice.office is not None and choice.office.id == offices.DEFAULT_OFFICE
+
+
+def test_the_city_phone_number_comes_from_the_catalogue(catalog) -> None:
+    city = catalog.offices[offices.CITY_OFFICE]
+    assert city.level == "kommune" and city.phone == offices.city_phone() == PHONE
+
+
+def test_domain_text_fills_free_text_as_it_is() -> None:
+    text = domain_text(DOMAIN, "utter_staff_reply", reply="Akte 0[1] {x}")
+    assert text == "Bürgerservice Jena (Mitarbeiterin/Mitarbeiter):\nAkte 0[1] {x}"

@@ -1,0 +1,122 @@
+"""The dialogue rules of ``actions/dialogue.py`` one by one: each decides the message it is written for.
+
+A new rule gets a case here. The cases use the real search (slow: the built index); the order of the
+rules and the laziness of the per-message context are tested without it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.aspects import detect_aspects
+from actions.dialogue import RULES, Message, State, confident_answer, decide, follow_up_stays
+from knowledge.loader import Catalog
+from knowledge.schema import Service
+
+PERSO = State(service_id="personalausweis", aspects=["fees"])
+PASS_OPTIONS = State(options=["reisepass", "vorlaeufiger-reisepass", "ausweisdokumente-kinder"])
+
+# (rule, message, state before, follow-up?, expected kind, expected service or first option)
+CASES = [
+    ("chosen_option", "die zweite bitte", PASS_OPTIONS, False, "answer", "vorlaeufiger-reisepass"),
+    # The search is sure of "Reisepass" (the photo), but the citizen is still asking about the Personalausweis.
+    ("follow_up_stays", "Kann ich das Passbild mitbringen?", PERSO, True, "answer", "personalausweis"),
+    ("close_call", "Wie melde ich meinen Hund an?", State(), False, "answer", "hundesteuer-anmelden"),
+    (
+        "bare_topic_asked_back",
+        "Ich hab eine Frage zum Führerschein, was muss ich mitbringen?",
+        State(),
+        False,
+        "clarify",
+        None,
+    ),
+    ("confident_answer", "Was kostet ein Reisepass?", State(), False, "answer", "reisepass"),
+    ("named_service", "eheurkunde kopie kosten", State(), False, "answer", "eheurkunde"),
+    ("follow_up_on_topic", "Und für mein Baby?", PERSO, True, "answer", "ausweisdokumente-kinder"),
+    ("follow_up_on_topic", "Wo muss ich da hin?", PERSO, True, "answer", "personalausweis"),
+    (
+        "still_on_topic",
+        "Braucht unser Baby für den Urlaub in Italien einen eigenen Ausweiss?",
+        PERSO,
+        False,
+        "answer",
+        "personalausweis",
+    ),
+    ("no_topic_yet", "Was kostet das?", State(), False, "ask_service", None),
+    ("offer_top_hits", "Ich brauche einen Pass", State(), False, "clarify", "reisepass"),
+    ("shared_topic", "Und was kostet das bei einem Gewerbe?", State(), False, "clarify", None),
+    ("decline", "Bestell mir eine Pizza", State(), False, "decline", None),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rule, text, state, followup, kind, expected", CASES, ids=[f"{c[0]}: {c[1]}" for c in CASES])
+def test_each_rule_decides_the_message_it_is_written_for(
+    searcher, rule: str, text: str, state: State, followup: bool, kind: str, expected: str | None
+) -> None:
+    decision = decide(searcher, text, state, is_followup=followup, asks_aspect=bool(detect_aspects(text)))
+    assert (decision.rule, decision.kind) == (rule, kind)
+    if kind == "answer":
+        assert decision.service is not None and decision.service.id == expected
+    elif kind == "clarify":
+        assert len(decision.options) >= 2
+        assert expected is None or decision.options[0].id == expected
+    else:
+        assert decision.service is None and not decision.options
+
+
+def test_every_rule_has_a_case() -> None:
+    assert {c[0] for c in CASES} == {rule.__name__ for rule in RULES} | {"decline"}
+
+
+@pytest.mark.slow
+def test_an_earlier_rule_wins(searcher) -> None:
+    """Without the follow-up, the same message is the search's confident answer (the rule after it)."""
+    text = "Kann ich das Passbild mitbringen?"
+    alone = decide(searcher, text, State(), is_followup=False, asks_aspect=True)
+    assert alone.rule == "confident_answer" and alone.service is not None and alone.service.id != "personalausweis"
+    follow_up = decide(searcher, text, PERSO, is_followup=True, asks_aspect=True)
+    assert follow_up.rule == "follow_up_stays"
+    assert RULES.index(follow_up_stays) < RULES.index(confident_answer)
+
+
+def _service(sid: str, name: str) -> Service:
+    return Service.parse_obj({"id": sid, "name": name, "stand": "2025-01-01", "source": "https://service.jena.de"})
+
+
+class _NoSearch:
+    """A searcher for a chosen option: the rule must decide before anything is searched."""
+
+    catalog = Catalog(
+        services={
+            "pass": _service("pass", "Reisepass beantragen"),
+            "perso": _service("perso", "Personalausweis beantragen"),
+        },
+        offices={},
+    )
+
+    def search(self, text: str, top_k: int = 5) -> object:
+        raise AssertionError("searched although an option was chosen")
+
+
+def test_a_chosen_option_is_decided_without_a_search() -> None:
+    decision = decide(_NoSearch(), "Personalausweis", State(options=["pass", "perso"]), is_followup=False)  # type: ignore[arg-type]
+    assert (decision.rule, decision.kind, decision.confidence, decision.result) == (
+        "chosen_option",
+        "answer",
+        1.0,
+        None,
+    )
+    assert decision.service is not None and decision.service.id == "perso"
+
+
+def test_the_message_context_searches_at_most_once() -> None:
+    calls: list[str] = []
+
+    class Counting(_NoSearch):
+        def search(self, text: str, top_k: int = 5) -> object:
+            calls.append(text)
+            return object()
+
+    message = Message(Counting(), "Was kostet das?", State(), is_followup=False, asks_aspect=True)  # type: ignore[arg-type]
+    assert message.result is message.result and calls == ["Was kostet das?"]
