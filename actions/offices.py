@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import yaml
-
 from bot.settings import get_settings
-from knowledge.loader import Catalog
+from knowledge import loader
+from knowledge.loader import CITY_OFFICE, Catalog
 from knowledge.schema import Office
 
+__all__ = ["CITY_OFFICE", "DEFAULT_OFFICE", "city_phone", "default_office"]
+
 DEFAULT_OFFICE = "buergerservice"  # answers and hours questions that name no office of their own
-CITY_OFFICE = "stadtverwaltung"  # its switchboard is the number every fallback text gives
 
 
 def default_office(catalog: Catalog) -> Office | None:
@@ -25,10 +25,4 @@ def default_office(catalog: Catalog) -> Office | None:
 @lru_cache(maxsize=1)
 def city_phone() -> str:
     """The switchboard number of the city administration, read once per process from its office file."""
-    path = get_settings().catalog_dir / "offices" / f"{CITY_OFFICE}.yml"
-    office = Office.parse_obj(yaml.safe_load(path.read_text(encoding="utf-8")))
-    if not office.phone:
-        raise RuntimeError(
-            f"{path}: Telefonnummer fehlt; der Bot nennt sie in jeder Antwort, mit der er nicht helfen kann."
-        )
-    return office.phone
+    return loader.city_phone(get_settings().catalog_dir)

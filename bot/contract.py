@@ -90,8 +90,8 @@ def to_wire(payload: Payload) -> dict[str, Any]:
             "stand": payload.stand,
         }
     if isinstance(payload, Decline):
-        wire: dict[str, Any] = {"type": "decline", "confidence": round(payload.confidence, 3)}
-        return {**wire, "reason": payload.reason} if payload.reason else wire
+        reason = {"reason": payload.reason} if payload.reason else {}
+        return {"type": "decline", **reason, "confidence": round(payload.confidence, 3)}
     if isinstance(payload, Clarify):
         return {
             "type": "clarify",

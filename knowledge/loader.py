@@ -21,6 +21,7 @@ from knowledge.breadth import LEIKA_CSV, BreadthTier, inherited_names, load_brea
 from knowledge.schema import Entry, Office, Service
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
+CITY_OFFICE = "stadtverwaltung"  # the city's switchboard: the number every fallback text gives
 MAX_FILE_BYTES = 256 * 1024
 M = TypeVar("M", bound=Entry)
 
@@ -254,3 +255,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def city_phone(root: Path = CATALOG_DIR) -> str:
+    """The switchboard number of the city administration, from its office file (cheap: one file, no index)."""
+    path = root / "offices" / f"{CITY_OFFICE}.yml"
+    office = Office.parse_obj(yaml.safe_load(path.read_text(encoding="utf-8")))
+    if not office.phone:
+        raise CatalogError(
+            [Problem(str(path), "phone", "Telefonnummer fehlt; der Bot nennt sie, wenn er nicht helfen kann")]
+        )
+    return office.phone

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot import contract as c
 
 REF = c.ServiceRef("reisepass", "99085001000000", "Reisepass beantragen")
-PAYLOADS = [
+PAYLOADS: list[c.Payload] = [
     c.Answer(REF, "buergerservice", ("fees", "duration"), 0.87654, "https://service.jena.de/node/1", "2026-02-07"),
     c.Answer(None, "standesamt", ("hours",), 1.0, "https://example.org", "2025-10-01"),
     c.Decline(0.123),
@@ -23,7 +25,7 @@ PAYLOADS = [
 def test_round_trip(payload: c.Payload) -> None:
     wire = c.to_wire(payload)
     back = c.parse(wire)
-    assert c.to_wire(back) == wire  # type: ignore[arg-type]
+    assert back is not None and c.to_wire(back) == wire
     assert type(back) is type(payload)
 
 
@@ -69,7 +71,7 @@ def test_service_id_of_every_shape() -> None:
 
 
 def test_merge_joins_split_text_and_attaches_the_payload() -> None:
-    rest = [
+    rest: list[dict[str, Any]] = [
         {"text": "Teil 1"},
         {"text": "Teil 2"},
         {"custom": {"type": "answer", "confidence": 0.9}},

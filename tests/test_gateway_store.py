@@ -351,3 +351,10 @@ def test_staff_lockout_after_five_failures(scope: Scope) -> None:
     with scope() as s:
         user = verify_staff(s, "erika", "richtig-geheim", now=NOW + LOCKOUT + timedelta(seconds=1))
         assert user is not None and user.failed_logins == 0 and user.locked_until is None
+
+
+def test_gap_csv_survives_control_characters_in_citizen_text() -> None:
+    from bot.gateway.gaps import GapRow, content_gaps_csv
+
+    csv_text = content_gaps_csv([GapRow("hund", thumbs_down=1, examples=["Hund\x00 anmelden\x07?", "=1+1"])])
+    assert "Hund anmelden?" in csv_text and "'=1+1" in csv_text and "\x00" not in csv_text

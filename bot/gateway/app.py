@@ -25,6 +25,7 @@ from bot.gateway.routes import ROUTERS, mounts
 from bot.gateway.schedule import parse_staff_hours
 from bot.gateway.state import Gateway
 from bot.settings import Settings, get_settings
+from knowledge.loader import city_phone
 
 LOGIN_ATTEMPTS_PER_MINUTE = 10
 SESSION_SECONDS = 8 * 3600  # one working day
@@ -53,6 +54,7 @@ def create_app(
                 chat_limiter=RateLimiter(settings.chat_rate_limit),
                 login_limiter=RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE),
                 clock=clock or make_clock(settings.fixed_now),
+                city_phone=city_phone(settings.catalog_dir),
             )
             try:
                 yield

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -91,8 +92,12 @@ CSV_HEADER: tuple[str, ...] = ("service_id", "total", "thumbs_down", "unconfiden
 )
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _cell(value: str) -> str:
-    """Citizen text must not become a spreadsheet formula (CSV injection)."""
+    """Citizen text must not become a spreadsheet formula (CSV injection) nor break the file (control characters)."""
+    value = _CONTROL.sub("", value)
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 

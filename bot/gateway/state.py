@@ -28,3 +28,4 @@ class Gateway:
     chat_limiter: RateLimiter
     login_limiter: RateLimiter
     clock: Clock
+    city_phone: str  # the switchboard number from the catalogue, for the gateway's own fallback texts

@@ -2,19 +2,20 @@
 
 The bot's answers come from the catalogue through Rasa; these are the few messages the gateway writes
 on its own: when Rasa is down, when a conversation is handed to staff and back, and the errors of the
-public chat API. Kept here so they can later come from the same catalogue of texts as the bot's.
-The chat page's own texts (``static/chat/chat.js``, ``templates/chat/index.html``) are not here.
+public chat API. The city's phone number comes from the catalogue (``knowledge.loader.city_phone``), never from here.
+The chat page's own texts are in ``static/chat/chat.js`` and ``templates/chat/index.html``.
 """
 
 from __future__ import annotations
 
-PHONE = "Telefon 03641 49-0"
 
-#: Stored as a system message when the citizen's message could not reach Rasa.
-RASA_DOWN = (
-    "Der Chatbot ist gerade nicht erreichbar. Ihre Nachricht ist gespeichert. Bitte versuchen Sie es in einigen "
-    f"Minuten noch einmal oder rufen Sie den Bürgerservice an: {PHONE}."
-)
+def rasa_down(phone: str) -> str:
+    """Stored as a system message when the citizen's message could not reach Rasa (phone: the city's switchboard)."""
+    return (
+        "Der Chatbot ist gerade nicht erreichbar. Ihre Nachricht ist gespeichert. Bitte versuchen Sie es in einigen "
+        f"Minuten noch einmal oder rufen Sie die Stadtverwaltung an: Telefon {phone}."
+    )
+
 
 #: When staff hand the conversation back to the bot; the same sentence as ``action_handback`` in
 #: actions/handoff.py, which says it on Rasa's own channels (Telegram, socketio).

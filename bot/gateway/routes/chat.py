@@ -97,7 +97,9 @@ async def post_message(body: ChatIn, request: Request, gw: GatewayDep) -> ChatOu
     with session_scope(gw.sessions) as s:
         if replies is None:
             error = contract.to_wire(contract.Notice("error"))
-            stored = [store.record_message(s, cid, CHANNEL, "system", texts.RASA_DOWN, error, now=gw.clock())]
+            stored = [
+                store.record_message(s, cid, CHANNEL, "system", texts.rasa_down(gw.city_phone), error, now=gw.clock())
+            ]
         else:
             stored = store_replies(s, cid, replies, gw.clock())
         return _chat_out(s, cid, stored)

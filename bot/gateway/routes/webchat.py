@@ -56,7 +56,9 @@ def make_router(*, embed_frame_ancestors: str = EMBED_FRAME_ANCESTORS) -> APIRou
 
     def page(request: Request, embed: bool) -> HTMLResponse:
         response = TEMPLATES.TemplateResponse(
-            request, "chat/index.html", {"title": TITLE, "embed": embed, "v": versions}
+            request,
+            "chat/index.html",
+            {"title": TITLE, "embed": embed, "v": versions, "phone": request.app.state.gateway.city_phone},
         )
         response.headers["Content-Security-Policy"] = embed_csp if embed else page_csp
         response.headers["Cache-Control"] = "no-cache"

@@ -17,7 +17,7 @@
     413: "Ihre Nachricht ist zu lang. Bitte kürzen Sie sie.",
     422: "Diese Nachricht kann nicht gesendet werden. Bitte schreiben Sie höchstens 2000 Zeichen.",
     429: "Sie haben in kurzer Zeit viele Nachrichten geschickt. Bitte warten Sie eine Minute. Dann können Sie weiterschreiben.",
-    server: "Es gibt gerade ein technisches Problem. Bitte versuchen Sie es später noch einmal. Oder rufen Sie den Bürgerservice an: Telefon 03641 49-0.",
+    server: "Es gibt gerade ein technisches Problem. Bitte versuchen Sie es später noch einmal. Oder rufen Sie die Stadtverwaltung an: Telefon " + (document.body.dataset.phone || "") + ".",
     other: "Das hat leider nicht geklappt. Bitte versuchen Sie es noch einmal.",
     empty: "Bitte schreiben Sie zuerst Ihre Frage.",
     feedback: "Ihre Bewertung konnte nicht gespeichert werden. Bitte versuchen Sie es noch einmal."
