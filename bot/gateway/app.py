@@ -15,7 +15,7 @@ from fastapi import FastAPI, HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from bot.clock import Clock, make_clock
-from bot.gateway import middleware, pages
+from bot.gateway import delivery, middleware, pages
 from bot.gateway.auth import LoginRequired
 from bot.gateway.db import make_engine, make_session_factory
 from bot.gateway.migrate import upgrade
@@ -54,9 +54,12 @@ def create_app(
                 login_limiter=RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE),
                 clock=clock or make_clock(settings.fixed_now),
             )
+            sweeper = delivery.start_sweeper(app.state.gateway)  # e-mails replies nobody fetched (if configured)
             try:
                 yield
             finally:
+                if sweeper is not None:
+                    sweeper.cancel()
                 engine.dispose()
 
     app = FastAPI(
