@@ -112,9 +112,8 @@ def build(
     last = now.astimezone(TZ).date()
     first = last - timedelta(days=days - 1)
     since = as_utc(datetime.combine(first, datetime.min.time(), tzinfo=TZ))
-    votes = dict(
-        s.execute(select(Feedback.vote, func.count()).where(Feedback.created_at >= since).group_by(Feedback.vote))
-    )
+    per_vote = select(Feedback.vote, func.count()).where(Feedback.created_at >= since).group_by(Feedback.vote)
+    votes = {int(vote): int(n) for vote, n in s.execute(per_vote)}
     rated = select(TicketRating.score).join(Ticket, Ticket.id == TicketRating.ticket_id)
     ratings = list(s.scalars(rated.where(Ticket.created_at >= since)))
     return Dashboard(

@@ -15,7 +15,7 @@ import io
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +34,7 @@ class GapExample:
     question: str
     kind: str  # one of KINDS
     aspects: tuple[str, ...] = ()
+    at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -53,14 +54,17 @@ class GapRow:
 
     @property
     def examples(self) -> list[str]:
-        """Every distinct question, in the order found."""
+        """Every distinct question, newest first."""
         return list(dict.fromkeys(d.question for d in self.details))
 
-    def add(self, kind: str, question: str, aspects: tuple[str, ...] = ()) -> None:
+    def add(self, kind: str, question: str, aspects: tuple[str, ...] = (), at: datetime | None = None) -> None:
         setattr(self, kind, getattr(self, kind) + 1)
-        example = GapExample(question, kind, aspects)
+        example = GapExample(question, kind, aspects, at)
         if question and example not in self.details:
             self.details.append(example)
+
+    def newest_first(self) -> None:
+        self.details.sort(key=lambda d: d.at or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
 
 
 def unconfident(payload: contract.Payload | None, threshold: float) -> bool:
@@ -98,7 +102,7 @@ def content_gaps(
     if since is not None:
         downs = downs.where(Feedback.created_at >= since)
     for fb in s.scalars(downs):
-        row(fb.service_id or "").add("thumbs_down", fb.question)
+        row(fb.service_id or "").add("thumbs_down", fb.question, at=fb.created_at)
 
     # The question of a bot answer is the citizen message just before it in the same conversation.
     messages = (
@@ -118,7 +122,9 @@ def content_gaps(
         if kind is not None:
             aspects = payload.aspects if isinstance(payload, contract.Answer) else ()
             gap = row(contract.service_id(payload), _service_name(payload))
-            gap.add(kind, last_question[msg.conversation_id], aspects)
+            gap.add(kind, last_question[msg.conversation_id], aspects, msg.created_at)
+    for r in rows.values():
+        r.newest_first()
     return sorted(rows.values(), key=lambda r: (-r.total, r.service_name.lower(), r.service_id))
 
 

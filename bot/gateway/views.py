@@ -180,6 +180,17 @@ def message_out(
     )
 
 
+def reply_out(s: Session, message_id: int) -> MessageOut:
+    """A staff reply as the API answers after sending it: with how far it got."""
+    message = store.find_message(s, message_id)
+    if message is None:
+        raise LookupError(f"no message {message_id}")
+    found = delivery_store.deliveries_of(s, [message_id]).get(message_id)
+    ticket = store.get_ticket(s, found.ticket_id) if found and found.ticket_id else None
+    contact = ticket.contact if ticket and ticket.contact_consent else None
+    return message_out(message, delivery=found, contact=contact)
+
+
 def ticket_view(s: Session, ticket_id: int, now: datetime, directory: Directory = NO_NAMES) -> TicketOut:
     """One ticket; ``LookupError`` if there is none."""
     ticket = store.get_ticket(s, ticket_id)

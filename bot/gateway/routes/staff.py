@@ -178,7 +178,8 @@ def get_ticket(ticket_id: int, staff: StaffDep, gw: GatewayDep, _: TicketAccessD
 async def reply(ticket_id: int, body: TextIn, staff: StaffWritingDep, gw: GatewayDep, _: TicketAccessDep) -> MessageOut:
     with ticket_errors():
         message = await staff_actions.reply(gw, ticket_id, staff.id, body.text)
-    return views.message_out(message)
+    with ticket_errors(), session_scope(gw.sessions) as s:
+        return views.reply_out(s, message.id)
 
 
 @router.post(
