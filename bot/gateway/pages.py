@@ -7,6 +7,7 @@ Content-Security-Policy (no inline script or style) and are not cached.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,18 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 STATUS_LABELS = {"open": "offen", "in_progress": "in Bearbeitung", "resolved": "abgeschlossen"}
+ASPECT_LABELS = {
+    "procedure": "Ablauf",
+    "documents": "Unterlagen",
+    "requirements": "Voraussetzungen",
+    "fees": "Kosten",
+    "duration": "Dauer",
+    "location": "Ort",
+    "hours": "Öffnungszeiten",
+    "online": "online",
+    "legal": "Rechtsgrundlage",
+    "general": "allgemein",
+}
 KIND_LABELS = {"thumbs_down": "Daumen runter", "unconfident": "unsicher", "no_data": "keine Angaben im Katalog"}
 CHANNEL_LABELS = {"web": "Web-Chat", "telegram": "Telegram", "rest": "REST", "socketio": "Socket.IO"}
 
@@ -63,6 +76,11 @@ def _due(seconds: int | None) -> str:
     return f"noch {_duration(seconds)}" if seconds >= 0 else f"seit {_duration(-seconds)} überfällig"
 
 
+def _aspects(ids: Sequence[str]) -> str:
+    """Aspect ids of the answer payload in German: "Kosten, Dauer"."""
+    return ", ".join(ASPECT_LABELS.get(a, a) for a in ids)
+
+
 def _percent(share: float | None) -> str:
     return "–" if share is None else f"{share * 100:.0f} %"
 
@@ -71,9 +89,10 @@ def _german_date(value: date | str | None) -> str:
     """A day as 03.03.2026 (also an ISO text such as a card's ``stand``)."""
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value[:10])
+            day = date.fromisoformat(value[:10])
         except ValueError:
             return value
+        return f"{day:%d.%m.%Y}"
     return f"{value:%d.%m.%Y}" if value else ""
 
 
@@ -88,6 +107,7 @@ env.filters["local_time"] = _local_time
 env.filters["duration"] = _duration
 env.filters["due"] = _due
 env.filters["percent"] = _percent
+env.filters["aspects"] = _aspects
 env.filters["iso"] = _iso
 env.filters["link_parts"] = link_parts
 env.filters["german_date"] = _german_date
