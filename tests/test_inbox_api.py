@@ -672,3 +672,31 @@ def test_openapi_documents_the_inbox(inbox_env: Env) -> None:
     }
     assert normalised == expected
     assert "/api/chat/rating" in schema["paths"]
+
+
+def test_purge_takes_the_inbox_rows_along(inbox_env: Env) -> None:
+    """Retention: labels, transfers, ratings, deliveries and presence go with their conversation (ON DELETE CASCADE)."""
+    from sqlalchemy import func, select
+
+    from bot.gateway import store
+    from bot.gateway.models import ChatPresence, OfficeNotice, ReplyDelivery, TicketLabel, TicketRating, TicketTransfer
+
+    env = inbox_env
+    env.add_staff("erika")
+    csrf = env.login("erika")
+    cid, opened = web_ticket(env, VISUM)
+    tid = opened["ticket_id"]
+    with session_scope(env.gw.sessions) as s:
+        delivery_store.citizen_present(s, cid, now=env.clock())
+    post(env, f"/api/tickets/{tid}/labels", csrf, {"label": "Akte"})
+    post(env, f"/api/tickets/{tid}/reply", csrf, {"text": "Hallo"})
+    post(env, f"/api/tickets/{tid}/transfer", csrf, {"office": "gewerbeamt"})
+    sweep(env)  # the office notice
+    post(env, f"/api/tickets/{tid}/resolve", csrf)
+    env.client.post("/api/chat/rating", json={"conversation_id": cid, "ticket": opened["ticket"], "score": 3})
+    tables = (TicketLabel, TicketTransfer, TicketRating, ReplyDelivery, ChatPresence, OfficeNotice)
+    with session_scope(env.gw.sessions) as s:
+        assert [s.scalar(select(func.count()).select_from(t)) for t in tables] == [1, 1, 1, 1, 1, 1]
+        store.purge(s, older_than=env.clock() + timedelta(days=1))
+    with session_scope(env.gw.sessions) as s:
+        assert [s.scalar(select(func.count()).select_from(t)) for t in tables] == [0, 0, 0, 0, 0, 0]

@@ -172,6 +172,7 @@ def test_tickets_go_to_the_city_office_of_their_service(names: directory.Directo
     assert offices["auslaenderbehoerde"] == "Ausländerbehörde der Stadt Jena" and "familienkasse" not in offices
     assert names.service_name("visum-verlaengern").startswith("Visum verlängern")
     assert names.service_name("unbekannt") == "unbekannt"
+    assert names.is_office("standesamt") and not names.is_office("familienkasse") and not names.is_office("mond")
 
 
 def test_canned_placeholders_come_from_the_catalogue(names: directory.Directory) -> None:

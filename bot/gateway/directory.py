@@ -51,7 +51,9 @@ class Directory:
         return DEFAULT_OFFICE
 
     def is_office(self, office_id: str) -> bool:
-        return office_id in self._offices or office_id == DEFAULT_OFFICE
+        """Whether ``office_id`` has a queue: an office of the city (what staff belong to and transfer to)."""
+        office = self._offices.get(office_id)
+        return office_id == DEFAULT_OFFICE or (office is not None and office.level in ROUTABLE_LEVELS)
 
     def city_offices(self) -> list[OfficeChoice]:
         """The queues staff can belong to and transfer to, by name."""
