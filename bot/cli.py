@@ -119,11 +119,19 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     from bot.gateway.auth import duplicate_message, new_account_problem, username_taken
     from bot.gateway.auth_store import create_staff
     from bot.gateway.db import session_scope
+    from bot.gateway.team_store import set_offices
 
     role = "admin" if args.admin else "staff"
     problem = new_account_problem(args.username, "x" * 64, role)  # the name first, before asking for a password
     if problem:
         print(f"Fehler: {problem}", file=sys.stderr)
+        return 2
+    offices = args.office or []
+    unknown = _unknown_offices(offices, settings)
+    if unknown:
+        print(
+            f"Fehler: Diese Ämter gibt es nicht: {', '.join(unknown)} (ids der Dateien in offices/).", file=sys.stderr
+        )
         return 2
     sessions = _database(settings)
     with session_scope(sessions) as s:
@@ -140,6 +148,7 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with session_scope(sessions) as s:
             user = create_staff(s, args.username, password, role)
+            set_offices(s, user.id, offices)
             name = user.username
     except IntegrityError:
         print(f"Fehler: {duplicate_message(args.username)}", file=sys.stderr)
@@ -149,22 +158,32 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _unknown_offices(offices: list[str], settings: Settings) -> list[str]:
+    from bot.gateway import directory
+
+    known = directory.of(settings)
+    return [o for o in offices if not known.is_office(o)]
+
+
 def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.gateway import store
     from bot.gateway.db import session_scope
     from bot.gateway.models import utcnow
+    from bot.gateway.team_store import offices_by_staff
 
     with session_scope(_database(settings)) as s:
+        offices = offices_by_staff(s)
         accounts = [
-            (u.username, u.role, u.created_at, bool(u.locked_until and u.locked_until > utcnow()))
+            (u.username, u.role, u.created_at, bool(u.locked_until and u.locked_until > utcnow()), offices.get(u.id))
             for u in store.list_staff(s)
         ]
     if not accounts:
         print("Noch keine Konten. Legen Sie eines an: jenabot staff add NAME --admin")
         return 0
     width = max(len(a[0]) for a in accounts)
-    for name, role, created, locked in accounts:
-        print(f"{name:<{width}}  {role:<5}  angelegt {created:%Y-%m-%d}{'  gesperrt' if locked else ''}")
+    for name, role, created, locked, of in accounts:
+        where = f"  Ämter: {', '.join(of)}" if of else ""
+        print(f"{name:<{width}}  {role:<5}  angelegt {created:%Y-%m-%d}{'  gesperrt' if locked else ''}{where}")
     return 0
 
 
@@ -331,6 +350,13 @@ def parser() -> argparse.ArgumentParser:
     sa.add_argument("--admin", action="store_true", help="Administration: darf zusätzlich Konten anlegen")
     sa.add_argument(
         "--password-stdin", action="store_true", help="Passwort aus der ersten Zeile von stdin lesen (für Skripte)"
+    )
+    sa.add_argument(
+        "--office",
+        action="append",
+        metavar="AMT",
+        help="Amt, dessen Warteschlange das Konto bearbeitet (id aus knowledge/catalog/offices, mehrfach möglich; "
+        "ohne: alle Warteschlangen)",
     )
     sa.set_defaults(func=cmd_staff_add)
     sl = stsub.add_parser(

@@ -15,7 +15,7 @@ from fastapi import FastAPI, HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from bot.clock import Clock, make_clock
-from bot.gateway import middleware, pages
+from bot.gateway import delivery, middleware, pages
 from bot.gateway.auth import LoginRequired
 from bot.gateway.db import make_engine, make_session_factory
 from bot.gateway.migrate import upgrade
@@ -56,9 +56,12 @@ def create_app(
                 clock=clock or make_clock(settings.fixed_now),
                 city_phone=city_phone(settings.catalog_dir),
             )
+            sweeper = delivery.start_sweeper(app.state.gateway)  # e-mails replies nobody fetched (if configured)
             try:
                 yield
             finally:
+                if sweeper is not None:
+                    sweeper.cancel()
                 engine.dispose()
 
     app = FastAPI(
