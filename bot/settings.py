@@ -116,41 +116,43 @@ class Settings(BaseSettings):
         description="Adresse der Telegram-Bot-API (Tests setzen einen lokalen Ersatzserver)",
     )
     smtp_url: str = Field(
-        "",
+        default="",
         env="JENABOT_SMTP_URL",
         description="E-Mail-Server als Adresse: smtp://benutzer:passwort@host:587 (mit STARTTLS), smtps://…:465, "
         "smtp://host:25?starttls=false (ohne Verschlüsselung, nur lokal); "
         "leer = die Einzelangaben JENABOT_SMTP_HOST usw.",
     )
     smtp_host: str = Field(
-        "", env="JENABOT_SMTP_HOST", description="E-Mail-Server (SMTP); leer und keine JENABOT_SMTP_URL = keine E-Mails"
+        default="",
+        env="JENABOT_SMTP_HOST",
+        description="E-Mail-Server (SMTP); leer und keine JENABOT_SMTP_URL = keine E-Mails",
     )
-    smtp_port: int = Field(587, env="JENABOT_SMTP_PORT", description="Port des E-Mail-Servers")
+    smtp_port: int = Field(default=587, env="JENABOT_SMTP_PORT", description="Port des E-Mail-Servers")
     smtp_user: str = Field(
-        "", env="JENABOT_SMTP_USER", description="Benutzername am E-Mail-Server; leer = ohne Anmeldung"
+        default="", env="JENABOT_SMTP_USER", description="Benutzername am E-Mail-Server; leer = ohne Anmeldung"
     )
-    smtp_password: str = Field("", env="JENABOT_SMTP_PASSWORD", description="Passwort am E-Mail-Server")
+    smtp_password: str = Field(default="", env="JENABOT_SMTP_PASSWORD", description="Passwort am E-Mail-Server")
     smtp_starttls: bool = Field(
-        True, env="JENABOT_SMTP_STARTTLS", description="Verbindung zum E-Mail-Server mit STARTTLS verschlüsseln"
+        default=True, env="JENABOT_SMTP_STARTTLS", description="Verbindung zum E-Mail-Server mit STARTTLS verschlüsseln"
     )
     mail_from: str = Field(
-        "",
+        default="",
         env="JENABOT_MAIL_FROM",
         description="Absender der E-Mails, z. B. 'Bürgerservice Jena <noreply@jena.de>'; leer = keine E-Mails",
     )
     mail_after_minutes: int = Field(
-        5,
+        default=5,
         env="JENABOT_MAIL_AFTER_MINUTES",
         description="Eine Antwort, die der Web-Chat so viele Minuten nicht abgeholt hat, geht per E-Mail (wenn die "
         "Person eingewilligt hat); ist der Chat geschlossen, sofort",
     )
     live_answer_minutes: int = Field(
-        10,
+        default=10,
         env="JENABOT_LIVE_ANSWER_MINUTES",
         description="Frist für die erste Antwort, wenn eine Person live im Chat wartet",
     )
     office_mailboxes: str = Field(
-        "",
+        default="",
         env="JENABOT_OFFICE_MAILBOXES",
         description="Postfächer der Ämter für Hinweise auf neue und überfällige Vorgänge, z. B. "
         "'auslaenderbehoerde=team-abh@jena.de, *=leitstelle@jena.de'; leer = keine Hinweise per E-Mail",
