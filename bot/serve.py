@@ -114,7 +114,7 @@ def answers(url: str) -> bool:
         return False
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 300.0) -> bool:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 600.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
