@@ -9,14 +9,16 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot import logs
 from bot.settings import Settings, env_table, get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
 
 
-def _setup_logging(verbose: bool) -> None:
+def _setup_logging(verbose: bool, log_format: str = "text") -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", stream=sys.stderr)
+    logs.configure(log_format, logging.DEBUG if verbose else logging.INFO)
     for noisy in ("sentence_transformers", "transformers", "httpx", "faiss", "bm25s", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -360,9 +362,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, read the settings once, run the command; errors become one German line."""
     args = parser().parse_args(argv)
-    _setup_logging(args.verbose)
     try:
-        return int(args.func(args, get_settings()) or 0)
+        settings = get_settings()
+        _setup_logging(args.verbose, settings.log_format)
+        return int(args.func(args, settings) or 0)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear message instead of a bare traceback; -v shows it

@@ -17,6 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import logs
 from bot.build.rasa_model import MODEL_NAME
 from bot.channels.credentials import write_credentials
 from bot.settings import ROOT, Settings
@@ -63,7 +64,16 @@ def processes(settings: Settings) -> list[Proc]:
         ),
         Proc(
             "Action-Server",
-            [rasa_bin(), "run", "actions", "--actions", "actions", "--port", str(settings.action_port)],
+            [
+                rasa_bin(),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(settings.action_port),
+                *logs.process_args(settings.log_format),
+            ],
             f"http://localhost:{settings.action_port}/health",
         ),
         Proc(
@@ -82,6 +92,7 @@ def processes(settings: Settings) -> list[Proc]:
                 str(endpoints_file(settings)),
                 "--credentials",
                 str(write_credentials(settings)),
+                *logs.process_args(settings.log_format),
             ],
             f"http://localhost:{settings.rasa_port}/status",
         ),
@@ -121,6 +132,8 @@ def child_env(settings: Settings) -> dict[str, str]:
             "JENABOT_SECRET_KEY": settings.secret_key,
             "JENABOT_STAFF_HOURS": settings.staff_hours,
             "JENABOT_CHAT_RATE_LIMIT": str(settings.chat_rate_limit),
+            "JENABOT_LOG_FORMAT": settings.log_format,
+            "JENABOT_PENDING_LIMIT": str(settings.pending_limit),
         }
     )
     return env

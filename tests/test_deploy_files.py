@@ -71,7 +71,6 @@ NEW_SETTINGS = {
     "JENABOT_RASA_URL",
     "JENABOT_ACTION_URL",
     "JENABOT_TRUSTED_PROXIES",
-    "JENABOT_LOG_FORMAT",
     "JENABOT_THREADS",
 }
 PROCESS_ENV = {"HF_HUB_OFFLINE", "OMP_NUM_THREADS"}  # read by libraries, not by our settings
