@@ -37,7 +37,7 @@ from sqlalchemy.engine import make_url
 
 from bot.gateway.db import make_engine, make_session_factory, session_scope
 from bot.gateway.models import Message
-from bot.serve import Proc, child_env, free_port, start, stop, wait_healthy
+from bot.serve import Proc, child_env, free_port, processes, stop, wait_healthy
 from bot.settings import ROOT, Settings
 
 #: Topic questions (with the service the answer must name) and the follow-ups that rely on the topic.
@@ -50,6 +50,7 @@ TOPICS = (
 )
 FOLLOW_UPS = ("Und was kostet das?", "Wie lange dauert das?", "Geht das auch online?", "Wo muss ich da hin?")
 PROCESS_NAMES = {"gateway": "Gateway", "rasa": "Rasa-Server", "actions": "Action-Server"}
+START_TIMEOUT = 1200.0  # seconds a process may take to answer its health check (Rasa on a busy machine: minutes)
 TARGETS = ("gateway", "rasa", "actions", "database")
 
 
@@ -209,11 +210,25 @@ def _kill(proc: Proc) -> None:
 
 
 def _restart(proc: Proc, settings: Settings, log_dir: Path) -> bool:
+    """Start ``proc`` (again) as ``jenabot run`` does, appending to its log; True once it answers."""
     log = open(log_dir / f"{proc.name}.log", "a")  # noqa: SIM115 - lives as long as the process
     proc.process = subprocess.Popen(
         proc.cmd, cwd=ROOT, env=child_env(settings), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
-    return wait_healthy(proc.health, proc.process)
+    return wait_healthy(proc.health, proc.process, timeout=START_TIMEOUT)
+
+
+def _start_all(settings: Settings, log_dir: Path) -> list[Proc]:
+    """The three processes in ``jenabot run``'s order, with a longer patience than it has."""
+    procs = processes(settings)
+    try:
+        for proc in procs:
+            if not _restart(proc, settings, log_dir):
+                raise RuntimeError(f"{proc.name} ist nicht gestartet; siehe {log_dir / (proc.name + '.log')}")
+    except BaseException:
+        stop(procs)
+        raise
+    return procs
 
 
 @dataclass
@@ -442,7 +457,7 @@ def run(settings: Settings, config: FaultConfig, log_dir: Path | None = None) ->
                 pending_limit=config.pending_limit,
                 telegram_token="",
             )
-            procs = start(live, log_dir=logs)
+            procs = _start_all(live, logs)
             try:
                 named = {key: next(p for p in procs if p.name == name) for key, name in PROCESS_NAMES.items()}
                 return asyncio.run(_drive(config, live, named, logs))
