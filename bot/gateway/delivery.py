@@ -214,11 +214,15 @@ class Worker:
             taken_back = store_outbox.release_claims_of(s, self.gw.replica)
         if taken_back:
             log.info("Zustellung: %d Nachrichten vom letzten Lauf übernommen", taken_back)
+        last_error = ""
         while True:
             try:
                 await self.tick()
-            except Exception:  # the database may be down for a while; keep going
-                log.exception("Zustellung: Durchlauf fehlgeschlagen")
+                last_error = ""
+            except Exception as exc:  # the database may be down for a while: say so once, keep going
+                if str(exc) != last_error:
+                    log.warning("Zustellung: Durchlauf fehlgeschlagen: %s", exc)
+                last_error = str(exc)
             await self._wait()
 
     async def _wait(self) -> None:
