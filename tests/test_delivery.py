@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.gateway import delivery, store_outbox
+from bot.gateway import delivery, store, store_outbox
 from bot.gateway.app import create_app
 from bot.gateway.db import make_engine, make_session_factory, session_scope
 from bot.gateway.delivery import META_KEY, answer_in_tracker
@@ -402,3 +402,15 @@ def test_two_gateways_never_deliver_one_message_twice(open_chat: Callable[..., C
         questions = [m for m in one.messages(cid) if m.role == "citizen"]
         assert [reply_to for reply_to, _ in answers(one, cid)] == [q.id for q in questions]
         assert all(rasa.processed(q.id) == 1 for q in questions)
+
+
+def test_purge_removes_answers_and_the_questions_they_reply_to(open_chat: Callable[..., Chat]) -> None:
+    chat = open_chat()
+    chat.rasa.down = True
+    cid = chat.say("Was kostet ein Reisepass?")["conversation_id"]
+    chat.rasa.down = False
+    chat.wait_for(lambda: len(answers(chat, cid)) == 1)
+    with session_scope(chat.gw.sessions) as s:
+        counts = store.purge(s, utcnow() + timedelta(days=1))
+    assert (counts.conversations, counts.messages) == (1, 3)  # question, notice, answer (which refers to it)
+    assert chat.messages(cid) == []
