@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot import logs
 from bot.roles import ROLES
 from bot.settings import Settings, env_table, get_settings
 
@@ -17,8 +18,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
 
 
-def _setup_logging(verbose: bool) -> None:
+def _setup_logging(verbose: bool, log_format: str = "text") -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", stream=sys.stderr)
+    logs.configure(log_format, logging.DEBUG if verbose else logging.INFO)
     for noisy in ("sentence_transformers", "transformers", "httpx", "faiss", "bm25s", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -73,6 +75,27 @@ def cmd_bench_nlu(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation.nlu import run_nlu_bench
 
     return run_nlu_bench(settings, folds=args.folds, config=args.config)
+
+
+def cmd_bench_faults(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.evaluation.faults import TARGETS, FaultConfig, report_json, run
+
+    kills = tuple(args.kill or TARGETS)
+    unknown = sorted(set(kills) - set(TARGETS))
+    if unknown:
+        raise ValueError(f"unbekannte Prozesse {unknown}; möglich: {', '.join(TARGETS)}")
+    config = FaultConfig(
+        conversations=args.conversations,
+        kills=kills,
+        settle=args.settle,
+        think=args.think,
+        database_url="" if args.sqlite else settings.test_postgres_url,
+    )
+    report = run(settings, config, Path(args.logs) if args.logs else None)
+    print(report_json(report) if args.json else "\n".join(report.lines()))
+    return 0 if report.lost == 0 and report.duplicated == 0 else 1
 
 
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -321,6 +344,31 @@ def parser() -> argparse.ArgumentParser:
     bn.add_argument("--config", help="andere Rasa-Konfiguration zum Vergleich (Standard: config.yml)")
     bn.set_defaults(func=cmd_bench_nlu)
 
+    bf = bsub.add_parser(
+        "faults",
+        help="Gespräche über das Gateway, während jeder Prozess einmal mit kill -9 beendet wird",
+        description=(
+            "Startet einen eigenen Bot, führt viele Gespräche gleichzeitig über die Chat-API und beendet dabei "
+            "Gateway, Rasa, Action-Server und (mit TEST_POSTGRES_URL) den PostgreSQL-Server nacheinander mit "
+            "kill -9; jeder wird neu gestartet. Meldet gesendet, gespeichert, beantwortet, doppelt, verloren, "
+            "die Zeit bis zur Erholung und ob Nachfragen beim Thema blieben. Exit-Code 1 bei Verlust oder Doppel."
+        ),
+    )
+    bf.add_argument("--conversations", type=int, default=20, help="gleichzeitige Gespräche (Standard: %(default)s)")
+    bf.add_argument(
+        "--kill", action="append", metavar="PROZESS", help="gateway, rasa, actions, database (Standard: alle)"
+    )
+    bf.add_argument(
+        "--settle", type=float, default=20.0, help="Sekunden Verkehr nach jedem Neustart (Standard: %(default)s)"
+    )
+    bf.add_argument(
+        "--think", type=float, default=5.0, help="Sekunden zwischen Antwort und nächster Frage (Standard: %(default)s)"
+    )
+    bf.add_argument("--sqlite", action="store_true", help="SQLite auch dann, wenn TEST_POSTGRES_URL gesetzt ist")
+    bf.add_argument("--logs", metavar="ORDNER", help="Protokolle der Prozesse hier ablegen")
+    bf.add_argument("--json", action="store_true", help="Ergebnis als JSON")
+    bf.set_defaults(func=cmd_bench_faults)
+
     cal = sub.add_parser(
         "calibrate",
         help="Gewichte und Schwellen der Suche auf dem Dev-Set kalibrieren",
@@ -406,9 +454,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, read the settings once, run the command; errors become one German line."""
     args = parser().parse_args(argv)
-    _setup_logging(args.verbose)
     try:
-        return int(args.func(args, get_settings()) or 0)
+        settings = get_settings()
+        _setup_logging(args.verbose, settings.log_format)
+        return int(args.func(args, settings) or 0)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear message instead of a bare traceback; -v shows it

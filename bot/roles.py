@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
+from bot import logs
 from bot.settings import Settings
 
 ROLES = ("gateway", "rasa", "actions")
@@ -60,6 +61,7 @@ def rasa_args(settings: Settings) -> list[str]:
         str(endpoints_file(settings)),
         "--credentials",
         str(write_credentials(settings)),
+        *logs.process_args(settings.log_format),
     ]
 
 

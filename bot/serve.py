@@ -101,6 +101,8 @@ def child_env(settings: Settings) -> dict[str, str]:
             "JENABOT_SECRET_KEY": settings.secret_key,
             "JENABOT_STAFF_HOURS": settings.staff_hours,
             "JENABOT_CHAT_RATE_LIMIT": str(settings.chat_rate_limit),
+            "JENABOT_LOG_FORMAT": settings.log_format,
+            "JENABOT_PENDING_LIMIT": str(settings.pending_limit),
         }
     )
     return env

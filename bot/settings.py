@@ -125,6 +125,17 @@ class Settings(BaseSettings):
         description="Reverse-Proxys (IP-Adressen oder Netze, durch Kommas getrennt), deren X-Forwarded-For, "
         "Forwarded und X-Forwarded-Proto zählen; leer = keinem Proxy-Header glauben",
     )
+    pending_limit: float = Field(
+        default=120.0,
+        env="JENABOT_PENDING_LIMIT",
+        description="Sekunden, die der Gateway eine gespeicherte Nachricht bei ausgefallenem Bot zuzustellen "
+        "versucht, bevor er die Telefonnummer der Stadtverwaltung nennt und einen Vorgang anlegt",
+    )
+    log_format: str = Field(
+        default="text",
+        env="JENABOT_LOG_FORMAT",
+        description="Protokollformat aller Prozesse: 'text' oder 'json' (eine JSON-Zeile pro Eintrag, für Log-Sammler)",
+    )
     telegram_token: str = Field(
         default="", env="JENABOT_TELEGRAM_TOKEN", description="Telegram-Bot-Token; leer = Telegram aus"
     )
@@ -193,6 +204,12 @@ class Settings(BaseSettings):
     @validator("models_dir", "catalog_dir")
     def relative_to_root(cls, value: Path) -> Path:
         return value if value.is_absolute() else ROOT / value
+
+    @validator("log_format")
+    def known_log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError("JENABOT_LOG_FORMAT muss 'text' oder 'json' sein")
+        return value
 
     @validator("database_url")
     def sqlite_relative_to_root(cls, url: str) -> str:

@@ -66,7 +66,6 @@ KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")  # oldest supported, newest schema bu
 # "operations" issue. Remove a name once the code declares it; then a typo in a file fails here.
 NEW_SETTINGS = {
     "JENABOT_REDIS_URL",
-    "JENABOT_LOG_FORMAT",
     "JENABOT_THREADS",
 }
 PROCESS_ENV = {"HF_HUB_OFFLINE", "OMP_NUM_THREADS"}  # read by libraries, not by our settings

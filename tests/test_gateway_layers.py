@@ -15,6 +15,7 @@ STORAGE = {
     "bot.gateway.db",
     "bot.gateway.migrate",
     "bot.gateway.store",
+    "bot.gateway.store_outbox",
     "bot.gateway.gaps",
     "bot.gateway.dashboard",
     "bot.gateway.team_store",

@@ -41,6 +41,10 @@ DELIVERY_STATUSES = ("pending", "seen", "relayed", "emailed", "failed")
 NOTICE_KINDS = ("new", "overdue")
 #: The queue of tickets whose service names no office of the city (see ``directory.route``).
 DEFAULT_OFFICE = "buergerservice"
+#: Where a web-chat citizen message stands on its way to the bot (``store_outbox``): "pending" until the bot
+#: answered, "late" once the citizen got the phone number instead, "answered", or "staff" when staff took
+#: the conversation over first. ``None`` for every other message.
+DELIVERY_STATES = ("pending", "late", "answered", "staff")
 
 #: Deterministic constraint names, so migrations can refer to (and later drop) them on any backend.
 NAMING = {
@@ -126,10 +130,18 @@ class Conversation(Base):
 
 
 class Message(Base):
-    """One utterance of the transcript staff see on handoff; text is redacted before storing."""
+    """One utterance of the transcript staff see on handoff; text is redacted before storing.
+
+    A web-chat citizen message is also an entry of the outbox to the bot (the ``delivery`` columns): it is
+    stored before Rasa sees it, and whoever holds its claim (the request, or a gateway's delivery worker)
+    sends it; the claim expires, so a gateway that dies mid-call loses nothing.
+    """
 
     __tablename__ = "messages"
-    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint(_in("delivery", DELIVERY_STATES), name="delivery"),
+    )
 
     id: Mapped[int] = Column(Integer, primary_key=True)
     conversation_id: Mapped[str] = Column(
@@ -143,6 +155,24 @@ class Message(Base):
     #: Idempotency key from the sender (web chat message id, Rasa event time): a retried or re-sent
     #: message is stored once, so a gateway restart neither loses nor doubles anything.
     external_id: Mapped[str | None] = Column(String(160), nullable=True, unique=True)
+    #: See ``DELIVERY_STATES``; indexed because the delivery worker looks for undelivered messages every second.
+    delivery: Mapped[str | None] = Column(String(16), nullable=True, index=True)
+    #: The citizen message a bot reply answers (replies that arrive late follow later questions in the list).
+    reply_to: Mapped[int | None] = Column(
+        Integer, ForeignKey("messages.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    #: Failed sends so far; the back-off grows with it.
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0, server_default="0")
+    #: When the bot first failed to answer (real time; the phone-number fallback counts from here).
+    pending_since: Mapped[datetime | None] = Column(UtcDateTime, nullable=True)
+    #: Not before this time (real time) does a worker try again.
+    next_attempt_at: Mapped[datetime | None] = Column(UtcDateTime, nullable=True)
+    #: Which gateway process sends it now, and until when that claim holds (then another may take over).
+    claimed_by: Mapped[str | None] = Column(String(64), nullable=True)
+    claimed_until: Mapped[datetime | None] = Column(UtcDateTime, nullable=True)
+    #: The unredacted text, only while the message waits for the bot and only if redaction changed it
+    #: (the bot needs e.g. the e-mail address of a contact form); cleared once it left the outbox.
+    raw_text: Mapped[str | None] = Column(Text, nullable=True)
 
     conversation: Mapped[Conversation] = relationship("Conversation", back_populates="messages")
 

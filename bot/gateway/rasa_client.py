@@ -55,6 +55,22 @@ class RasaClient:
         except (httpx.HTTPError, ValueError) as exc:
             raise RasaUnavailable(f"Rasa ({self.base_url}{path}): {exc}") from exc
 
+    async def _get(self, path: str, **kwargs: Any) -> Any:
+        if self.client is None:
+            raise RasaUnavailable(f"Rasa ({self.base_url}{path}): client not started")
+        try:
+            response = await self.client.get(path, **kwargs)
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise RasaUnavailable(f"Rasa ({self.base_url}{path}): {exc}") from exc
+
+    async def tracker(self, conversation_id: str) -> dict[str, Any]:
+        """The conversation as Rasa stores it (events since the last restart, ``paused``): the delivery worker
+        looks there whether Rasa already answered a message whose answer was lost."""
+        result = await self._get(f"/conversations/{quote(conversation_id, safe='')}/tracker")
+        return result if isinstance(result, dict) else {}
+
     async def send(
         self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:

@@ -94,6 +94,7 @@ class ChatMessage(BaseModel):
     created_at: datetime
     buttons: list[dict[str, str]] = []
     custom: dict[str, Any] | None = None
+    reply_to: int | None = Field(None, description="id der Bürgernachricht, auf die der Bot hier antwortet")
 
 
 class Status(BaseModel):

@@ -363,6 +363,12 @@ def overdue_condition(now: datetime | None) -> Any:
     )
 
 
+def unresolved_tickets(s: Session) -> list[tuple[datetime, bool]]:
+    """Creation time and ``live`` of every unresolved ticket (for the metrics: age, overdue)."""
+    rows = s.execute(select(Ticket.created_at, Ticket.live).where(Ticket.status != "resolved"))
+    return [(as_utc(created), bool(live)) for created, live in rows]
+
+
 def notes_of(s: Session, ticket_id: int) -> list[Note]:
     """Internal notes of a ticket, oldest first."""
     return list(s.scalars(select(Note).where(Note.ticket_id == ticket_id).order_by(Note.created_at, Note.id)))

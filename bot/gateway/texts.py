@@ -1,20 +1,33 @@
 """Every fixed sentence the gateway itself says to citizens, in one place.
 
 The bot's answers come from the catalogue through Rasa; these are the few messages the gateway writes
-on its own: when Rasa is down, when a conversation is handed to staff and back, and the errors of the
-public chat API. The city's phone number comes from the catalogue (``knowledge.loader.city_phone``), never from here.
+on its own: when the bot cannot answer yet or stays unreachable, when a conversation is handed to staff
+and back, and the errors of the public chat API. The city's phone number comes from the catalogue
+(``knowledge.loader.city_phone``), never from here.
 The chat page's own texts are in ``static/chat/chat.js`` and ``templates/chat/index.html``.
 """
 
 from __future__ import annotations
 
+#: Right after a message the bot could not answer: it is stored and will be answered (``delivery.py``).
+PENDING = "Ihre Nachricht ist gespeichert, die Antwort folgt in Kürze hier im Chat."
 
-def rasa_down(phone: str) -> str:
-    """Stored as a system message when the citizen's message could not reach Rasa (phone: the city's switchboard)."""
+
+def bot_unavailable(phone: str, ticket_number: str, live: bool) -> str:
+    """When the bot stays unreachable past ``JENABOT_PENDING_LIMIT``: the city's phone number and the ticket."""
+    if live:
+        then = "Eine Mitarbeiterin oder ein Mitarbeiter antwortet Ihnen hier im Chat. Bitte bleiben Sie im Chat."
+    else:
+        then = "Die Antwort des Chatbots erscheint hier, sobald er wieder bereit ist."
     return (
-        "Der Chatbot ist gerade nicht erreichbar. Ihre Nachricht ist gespeichert. Bitte versuchen Sie es in einigen "
-        f"Minuten noch einmal oder rufen Sie die Stadtverwaltung an: Telefon {phone}."
+        f"Der Chatbot ist im Moment nicht erreichbar. Sie erreichen die Stadtverwaltung unter Telefon {phone}. "
+        f"Ihr Anliegen ist als Vorgang {ticket_number} gespeichert. {then}"
     )
+
+
+def unavailable_reason(question: str) -> str:
+    """The ticket's reason when the bot stayed unreachable (staff read the whole conversation with it)."""
+    return f"Der Chatbot war nicht erreichbar; diese Nachricht blieb unbeantwortet: {question}"
 
 
 #: When staff hand the conversation back to the bot; the same sentence as ``action_handback`` in

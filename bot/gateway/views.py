@@ -57,7 +57,15 @@ def chat_message(m: Message) -> ChatMessage:
     """A stored message as the chat page gets it: buttons apart, the rest of the meta as ``custom``."""
     meta = dict(m.meta or {})
     buttons = meta.pop("buttons", None) or []
-    return ChatMessage(id=m.id, role=m.role, text=m.text, created_at=m.created_at, buttons=buttons, custom=meta or None)
+    return ChatMessage(
+        id=m.id,
+        role=m.role,
+        text=m.text,
+        created_at=m.created_at,
+        buttons=buttons,
+        custom=meta or None,
+        reply_to=m.reply_to,
+    )
 
 
 def chat_status(s: Session, conversation: Conversation | None) -> Status:

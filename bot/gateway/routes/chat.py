@@ -2,7 +2,8 @@
 
 The citizen's message is stored before it goes to Rasa, and every reply is stored before it is
 returned, so a page reload or a gateway restart loses nothing; the page catches up with
-``GET /api/chat/{id}/messages?after=N`` or the event stream.
+``GET /api/chat/{id}/messages?after=N`` or the event stream. When the bot cannot answer at once, the
+message waits in the outbox and the delivery worker brings the answer later (``outbox.py``).
 """
 
 from __future__ import annotations
@@ -10,19 +11,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Annotated, Any
+from dataclasses import replace
+from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from bot import contract
-from bot.gateway import delivery_store, store, texts, views
+from bot.gateway import delivery_store, outbox, store, store_outbox, texts, views
 from bot.gateway.db import session_scope
 from bot.gateway.deps import GatewayDep
-from bot.gateway.models import Conversation, Message
-from bot.gateway.rasa_client import RasaUnavailable
+from bot.gateway.models import Conversation, Message, utcnow
 from bot.gateway.ratelimit import client_ip
 from bot.gateway.schemas import AfterId, ChatIn, ChatOut, ConversationId, FeedbackIn, FeedbackOut
 from bot.gateway.state import Gateway
@@ -50,32 +50,15 @@ def _chat_out(s: Session, conversation_id: str, messages: list[Message]) -> Chat
     )
 
 
-def store_replies(
-    s: Session, conversation_id: str, rest_messages: list[dict[str, Any]], now: datetime
-) -> list[Message]:
-    """Rasa's replies as messages: what Rasa split (a text at blank lines, the payload after its text) is
-    joined again (``contract.merge``), so an answer is one message with its card and buttons."""
-    _, replies = contract.merge(contract.Utterance.from_rest(m) for m in rest_messages)
-    return [
-        store.record_message(
-            s,
-            conversation_id,
-            CHANNEL,
-            "bot",
-            reply.text,
-            {**reply.custom, **({"buttons": reply.buttons} if reply.buttons else {})} or None,
-            now=now,
-        )
-        for reply in replies
-    ]
-
-
 @router.post(
     "/messages",
     response_model=ChatOut,
     summary="Nachricht an den Bot (oder an die Mitarbeitenden, solange sie übernommen haben)",
 )
 async def post_message(body: ChatIn, request: Request, gw: GatewayDep) -> ChatOut:
+    """Stored first, then sent. If the bot cannot answer now, the reply is a short notice and the answer
+    follows over the event stream (``outbox.py``); a message written while older ones still wait
+    queues behind them, so the bot sees them in order."""
     if not gw.chat_limiter.allow(client_ip(request)):
         raise HTTPException(429, texts.TOO_MANY_MESSAGES)
     cid = body.conversation_id or f"web-{uuid.uuid4().hex}"
@@ -87,22 +70,24 @@ async def post_message(body: ChatIn, request: Request, gw: GatewayDep) -> ChatOu
             raise HTTPException(404, texts.CONVERSATION_NOT_FOUND)
         duplicate = external_id is not None and store.find_by_external_id(s, external_id) is not None
         citizen = store.record_message(s, cid, CHANNEL, "citizen", body.text, external_id=external_id, now=now)
-        if duplicate or citizen.conversation.paused:
-            # A retry is answered from what is stored; while staff handle it, the bot stays silent.
-            return _chat_out(s, cid, store.messages_after(s, cid, citizen.id) if duplicate else [])
-    try:
-        replies = await gw.rasa.send(cid, body.text, {"channel": CHANNEL})
-    except RasaUnavailable:
-        replies = None
-    with session_scope(gw.sessions) as s:
-        if replies is None:
-            error = contract.to_wire(contract.Notice("error"))
-            stored = [
-                store.record_message(s, cid, CHANNEL, "system", texts.rasa_down(gw.city_phone), error, now=gw.clock())
-            ]
+        if duplicate:  # a retry is answered from what is stored
+            return _chat_out(s, cid, store.messages_after(s, cid, citizen.id))
+        if citizen.conversation.paused:  # while staff handle it, the bot stays silent
+            citizen.delivery = "staff"
+            return _chat_out(s, cid, [])
+        raw_text = body.text if citizen.text != body.text else None  # kept only while it waits
+        if store_outbox.has_undelivered_before(s, cid, citizen.id):
+            store_outbox.queue(s, citizen, raw_text, utcnow())
+            job = None
         else:
-            stored = store_replies(s, cid, replies, gw.clock())
-        return _chat_out(s, cid, stored)
+            job = store_outbox.start(s, citizen, gw.replica, utcnow())
+    if job is None:
+        gw.outbox_signal.set()
+        with session_scope(gw.sessions) as s:
+            return _chat_out(s, cid, [])
+    result = await outbox.first_try(gw, replace(job, text=body.text), raw_text)
+    with session_scope(gw.sessions) as s:
+        return _chat_out(s, cid, result.messages)
 
 
 @router.get(
@@ -189,10 +174,16 @@ def feedback(body: FeedbackIn, request: Request, gw: GatewayDep) -> FeedbackOut:
             s,
             body.conversation_id,
             body.vote,
-            store.citizen_text_before(s, body.conversation_id, answer.id),
+            _question_of(s, answer),
             service_id=contract.service_id(payload) or None,
             confidence=contract.confidence(payload),
             message_id=answer.id,
             now=gw.clock(),
         )
     return FeedbackOut(ok=True, offer_handoff=body.vote == -1)
+
+
+def _question_of(s: Session, answer: Message) -> str:
+    """The citizen's message an answer replied to (a late answer can follow later questions)."""
+    question = store.find_message(s, answer.reply_to) if answer.reply_to else None
+    return question.text if question is not None else store.citizen_text_before(s, answer.conversation_id, answer.id)
