@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bot.build.rasa_model import MODEL_NAME
 from bot.channels.credentials import write_credentials
+from bot.channels.endpoints import lock_store_section
 from bot.settings import ROOT, Settings
 
 
@@ -98,8 +99,13 @@ def endpoints_file(settings: Settings) -> Path:
         .replace("http://localhost:5055", f"http://localhost:{settings.action_port}")
         .replace("http://localhost:8000", settings.gateway_url)
     )
-    path.write_text(text, encoding="utf-8")
+    path.write_text(with_state_stores(text, settings), encoding="utf-8")
     return path
+
+
+def with_state_stores(endpoints: str, settings: Settings) -> str:
+    """The endpoints text plus Rasa's Redis lock store when JENABOT_REDIS_URL is set (several Rasa processes)."""
+    return endpoints + lock_store_section(settings)
 
 
 def child_env(settings: Settings) -> dict[str, str]:

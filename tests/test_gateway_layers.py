@@ -15,6 +15,7 @@ STORAGE = {
     "bot.gateway.db",
     "bot.gateway.migrate",
     "bot.gateway.store",
+    "bot.gateway.retention",
     "bot.gateway.gaps",
     "bot.gateway.auth_store",
     "bot.gateway.redact",

@@ -1,4 +1,11 @@
-"""The gateway's calls to the Rasa server (REST channel and HTTP API)."""
+"""The gateway's calls to the Rasa server (REST channel and HTTP API).
+
+Several Rasa replicas (plain processes without a load balancer): ``base_url`` lists them separated
+by commas. Calls go round-robin; a replica that cannot be reached, or drops the connection before
+answering (it died mid-turn), is skipped and the next one answers. Any replica can continue any
+conversation: the tracker store is shared, Redis locks each conversation. A timeout is not retried
+elsewhere (the turn may still be running). Behind a load balancer one address is enough.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,10 @@ RELAY_ACTION = "action_relay_staff_reply"
 HANDBACK_ACTION = "action_handback"
 
 
+# The request never reached a replica, or the replica vanished before answering: the next one may try.
+FAILOVER = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, httpx.ReadError)
+
+
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer; the caller tells the citizen or staff member instead of failing silently."""
 
@@ -22,23 +33,41 @@ class RasaClient:
     base_url: str
     timeout: float = 30.0
     client: httpx.AsyncClient | None = None
+    _turn: int = 0  # round-robin position among the replicas
+
+    @property
+    def replicas(self) -> list[str]:
+        """The Rasa addresses in ``base_url`` (one, or several separated by commas)."""
+        return [url.strip().rstrip("/") for url in self.base_url.split(",") if url.strip()]
 
     async def __aenter__(self) -> RasaClient:
-        self.client = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout)
+        self.client = httpx.AsyncClient(timeout=self.timeout)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
         if self.client is not None:
             await self.client.aclose()
 
+    def _order(self) -> list[str]:
+        """The replicas to try for one call: the next in turn first, then the others."""
+        replicas = self.replicas
+        first = self._turn % len(replicas)
+        self._turn = first + 1
+        return replicas[first:] + replicas[:first]
+
     async def _post(self, path: str, **kwargs: Any) -> Any:
         assert self.client is not None, "use RasaClient as an async context manager"
-        try:
-            response = await self.client.post(path, **kwargs)
-            response.raise_for_status()
-            return response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise RasaUnavailable(f"Rasa ({self.base_url}{path}): {exc}") from exc
+        errors = []
+        for base in self._order():
+            try:
+                response = await self.client.post(base + path, **kwargs)
+                response.raise_for_status()
+                return response.json()
+            except FAILOVER as exc:
+                errors.append(f"{base}: {exc!r}")
+            except (httpx.HTTPError, ValueError) as exc:
+                raise RasaUnavailable(f"Rasa ({base}{path}): {exc}") from exc
+        raise RasaUnavailable(f"Rasa ({path}): keine Instanz erreichbar: {'; '.join(errors)}")
 
     async def send(
         self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None
