@@ -71,6 +71,18 @@ def cmd_bench_dialogue(args: argparse.Namespace, settings: Settings) -> int:
     return run_dialogue_bench(settings, suite_path=args.suite, url=args.url)
 
 
+def cmd_bench_scale(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation.scale import run_scale_bench
+
+    return run_scale_bench(
+        settings,
+        postgres_url=args.postgres_url or settings.test_postgres_url,
+        redis_url=args.redis_url or settings.test_redis_url,
+        conversations=args.conversations,
+        as_json=args.json,
+    )
+
+
 def cmd_bench_nlu(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation.nlu import run_nlu_bench
 
@@ -222,7 +234,7 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import timedelta
 
     from bot.clock import make_clock
-    from bot.gateway import store
+    from bot.gateway import retention
     from bot.gateway.db import session_scope
 
     days = settings.retention_days if args.days is None else args.days
@@ -232,7 +244,8 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     cutoff = make_clock(settings.fixed_now)() - timedelta(days=days)
     sessions = _database(settings)
     with session_scope(sessions) as s:
-        counts = store.purge(s, older_than=cutoff)
+        purged = retention.purge(s, older_than=cutoff)
+        counts = purged.gateway
         if args.dry_run:
             s.rollback()  # count what would go, keep everything
     print(f"Aufbewahrungsfrist: {days} Tage (Stichtag {cutoff:%d.%m.%Y %H:%M}).")
@@ -243,6 +256,7 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
         ("Vorgänge", counts.tickets),
         ("Notizen", counts.notes),
         ("Rückmeldungen", counts.feedback),
+        ("Rasa-Ereignisse (Gesprächsverlauf des Bots)", purged.rasa_events),
     ):
         print(f"  {label}: {n}")
     return 0
@@ -343,6 +357,20 @@ def parser() -> argparse.ArgumentParser:
     bn.add_argument("--folds", type=int, default=5, help="Anzahl Folds (Standard: %(default)s)")
     bn.add_argument("--config", help="andere Rasa-Konfiguration zum Vergleich (Standard: config.yml)")
     bn.set_defaults(func=cmd_bench_nlu)
+    bsc = bsub.add_parser(
+        "scale",
+        help="zwei Rasa-Prozesse hinter dem Gateway auf PostgreSQL und Redis (Kontext, socket.io, Abbruch unter Last)",
+        description=(
+            "Startet Gateway, Action-Server und zwei Rasa-Prozesse auf einer Wegwerf-Datenbank des PostgreSQL-Servers "
+            "und dem Redis; prüft den Kontext über beide Prozesse, socket.io über beide Prozesse und beendet einen "
+            "Rasa-Prozess mit SIGKILL, während N Gespräche gleichzeitig laufen. Druckt die Zahlen."
+        ),
+    )
+    bsc.add_argument("--postgres-url", help="PostgreSQL-Server, Benutzer mit CREATEDB (Standard: TEST_POSTGRES_URL)")
+    bsc.add_argument("--redis-url", help="Redis-Server (Standard: TEST_REDIS_URL)")
+    bsc.add_argument("--conversations", type=int, default=10, help="gleichzeitige Gespräche (Standard: %(default)s)")
+    bsc.add_argument("--json", action="store_true", help="Zahlen als JSON")
+    bsc.set_defaults(func=cmd_bench_scale)
 
     bf = bsub.add_parser(
         "faults",
@@ -437,7 +465,8 @@ def parser() -> argparse.ArgumentParser:
         help="alte Gespräche und Vorgänge löschen",
         description=(
             "Löscht Gespräche, die seit mehr als N Tagen ruhen, mit Nachrichten, Vorgängen, Notizen und "
-            "Rückmeldungen (auch offene Vorgänge). Staff-Konten bleiben."
+            "Rückmeldungen (auch offene Vorgänge), dazu Rasas gespeicherten Gesprächsverlauf (Tabelle events). "
+            "Staff-Konten bleiben."
         ),
     )
     pu.add_argument(

@@ -26,6 +26,7 @@ from typing import IO
 import yaml
 
 from bot.channels.credentials import write_private
+from bot.channels.endpoints import lock_store_section
 from bot.settings import ROOT, Settings, reachable
 
 STOP_SECONDS = 30  # what the deployment files allow (stop_grace_period, terminationGracePeriodSeconds)
@@ -74,6 +75,7 @@ def endpoints_file(settings: Settings) -> Path:
     config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     config["action_endpoint"] = {"url": settings.action_url, "token": settings.action_token}
     config["event_broker"]["url"] = settings.gateway_url
+    config.update(lock_store_section(settings))
     write_private(path, yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     return path
 
@@ -103,6 +105,7 @@ def child_env(settings: Settings) -> dict[str, str]:
             "JENABOT_CHAT_RATE_LIMIT": str(settings.chat_rate_limit),
             "JENABOT_LOG_FORMAT": settings.log_format,
             "JENABOT_PENDING_LIMIT": str(settings.pending_limit),
+            "JENABOT_REDIS_URL": settings.redis_url,
         }
     )
     return env

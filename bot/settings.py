@@ -70,14 +70,20 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite:///var/jenabot.db",
         env="DATABASE_URL",
-        description="Datenbank für Übergaben an Mitarbeitende (SQLAlchemy-URL); relativer SQLite-Pfad zählt ab dem "
-        "Projektordner; PostgreSQL: postgresql+psycopg2://…",
+        description="Datenbank des Gateways und Rasas gespeicherte Gespräche (Tabelle events; SQLAlchemy-URL); "
+        "relativer SQLite-Pfad zählt ab dem Projektordner; PostgreSQL: postgresql+psycopg2://…?sslmode=require",
     )
     test_postgres_url: str = Field(
         default="",
         env="TEST_POSTGRES_URL",
         description="nur Tests: PostgreSQL-Server (Benutzer mit CREATEDB), gegen den die Speicher-Tests zusätzlich "
         "laufen; leer = übersprungen",
+    )
+    test_redis_url: str = Field(
+        default="",
+        env="TEST_REDIS_URL",
+        description="nur Tests: Redis-Server für die Tests mit zwei Rasa-Prozessen (Sperren, socket.io) und "
+        "`jenabot bench scale`; leer = übersprungen",
     )
     fixed_now: str = Field(
         default="",
@@ -135,6 +141,12 @@ class Settings(BaseSettings):
         default="text",
         env="JENABOT_LOG_FORMAT",
         description="Protokollformat aller Prozesse: 'text' oder 'json' (eine JSON-Zeile pro Eintrag, für Log-Sammler)",
+    )
+    redis_url: str = Field(
+        default="",
+        env="JENABOT_REDIS_URL",
+        description="Redis für mehrere Rasa-Prozesse (redis://, TLS: rediss://): Sperren je Gespräch und "
+        "socket.io-Nachrichten zwischen den Prozessen; leer = ein Rasa-Prozess, beides im Speicher",
     )
     telegram_token: str = Field(
         default="", env="JENABOT_TELEGRAM_TOKEN", description="Telegram-Bot-Token; leer = Telegram aus"

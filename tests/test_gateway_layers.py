@@ -16,6 +16,7 @@ STORAGE = {
     "bot.gateway.migrate",
     "bot.gateway.store",
     "bot.gateway.store_outbox",
+    "bot.gateway.retention",
     "bot.gateway.gaps",
     "bot.gateway.dashboard",
     "bot.gateway.team_store",

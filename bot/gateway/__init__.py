@@ -6,7 +6,8 @@ Layers, each importing only the ones above it:
   (conversations, messages, tickets, labels, transfers, ratings, feedback), ``team_store`` (offices of
   accounts, canned replies), ``delivery_store`` (how far staff replies got, the chat page's presence,
   office notices), ``gaps`` (the content-gap report), ``dashboard`` (the city's figures), ``auth_store``
-  (staff accounts), ``redact``. All SQL lives here; schema changes go through ``migrations/``.
+  (staff accounts), ``retention`` (``jenabot purge``, also Rasa's stored
+  dialogue), ``redact``. All SQL lives here; schema changes go through ``migrations/``.
 - pieces without a web framework: ``schedule`` (staff hours), ``deadlines``, ``ratelimit``,
   ``rasa_client``, ``mail`` (SMTP), ``directory`` (offices and services from the catalogue),
   ``transcripts`` (readable transcripts, links), ``texts`` (what the gateway itself says to citizens),
