@@ -7,10 +7,12 @@ listing every problem with file and field, so an editor fixes them in one pass.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from knowledge.breadth import LEIKA_CSV, BreadthTier, inherited_names, load_breadth, read_synonyms
+from knowledge.catalog_quality import check as quality_check
 from knowledge.schema import Entry, Office, Service
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
@@ -236,9 +239,17 @@ def _cross_check(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="jenabot catalog check",
-        description="Prüft den Leistungskatalog und nennt jeden Fehler mit Datei und Feld.",
+        description=(
+            "Prüft den Leistungskatalog und nennt jeden Fehler mit Datei und Feld; danach die redaktionellen "
+            "Regeln (knowledge/catalog_quality.py): Fehler brechen ab, Hinweise (veraltete Angaben, fehlendes "
+            "Englisch, Quellen) werden gezählt."
+        ),
     )
     parser.add_argument("--root", type=Path, default=CATALOG_DIR, help="Katalogordner (Standard: %(default)s)")
+    parser.add_argument("--warnings", action="store_true", help="jeden redaktionellen Hinweis einzeln ausgeben")
+    parser.add_argument(
+        "--today", type=date.fromisoformat, default=None, help="Stichtag JJJJ-MM-TT für 'veraltet' (Standard: heute)"
+    )
     args = parser.parse_args(argv)
     problems, counts = check_catalog(args.root)
     for p in problems:
@@ -246,10 +257,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problems:
         print(f"{len(problems)} Fehler gefunden.", file=sys.stderr)
         return 1
+    catalog = load_catalog(args.root)
+    findings = quality_check(catalog.rich(), catalog.offices.values(), args.root, args.today or date.today())
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    for f in errors + (warnings if args.warnings else []):
+        print(f"{'Fehler' if f.severity == 'error' else 'Hinweis'}: {f}")
+    if errors:
+        print(f"{len(errors)} redaktionelle Fehler gefunden.", file=sys.stderr)
+        return 1
     print(
         f"Katalog in Ordnung: {counts['rich']} ausführliche Leistungen, {counts['breadth']} Einträge aus dem LeiKa, "
         f"{counts['offices']} Ämter."
     )
+    if warnings:
+        kinds = Counter(re.sub(r"\d[\d.]*", "…", f.message.split(" (")[0].split(":")[0]) for f in warnings)
+        print(f"{len(warnings)} redaktionelle Hinweise (einzeln mit --warnings):")
+        for kind, n in kinds.most_common():
+            print(f"  {n:4d}  {kind}")
     return 0
 
 
