@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import subprocess
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.roles import ROLES
 from bot.settings import Settings, env_table, get_settings
 
 if TYPE_CHECKING:
@@ -80,11 +82,17 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.build import build_all
-    from bot.serve import serve
+    from bot.supervisor import supervise
 
-    build_all(settings)
-    return serve(settings)
+    # The build loads torch and TensorFlow (~1.3 GB): in a child, so the long-lived supervisor stays small.
+    built = subprocess.call([sys.executable, "-m", "bot.cli", *(["-v"] if args.verbose else []), "build"])
+    return built or supervise(settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.roles import serve_role
+
+    return serve_role(args.role, settings)
 
 
 def cmd_env(args: argparse.Namespace, settings: Settings) -> int:
@@ -327,10 +335,22 @@ def parser() -> argparse.ArgumentParser:
         "run",
         help=(
             "bauen, dann Gateway (8000: Web-Chat, Konsole, API), Action-Server (5055) und Rasa-Server (5005) "
-            "starten; Strg-C beendet alle"
+            "starten und abgestürzte neu starten; Strg-C beendet alle"
         ),
     )
     r.set_defaults(func=cmd_run)
+
+    sv = sub.add_parser(
+        "serve",
+        help="einen Prozess des Bots im Vordergrund starten (für Container), ohne zu bauen",
+        description=(
+            "Startet einen Prozess im Vordergrund: gateway (Web-Chat, Konsole, API; für das Netz), rasa "
+            "(Rasa-Server mit Token-geschützter HTTP-API) oder actions (Action-Server, nur mit dem gemeinsamen "
+            "Geheimnis). Baut nichts; SIGTERM beendet ihn sauber."
+        ),
+    )
+    sv.add_argument("role", choices=ROLES, metavar="ROLLE", help="gateway, rasa oder actions")
+    sv.set_defaults(func=cmd_serve)
 
     st = sub.add_parser(
         "staff",
