@@ -17,7 +17,7 @@ from knowledge.embedder import load_embedder
 from knowledge.index import load_index
 from knowledge.loader import load_catalog
 from knowledge.nlp import load_pipeline
-from knowledge.reload import LiveSearcher, catalog_signature
+from knowledge.reload import LiveSearcher, catalog_signature, index_matches
 from knowledge.search import Searcher
 from knowledge.text import Analyzer
 
@@ -31,6 +31,11 @@ def searcher() -> Searcher:
     return live().current
 
 
+def loaded() -> bool:
+    """Whether the knowledge is loaded (the action server's health check says "ok" only then)."""
+    return _live is not None
+
+
 def live() -> LiveSearcher:
     global _live
     if _live is None:
@@ -38,7 +43,11 @@ def live() -> LiveSearcher:
             if _live is None:
                 settings = get_settings()
                 baseline = catalog_signature(settings.catalog_dir)  # before loading: edits meanwhile count
-                _live = LiveSearcher(load_searcher(settings), settings.catalog_dir, baseline=baseline, on_swap=_swapped)
+                loaded = load_searcher(settings)
+                if not index_matches(loaded):  # edited since the last build: the watcher rebuilds at once
+                    log.info("Katalog seit dem letzten Build geändert; der Suchindex wird im Hintergrund erneuert.")
+                    baseline = ()
+                _live = LiveSearcher(loaded, settings.catalog_dir, baseline=baseline, on_swap=_swapped)
                 _live.start()
     return _live
 

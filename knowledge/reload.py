@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from knowledge.index import BuildReport, make_index, reuse_of
+from knowledge.index import BuildReport, make_index, reuse_of, service_chunks
 from knowledge.loader import CatalogError, load_catalog
 from knowledge.search import Searcher
 from knowledge.text import Analyzer
@@ -47,6 +47,13 @@ def catalog_signature(root: Path) -> Signature:
                 continue
             entries.append((f"{folder}/{path.name}", stat.st_mtime_ns, stat.st_size))
     return tuple(sorted(entries))
+
+
+def index_matches(searcher: Searcher) -> bool:
+    """Whether the searcher's index was built from its catalogue's texts (not so after an edit made while
+    the process was down: the catalogue is read fresh at start, the index is the one saved by the last build)."""
+    services = sorted(searcher.catalog.services.values(), key=lambda s: s.id)
+    return [c.text for s in services for c in service_chunks(s)] == [c.text for c in searcher.index.chunks]
 
 
 def refreshed(searcher: Searcher, root: Path) -> tuple[Searcher, BuildReport]:

@@ -7,6 +7,7 @@ No built models: the reload runs on a tiny catalogue with a stand-in embedding m
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -29,7 +30,7 @@ from knowledge.explain import german
 from knowledge.index import make_index
 from knowledge.loader import CATALOG_DIR, check_catalog, load_catalog
 from knowledge.nlp import blank_german
-from knowledge.reload import LiveSearcher
+from knowledge.reload import LiveSearcher, index_matches
 from knowledge.schema import Service
 from knowledge.search import Calibration, Searcher
 from knowledge.text import Analyzer
@@ -281,6 +282,8 @@ def test_live_searcher_swaps_in_edits_and_keeps_the_last_good_catalogue(tiny: Pa
     assert encoder.texts[asked:] == ["Hund anmelden: Hundesteuer und Hundemarke für Hunde in Jena."]
     lexical = dict(zip(live.current.index.service_ids, live.current.index.bm25_scores("Hundemarke"), strict=True))
     assert lexical["hund-anmelden"] > 0 and lexical["wohnung-anmelden"] == 0  # the new word is searchable
+    # A process started after the edit with the old saved index knows that it must rebuild.
+    assert index_matches(live.current) and not index_matches(dataclasses.replace(first, catalog=load_catalog(tiny)))
 
     good = live.current
     _edit(hund, "name: Hund anmelden", "name: [kaputt")
