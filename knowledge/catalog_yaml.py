@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError as RoundTripError
 from ruamel.yaml.scalarfloat import ScalarFloat
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
@@ -70,7 +71,10 @@ def render(old_text: str | None, data: Mapping[str, Any], model: type[BaseModel]
     """
     expected = model.parse_obj(data)
     if old_text is not None:
-        root = _yaml().load(old_text)
+        try:
+            root = _yaml().load(old_text)
+        except RoundTripError:  # a broken file is replaced by the whole entry, under its comments
+            root = None
         if isinstance(root, CommentedMap):
             _update_map(root, data, list(data))
             text = _dump(root)

@@ -468,3 +468,46 @@ def test_published_entry_still_loads_with_the_whole_catalogue(ed: Env) -> None:
     assert service.fees[0].amount_eur == 49.5 and "Perso neu" in service.synonyms and service.leika_names
     raw = yaml.safe_load(entry_file(ed).read_text(encoding="utf-8"))
     assert "leika_names" not in raw and "tier" not in raw  # nothing the loader fills is written to the file
+
+
+def test_bad_input_gets_a_clear_message_and_nothing_is_lost(ed: Env) -> None:
+    """Huge, empty, wrongly typed input and a broken file: a German message, the typed values kept, no write."""
+    client, csrf = api_login(ed, "vorsichtige-redaktion")
+    page_login(ed, "vorsichtige-redaktion")
+    fields = form_of(ed)
+    before = entry_file(ed).read_bytes()
+
+    pasted = "Sehr langer Text. " * 3000  # 54 000 characters: far above the form's 16 kB chat limit too
+    r = publish_form(ed, {**fields, "summary": pasted})
+    assert r.status_code == 422, r.text[:300]
+    assert 'id="err-summary"><li>Zu lang: höchstens 4000 Zeichen (hier 53999). Bitte kürzen.</li>' in r.text
+    assert pasted.strip() in html.unescape(r.text)  # what was pasted is still in the form
+
+    empty = {k: ("" if k not in ("csrf_token", "version") else v) for k, v in fields.items()}
+    page = publish_form(ed, empty).text
+    for name in ("name", "stand", "source"):
+        assert f'id="err-{name}"><li>Pflichtfeld: bitte ausfüllen.</li>' in page, name
+
+    headers = {"X-CSRF-Token": csrf}
+    wrong = {"name": "Personalausweis beantragen", "fees": "46 Euro", "documents": 5, "online": "ja"}
+    r = client.put(f"/api/catalog/{ENTRY}", json={"data": wrong}, headers=headers)
+    assert r.status_code == 422
+    errors = {e["field"]: e["message"] for e in r.json()["detail"]["errors"]}
+    assert errors["fees"] == errors["documents"] == "Liste erwartet (ein Eintrag je Zeile)."
+    assert errors["online"] == "Block mit Unterfeldern erwartet."
+    assert entry_file(ed).read_bytes() == before and edits(ed) == []
+
+    # A file broken by hand: the editor is told where, and publishing the form replaces it (history keeps it).
+    broken = "# Personalausweis\nname: [kaputt\n"
+    entry_file(ed).write_text(broken, encoding="utf-8")
+    page = html.unescape(ed.client.get(f"/staff/catalog/{ENTRY}").text)
+    assert "Die Datei ist kein gültiges YAML in Zeile 3, Spalte 1" in page
+    assert client.get(f"/api/catalog/{ENTRY}").json()["findings"][0]["message"].startswith("Die Datei ist kein")
+    version = FormReader(f"/staff/catalog/{ENTRY}")
+    version.feed(page)
+    r = publish_form(ed, {**fields, "version": version.fields["version"]})
+    assert r.status_code == 303, r.text[:500]
+    assert entry_file(ed).read_text(encoding="utf-8").startswith("# Personalausweis\nid: personalausweis\n")
+    assert loader.main(["--root", str(ed.settings.catalog_dir)]) == 0
+    [edit] = edits(ed)
+    assert edit.before == broken

@@ -43,12 +43,26 @@ INTERNAL_FIELDS = frozenset({"staff_note"})
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _publishing = threading.Lock()  # one publish at a time per process: read, check and write belong together
 
+#: Limits of what one edit may hold: the longest text of the catalogue has under 1000 characters, the
+#: longest list 22 items. Far beyond that is a paste gone wrong; it is refused at its field.
+MAX_TEXT_CHARS = 4000
+MAX_LIST_ITEMS = 200
+TOO_LONG = "Zu lang: höchstens {limit} Zeichen (hier {size}). Bitte kürzen."
+TOO_MANY = "Zu viele Einträge: höchstens {limit} (hier {size})."
+
 CONFLICT = (
     "Der Eintrag wurde geändert, seit Sie ihn geöffnet haben (von jemand anderem oder in der Datei). "
     "Bitte laden Sie ihn neu und übernehmen Sie Ihre Änderung noch einmal."
 )
 NO_CHANGE = "Sie haben nichts geändert; es wurde nichts veröffentlicht."
 NOT_FOUND = "Diesen Eintrag gibt es nicht."
+BROKEN_FILE = (
+    "Das Formular kann sie deshalb nicht anzeigen. Stellen Sie unter „Änderungen“ eine frühere Fassung wieder her "
+    "oder lassen Sie die Datei korrigieren. Wenn Sie das Formular ausfüllen und veröffentlichen, ersetzt es die "
+    "Datei; die alte Fassung bleibt in den Änderungen erhalten."
+)
+NOT_UTF8 = f"Die Datei ist keine UTF-8-Textdatei. {BROKEN_FILE}"
+NOT_A_MAPPING = f"Die Datei enthält keinen Eintrag (Schlüssel: Wert) auf oberster Ebene. {BROKEN_FILE}"
 
 
 class Conflict(Exception):
@@ -92,6 +106,7 @@ class EntryFile:
     path: Path
     text: str
     data: dict[str, Any]
+    problem: str = ""  # why the file cannot be shown in the form (broken YAML), in German
 
     @property
     def version(self) -> str:
@@ -119,12 +134,24 @@ def read_entry(root: Path, entry_id: str) -> EntryFile:
     path = root / "services" / f"{entry_id}.yml"
     if not re.match(SERVICE_ID, entry_id) or not path.is_file():
         raise LookupError(NOT_FOUND)
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
+    text = raw.decode("utf-8", errors="replace")
+    problem = "" if text.encode("utf-8") == raw else NOT_UTF8
     try:
         data = yaml.load(text, Loader=_YamlLoader)
-    except yaml.YAMLError:
-        data = None
-    return EntryFile(entry_id, path, text, data if isinstance(data, dict) else {})
+    except yaml.YAMLError as exc:
+        data, problem = None, problem or yaml_problem(exc)
+    if not isinstance(data, dict):
+        problem = problem or NOT_A_MAPPING
+    return EntryFile(entry_id, path, text, data if isinstance(data, dict) else {}, problem)
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML syntax error for editors: where it is, and what the form does about it."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" in Zeile {mark.line + 1}, Spalte {mark.column + 1}" if mark is not None else ""
+    what = getattr(exc, "problem", None) or " ".join(str(exc).split())
+    return f"Die Datei ist kein gültiges YAML{where} ({what}). {BROKEN_FILE}"
 
 
 @dataclass(frozen=True)
@@ -157,16 +184,37 @@ def entries(root: Path) -> Entries:
 
 
 def check(root: Path, entry_id: str, data: Mapping[str, Any], today: date) -> Checked:
-    """Schema errors in German at their fields, then references and editorial rules of the whole catalogue."""
+    """Sizes and schema errors in German at their fields, then references and editorial rules of the catalogue."""
+    oversized = size_errors(data)
     try:
         service = Service.parse_obj({**data, "id": entry_id})
     except ValidationError as exc:
-        return Checked(None, [FieldError(field_path(e["loc"]), german(e)) for e in exc.errors()])
+        flagged = {e.field for e in oversized}
+        errors = [FieldError(field_path(e["loc"]), german(e)) for e in exc.errors()]
+        return Checked(None, oversized + [e for e in errors if e.field not in flagged])
+    if oversized:
+        return Checked(None, oversized)
     errors = [FieldError(p.field, p.message) for p in check_service(root, service)]
     findings = catalog_quality.check([service], [], root, today)
     errors += [FieldError(f.field, f.message) for f in findings if f.severity == "error"]
     warnings = [FieldError(f.field, f.message) for f in findings if f.severity == "warning"]
     return Checked(service, errors, warnings)
+
+
+def size_errors(data: Any, path: str = "") -> list[FieldError]:
+    """Texts and lists far larger than any entry needs, at their dotted path (``steps.3``)."""
+    found: list[FieldError] = []
+    if isinstance(data, str) and len(data) > MAX_TEXT_CHARS:
+        found.append(FieldError(path, TOO_LONG.format(limit=MAX_TEXT_CHARS, size=len(data))))
+    elif isinstance(data, list):
+        if len(data) > MAX_LIST_ITEMS:
+            return [FieldError(path, TOO_MANY.format(limit=MAX_LIST_ITEMS, size=len(data)))]
+        for i, item in enumerate(data):
+            found += size_errors(item, f"{path}.{i}" if path else str(i))
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            found += size_errors(value, f"{path}.{key}" if path else str(key))
+    return found
 
 
 def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:

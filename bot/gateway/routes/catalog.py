@@ -106,6 +106,8 @@ def get_entry(entry_id: EntryId, staff: EditorDep, gw: GatewayDep) -> EntryOut:
         entry = editorial.read_entry(gw.settings.catalog_dir, entry_id)
     checked = editorial.check(gw.settings.catalog_dir, entry_id, entry.data, gw.clock().date())
     findings = [_finding(e, "error") for e in checked.errors] + [_finding(e, "warning") for e in checked.warnings]
+    if entry.problem:  # broken YAML: the data is empty, the reason comes first
+        findings.insert(0, FindingOut(field="", message=entry.problem, severity="error"))
     return EntryOut(id=entry_id, version=entry.version, data=entry.data, yaml=entry.text, findings=findings)
 
 

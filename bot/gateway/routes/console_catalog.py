@@ -83,7 +83,7 @@ def _edit_page(
     fields = catalog_form.form_fields(Service, choices=_office_choices(gw))
     names = _names(fields, values)
     errors: dict[str, list[str]] = {}
-    general: list[str] = []
+    general: list[str] = [entry.problem] if entry.problem else []
     for e in checked.errors if checked else []:
         name, prefix = catalog_form.field_of(e.field, rows)
         if name in names:
