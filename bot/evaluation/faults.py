@@ -419,12 +419,6 @@ async def _drive(config: FaultConfig, settings: Settings, procs: dict[str, Proc]
     sent = {t.client_id for t in turns}
     answered = {t.client_id for t in turns if t.answered_at is not None}
     gateway_doubles = sum(1 for n in stored.answer_batches.values() if n > 1)
-    notes = []
-    if "rasa" in config.kills:
-        notes.append(
-            "Rasas Tracker-Speicher liegt im Arbeitsspeicher, solange der SQL-Tracker-Store nicht eingebaut ist: "
-            "nach einem Neustart von Rasa fehlt das Thema (siehe 'nach rasa')."
-        )
     return FaultReport(
         conversations=config.conversations,
         sent=len(sent),
@@ -436,7 +430,6 @@ async def _drive(config: FaultConfig, settings: Settings, procs: dict[str, Proc]
         kills=[k for k, _ in kills],
         on_topic=topic_phases(turns, [k for k, _ in kills]),
         database="PostgreSQL" if config.database_url else "SQLite",
-        notes=notes,
     )
 
 
