@@ -17,8 +17,9 @@ from knowledge.embedder import load_embedder
 from knowledge.index import load_index
 from knowledge.loader import load_catalog
 from knowledge.nlp import load_pipeline
-from knowledge.reload import LiveSearcher, catalog_signature, index_matches
+from knowledge.reload import LiveSearcher, index_matches
 from knowledge.search import Searcher
+from knowledge.signature import catalog_signature
 from knowledge.text import Analyzer
 
 log = logging.getLogger(__name__)

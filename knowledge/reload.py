@@ -21,32 +21,11 @@ from pathlib import Path
 from knowledge.index import BuildReport, make_index, reuse_of, service_chunks
 from knowledge.loader import CatalogError, load_catalog
 from knowledge.search import Searcher
+from knowledge.signature import Signature, catalog_signature
 from knowledge.text import Analyzer
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
-#: The folders the loader reads (``loader.load_catalog``); anything else in the catalogue folder is ignored.
-WATCHED = ("services", "offices", "leika")
-
-Signature = tuple[tuple[str, int, int], ...]
-
-
-def catalog_signature(root: Path) -> Signature:
-    """Name, modification time and size of every file the catalogue is loaded from (hidden files left out)."""
-    entries = []
-    for folder in WATCHED:
-        base = root / folder
-        if not base.is_dir():
-            continue
-        for path in base.iterdir():
-            if path.name.startswith("."):
-                continue
-            try:
-                stat = path.stat()
-            except FileNotFoundError:  # replaced while we looked; the next look sees the new file
-                continue
-            entries.append((f"{folder}/{path.name}", stat.st_mtime_ns, stat.st_size))
-    return tuple(sorted(entries))
 
 
 def index_matches(searcher: Searcher) -> bool:

@@ -75,3 +75,18 @@ def test_sql_only_in_storage() -> None:
         if extra:
             outside[module] = sorted(extra)
     assert outside == {}
+
+
+def test_the_gateway_loads_no_models() -> None:
+    """The gateway answers the chat, the console and the catalogue editor without the bot's models: it stays
+    about 100 MB per replica (it grew to 1 GB once through an import of the index builder)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, bot.gateway.app; "
+        "print(' '.join(m for m in ('torch', 'tensorflow', 'rasa', 'sentence_transformers', 'spacy', 'faiss') "
+        "if m in sys.modules))"
+    )
+    heavy = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    assert heavy.stdout.strip() == ""

@@ -31,8 +31,8 @@ from bot.gateway.state import Gateway
 from knowledge import catalog_quality, catalog_yaml
 from knowledge.explain import field_path, german
 from knowledge.loader import check_service, read_entries
-from knowledge.reload import Signature, catalog_signature
 from knowledge.schema import SERVICE_ID, Office, Service
+from knowledge.signature import Signature, catalog_signature
 
 DEMAND_DAYS = 90
 #: What Rasa's NLU learns from an entry (the lookup tables, ``bot/build/lookups.py``); a change here
