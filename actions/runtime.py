@@ -1,28 +1,59 @@
-"""The loaded knowledge (catalogue, indexes, embedding model), built once per process.
+"""The loaded knowledge (catalogue, indexes, embedding model) of the action server.
 
-This is the only process-wide state of the action server: read-only models, loaded lazily on the
-first request (or eagerly by ``warm_up`` at start) so that the action server starts quickly.
+This is the only process-wide state of the action server: models loaded lazily on the first request
+(or eagerly by ``JENABOT_EAGER_LOAD`` at start) so that the action server starts quickly. From then on
+a watcher keeps it in step with the catalogue folder (``knowledge.reload``): a published edit is
+answered within seconds, without a restart and without retraining Rasa.
 """
 
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+import threading
 
+from actions import offices
 from bot.settings import Settings, get_settings
 from knowledge.embedder import load_embedder
 from knowledge.index import load_index
 from knowledge.loader import load_catalog
 from knowledge.nlp import load_pipeline
+from knowledge.reload import LiveSearcher, catalog_signature, index_matches
 from knowledge.search import Searcher
 from knowledge.text import Analyzer
 
 log = logging.getLogger(__name__)
+_live: LiveSearcher | None = None
+_lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
 def searcher() -> Searcher:
-    return load_searcher(get_settings())
+    """The current searcher; the first call loads everything and starts watching the catalogue."""
+    return live().current
+
+
+def loaded() -> bool:
+    """Whether the knowledge is loaded (the action server's health check says "ok" only then)."""
+    return _live is not None
+
+
+def live() -> LiveSearcher:
+    global _live
+    if _live is None:
+        with _lock:
+            if _live is None:
+                settings = get_settings()
+                baseline = catalog_signature(settings.catalog_dir)  # before loading: edits meanwhile count
+                loaded = load_searcher(settings)
+                if not index_matches(loaded):  # edited since the last build: the watcher rebuilds at once
+                    log.info("Katalog seit dem letzten Build geändert; der Suchindex wird im Hintergrund erneuert.")
+                    baseline = ()
+                _live = LiveSearcher(loaded, settings.catalog_dir, baseline=baseline, on_swap=_swapped)
+                _live.start()
+    return _live
+
+
+def _swapped(searcher: Searcher) -> None:
+    offices.city_phone.cache_clear()  # the switchboard number is a catalogue fact too
 
 
 def load_searcher(settings: Settings) -> Searcher:

@@ -46,9 +46,9 @@ def create_app(token: str, ready: Callable[[], bool], package: str = "actions") 
 
 
 def knowledge_loaded() -> bool:
-    from actions.runtime import searcher
+    from actions.runtime import loaded
 
-    return searcher.cache_info().currsize > 0
+    return loaded()
 
 
 def serve(settings: Settings) -> int:

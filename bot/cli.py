@@ -178,7 +178,7 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     from bot.gateway.db import session_scope
     from bot.gateway.team_store import set_offices
 
-    role = "admin" if args.admin else "staff"
+    role = "admin" if args.admin else "editor" if args.editor else "staff"
     problem = new_account_problem(args.username, "x" * 64, role)  # the name first, before asking for a password
     if problem:
         print(f"Fehler: {problem}", file=sys.stderr)
@@ -210,7 +210,7 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     except IntegrityError:
         print(f"Fehler: {duplicate_message(args.username)}", file=sys.stderr)
         return 1
-    kind = "Administration" if role == "admin" else "Mitarbeitende"
+    kind = {"admin": "Administration", "editor": "Redaktion"}.get(role, "Mitarbeitende")
     print(f"Konto „{name}“ angelegt ({kind}). Anmeldung: {settings.gateway_url}/staff/login")
     return 0
 
@@ -240,7 +240,7 @@ def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
     width = max(len(a[0]) for a in accounts)
     for name, role, created, locked, of in accounts:
         where = f"  Ämter: {', '.join(of)}" if of else ""
-        print(f"{name:<{width}}  {role:<5}  angelegt {created:%Y-%m-%d}{'  gesperrt' if locked else ''}{where}")
+        print(f"{name:<{width}}  {role:<6}  angelegt {created:%Y-%m-%d}{'  gesperrt' if locked else ''}{where}")
     return 0
 
 
@@ -477,7 +477,13 @@ def parser() -> argparse.ArgumentParser:
         ),
     )
     sa.add_argument("username", metavar="BENUTZERNAME", help="Anmeldename (ohne Leerzeichen, wird klein geschrieben)")
-    sa.add_argument("--admin", action="store_true", help="Administration: darf zusätzlich Konten anlegen")
+    roles = sa.add_mutually_exclusive_group()
+    roles.add_argument("--admin", action="store_true", help="Administration: darf zusätzlich Konten anlegen")
+    roles.add_argument(
+        "--editor",
+        action="store_true",
+        help="Redaktion: darf zusätzlich den Leistungskatalog bearbeiten (/staff/catalog)",
+    )
     sa.add_argument(
         "--password-stdin", action="store_true", help="Passwort aus der ersten Zeile von stdin lesen (für Skripte)"
     )

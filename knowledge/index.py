@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
 import faiss
 import numpy as np
 
+from knowledge import vector_cache
 from knowledge.embedder import Embedder
 from knowledge.loader import Catalog
 from knowledge.schema import Service
 from knowledge.text import Analyzer, build_vocab
+from knowledge.vector_cache import text_key
 
 log = logging.getLogger(__name__)
 INDEX_VERSION = 5  # bump when chunking or weighting changes: part of the build fingerprint
 #: Names a rich entry inherits from its LeiKa object count slightly less than its own names, so that
 #: "Reisepass" prefers the entry named so over its variants that share the object (dev set: hit@1 +0.9 pt).
 INHERITED_WEIGHT = 0.99
+VECTORS_FILE = "vectors.npz"  # embeddings by text key (``vector_cache``), also of texts no longer indexed
+LEMMAS_FILE = "lemmas.json"  # BM25 text key -> lemmas of the current services, and the analysis they came from
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class SearchIndex:
     faiss_index: faiss.Index
     bm25: bm25s.BM25
     analyzer: Analyzer
+    lemmas: Mapping[str, list[str]] = field(default_factory=dict)  # BM25 text key -> its lemmas, for rebuilds
 
     def dense_scores(self, query_vec: np.ndarray) -> np.ndarray:
         """Best chunk cosine per service (all services; the catalogue is small)."""
@@ -86,67 +92,150 @@ class SearchIndex:
         return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
 
 
-def build_index(
-    catalog: Catalog, embedder: Embedder, analyzer: Analyzer, out_dir: Path, model_id: str | None = None
-) -> None:
-    """Embed and index every service; ``model_id`` names the model build (default: its name) so that
-    vectors of a previous index are reused only when they came from the same model."""
-    model_id = model_id or embedder.name
+@dataclass(frozen=True)
+class Reuse:
+    """What a new index takes over instead of computing it again: vectors by text key (same model),
+    lemmas by the key of a service's BM25 text. Editing one entry then embeds and lemmatizes one entry."""
+
+    vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
+    lemmas: Mapping[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    services: int
+    chunks: int
+    embedded: int  # chunk texts that went through the model
+    lemmatized: int  # services whose BM25 text went through spaCy
+
+
+def make_index(
+    catalog: Catalog, embedder: Embedder, analyzer: Analyzer, reuse: Reuse | None = None
+) -> tuple[SearchIndex, BuildReport]:
+    """The search index of ``catalog`` in memory, computing only what ``reuse`` does not have."""
+    reuse = reuse or Reuse()
     services = sorted(catalog.services.values(), key=lambda s: s.id)
     ids = [s.id for s in services]
     row_of = {sid: i for i, sid in enumerate(ids)}
     chunks = [c for s in services for c in service_chunks(s)]
-    log.info("Index: %d Leistungen, %d Textabschnitte werden eingebettet ...", len(ids), len(chunks))
-    vectors = _embed_reusing(embedder, [c.text for c in chunks], out_dir, model_id)
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
+    keys = [text_key(c.text) for c in chunks]
+    missing = sorted({(k, c.text) for k, c in zip(keys, chunks, strict=True) if k not in reuse.vectors})
+    log.info("Index: %d Leistungen, %d Abschnitte; %d neu einzubetten", len(ids), len(chunks), len(missing))
+    vectors = dict(reuse.vectors)
+    if missing:
+        fresh = embedder.passages([t for _, t in missing], progress=len(missing) > 100)
+        vectors.update(zip((k for k, _ in missing), fresh, strict=True))
+    matrix = np.stack([vectors[k] for k in keys]).astype(np.float32)
+    dense = faiss.IndexFlatIP(matrix.shape[1])
+    dense.add(matrix)
 
-    lemma_lists = analyzer.lemmas(bm25_text(s) for s in services)
+    texts = {text_key(t): t for t in (bm25_text(s) for s in services)}
+    todo = [k for k in texts if k not in reuse.lemmas]
+    lemmas = {k: reuse.lemmas[k] for k in texts if k in reuse.lemmas}
+    lemmas.update(zip(todo, analyzer.lemmas(texts[k] for k in todo), strict=True))
+    lemma_lists = [lemmas[text_key(bm25_text(s))] for s in services]
     vocab = build_vocab(lemma_lists)
     full = Analyzer(analyzer.nlp, vocab)
-    corpus = [full.expand(words) for words in lemma_lists]
     bm25 = bm25s.BM25()
-    bm25.index(corpus, show_progress=False)
+    bm25.index([full.expand(words) for words in lemma_lists], show_progress=False)
+    index = SearchIndex(
+        service_ids=ids,
+        chunks=chunks,
+        chunk_service=np.asarray([row_of[c.service_id] for c in chunks], dtype=np.int64),
+        chunk_weight=_weights(chunks),
+        faiss_index=dense,
+        bm25=bm25,
+        analyzer=full,
+        lemmas=lemmas,
+    )
+    return index, BuildReport(len(ids), len(chunks), len(missing), len(todo))
 
+
+def reuse_of(index: SearchIndex) -> Reuse:
+    """Everything a rebuild can take over from a loaded index."""
+    vectors = index.faiss_index.reconstruct_n(0, index.faiss_index.ntotal)
+    return Reuse({text_key(c.text): v for c, v in zip(index.chunks, vectors, strict=True)}, dict(index.lemmas))
+
+
+def build_index(
+    catalog: Catalog,
+    embedder: Embedder,
+    analyzer: Analyzer,
+    out_dir: Path,
+    model_id: str | None = None,
+    lemma_id: str = "",
+) -> BuildReport:
+    """Embed and index every service into ``out_dir``, reusing what an earlier build computed.
+
+    ``model_id`` names the model build (default: its name): cached vectors are reused only when they
+    came from the same model. ``lemma_id`` names the German analysis (spaCy pipeline and code): the
+    previous build's lemmas are reused only under the same non-empty id.
+    """
+    model_id = model_id or embedder.name
+    known = vector_cache.load(out_dir / VECTORS_FILE, model_id)
+    previous = _previous(out_dir, model_id, analyzer)
+    lemmas: Mapping[str, list[str]] = {}
+    if previous is not None:
+        old = reuse_of(previous)
+        known = {**old.vectors, **known}
+        lemmas = old.lemmas if lemma_id and _lemma_id(out_dir) == lemma_id else {}
+    index, report = make_index(catalog, embedder, analyzer, Reuse(known, lemmas))
+    save_index(index, out_dir, model_id, lemma_id)
+    current = reuse_of(index).vectors  # first in the cache; then the vectors known before, most recent first
+    vector_cache.save(out_dir / VECTORS_FILE, model_id, {**current, **known}, current)
+    log.info("Index gespeichert in %s (%d Abschnitte neu eingebettet)", out_dir, report.embedded)
+    return report
+
+
+def save_index(index: SearchIndex, out_dir: Path, model_id: str, lemma_id: str = "") -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    faiss.write_index(index, str(out_dir / "dense.faiss"))
-    bm25.save(str(out_dir / "bm25"))
+    faiss.write_index(index.faiss_index, str(out_dir / "dense.faiss"))
+    index.bm25.save(str(out_dir / "bm25"))
     meta = {
-        "service_ids": ids,
-        "chunks": [[c.service_id, c.field, c.text] for c in chunks],
-        "chunk_service": [row_of[c.service_id] for c in chunks],
-        "vocab": sorted(vocab),
+        "service_ids": index.service_ids,
+        "chunks": [[c.service_id, c.field, c.text] for c in index.chunks],
+        "chunk_service": index.chunk_service.tolist(),
+        "vocab": sorted(index.analyzer.vocab),
         "model": model_id,
     }
     (out_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    log.info("Index gespeichert in %s", out_dir)
+    lemmas = {"id": lemma_id, "lemmas": dict(index.lemmas)}
+    (out_dir / LEMMAS_FILE).write_text(json.dumps(lemmas, ensure_ascii=False), encoding="utf-8")
 
 
-def _embed_reusing(embedder: Embedder, texts: list[str], out_dir: Path, model_id: str) -> np.ndarray:
-    """Embed only texts the previous index of the same model did not have (editing one entry is fast)."""
-    known: dict[str, np.ndarray] = {}
-    meta_path, dense_path = out_dir / "meta.json", out_dir / "dense.faiss"
-    if meta_path.exists() and dense_path.exists():
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("model") == model_id:
-            old = faiss.read_index(str(dense_path))
-            known = dict(zip((c[2] for c in meta["chunks"]), old.reconstruct_n(0, old.ntotal), strict=True))
-    missing = sorted({t for t in texts if t not in known})
-    log.info("Index: %d Abschnitte neu einzubetten, %d wiederverwendet", len(missing), len(texts) - len(missing))
-    if missing:
-        known.update(zip(missing, embedder.passages(missing, progress=True), strict=True))
-    return np.stack([known[t] for t in texts]).astype(np.float32)
+def _lemma_id(out_dir: Path) -> str:
+    path = out_dir / LEMMAS_FILE
+    return str(json.loads(path.read_text(encoding="utf-8")).get("id", "")) if path.exists() else ""
+
+
+def _previous(out_dir: Path, model_id: str, analyzer: Analyzer) -> SearchIndex | None:
+    """The index a previous build left, if its vectors came from the same model."""
+    meta_path = out_dir / "meta.json"
+    if not (meta_path.exists() and (out_dir / "dense.faiss").exists() and (out_dir / "bm25").exists()):
+        return None
+    if json.loads(meta_path.read_text(encoding="utf-8")).get("model") != model_id:
+        return None
+    try:
+        return load_index(out_dir, analyzer)
+    except (OSError, ValueError, KeyError, RuntimeError):
+        return None
+
+
+def _weights(chunks: list[Chunk]) -> np.ndarray:
+    return np.asarray([INHERITED_WEIGHT if c.field == "leika" else 1.0 for c in chunks], dtype=np.float32)
 
 
 def load_index(out_dir: Path, analyzer: Analyzer) -> SearchIndex:
     meta = json.loads((out_dir / "meta.json").read_text(encoding="utf-8"))
     chunks = [Chunk(*c) for c in meta["chunks"]]
+    lemmas_path = out_dir / LEMMAS_FILE
     return SearchIndex(
         service_ids=meta["service_ids"],
         chunks=chunks,
         chunk_service=np.asarray(meta["chunk_service"], dtype=np.int64),
-        chunk_weight=np.asarray([INHERITED_WEIGHT if c.field == "leika" else 1.0 for c in chunks], dtype=np.float32),
+        chunk_weight=_weights(chunks),
         faiss_index=faiss.read_index(str(out_dir / "dense.faiss")),
         bm25=bm25s.BM25.load(str(out_dir / "bm25")),
         analyzer=Analyzer(analyzer.nlp, frozenset(meta["vocab"])),
+        lemmas=json.loads(lemmas_path.read_text(encoding="utf-8"))["lemmas"] if lemmas_path.exists() else {},
     )

@@ -42,7 +42,8 @@ class Fee(Strict):
 
     @validator("text", always=True)
     def amount_or_text(cls, text: str | None, values: dict) -> str | None:
-        if text is None and values.get("amount_eur") is None:
+        # An amount that failed its own check is absent from ``values``: that error alone is reported.
+        if text is None and "amount_eur" in values and values["amount_eur"] is None:
             raise ValueError("eine Gebühr braucht amount_eur oder text")
         return text
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -108,7 +109,9 @@ def rasa(
         "JENABOT_TELEGRAM_API_URL": fake_telegram.url,
     }
     logs = tmp_path_factory.mktemp("rasa-logs")
+    catalog = editable_catalog(tmp_path_factory.mktemp("rasa-catalog") / "catalog")  # editors' tests publish to it
     live = built.replace(
+        catalog_dir=catalog,
         rasa_port=rasa_port,
         action_port=free_port(),
         gateway_port=free_port(),
@@ -128,6 +131,15 @@ def rasa(
         yield client
     finally:
         stop(procs)
+
+
+def editable_catalog(root: Path) -> Path:
+    """The catalogue's services and offices as files to edit; the large LeiKa folder is only linked."""
+    from knowledge.loader import CATALOG_DIR
+
+    shutil.copytree(CATALOG_DIR, root, ignore=shutil.ignore_patterns("leika"))
+    (root / "leika").symlink_to(CATALOG_DIR / "leika", target_is_directory=True)
+    return root
 
 
 class RasaClient:

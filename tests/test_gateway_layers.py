@@ -22,6 +22,7 @@ STORAGE = {
     "bot.gateway.team_store",
     "bot.gateway.delivery_store",
     "bot.gateway.auth_store",
+    "bot.gateway.catalog_store",
     "bot.gateway.redact",
 }
 HTTP = {"bot.gateway.app", "bot.gateway.deps", "bot.gateway.pages", "bot.gateway.middleware", "bot.gateway.routes"}

@@ -111,7 +111,14 @@ def steps(settings: Settings) -> list[Step]:
         embedder = load_embedder(settings.embedding_model, settings.embedding_dir)
         analyzer = Analyzer(load_pipeline(settings.spacy_dir))
         # Vectors of the previous index are reused only if they came from this very build of the model.
-        index.build_index(catalog, embedder, analyzer, settings.index_dir, model_id=f"{embedder.name}@{emb_stamp}")
+        index.build_index(
+            catalog,
+            embedder,
+            analyzer,
+            settings.index_dir,
+            model_id=f"{embedder.name}@{emb_stamp}",
+            lemma_id=fingerprint(spacy_stamp, _source(text)),  # lemmas of the same pipeline and code are reused
+        )
 
     def build_lookups() -> None:
         lookups.write_lookups(load_catalog(settings.catalog_dir), lookup_file)

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.gateway.auth_store import MIN_PASSWORD_LENGTH, create_staff, find_staff, username_taken, verify_staff
 from bot.gateway.db import session_scope
-from bot.gateway.models import STAFF_ROLES, StaffUser
+from bot.gateway.models import CATALOG_EDITORS, STAFF_ROLES, StaffUser
 from bot.gateway.ratelimit import client_ip
 from bot.gateway.state import Gateway
 
@@ -43,6 +43,7 @@ LOGIN_FAILED = (
 TOO_MANY_LOGINS = "Zu viele Anmeldeversuche von Ihrem Gerät. Bitte warten Sie eine Minute."
 NOT_LOGGED_IN = "Bitte melden Sie sich an."
 ADMIN_ONLY = "Das dürfen nur Administratorinnen und Administratoren."
+EDITORS_ONLY = "Den Katalog bearbeiten nur die Redaktion und die Administration."
 CSRF_INVALID = "Das Sicherheitsmerkmal der Anfrage (CSRF-Token) fehlt oder ist ungültig. Bitte laden Sie die Seite neu."
 
 
@@ -58,6 +59,11 @@ class Staff:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def edits_catalog(self) -> bool:
+        """Editors and administrators edit the catalogue in the console."""
+        return self.role in CATALOG_EDITORS
 
 
 class LoginRequired(Exception):
@@ -149,7 +155,7 @@ def new_account_problem(username: str, password: str, role: str = "staff") -> st
     if len(name) > MAX_USERNAME or any(c.isspace() for c in name):
         return f"Der Benutzername darf höchstens {MAX_USERNAME} Zeichen lang sein und keine Leerzeichen enthalten."
     if role not in STAFF_ROLES:
-        return "Die Rolle muss „staff“ oder „admin“ sein."
+        return "Die Rolle muss „staff“, „editor“ oder „admin“ sein."
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Das Passwort ist zu kurz. Es braucht mindestens {MIN_PASSWORD_LENGTH} Zeichen."
     return None

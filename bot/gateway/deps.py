@@ -8,6 +8,8 @@
 - ``PageStaffDep`` / ``PageAdminDep``: the same for console pages: without a session they redirect to
   the log-in page (``auth.LoginRequired``, turned into a redirect by ``pages.login_redirect``).
 - ``TicketAccessDep``: the ticket of the path is in one of the staff member's queues (else 403).
+- ``EditorDep`` / ``EditorWritingDep`` / ``PageEditorDep``: like the staff ones, for the catalogue's editors
+  (role ``editor`` or ``admin``; others get 403).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.gateway.auth import (
     ADMIN_ONLY,
     CSRF_HEADER,
     CSRF_INVALID,
+    EDITORS_ONLY,
     NOT_LOGGED_IN,
     LoginRequired,
     Staff,
@@ -118,6 +121,30 @@ def page_admin(staff: PageStaffDep) -> Staff:
 
 
 PageAdminDep = Annotated[Staff, Depends(page_admin)]
+
+
+# --- the catalogue's editors ----------------------------------------------------------------
+
+
+def require_editor(staff: StaffDep) -> Staff:
+    if not staff.edits_catalog:
+        raise HTTPException(403, EDITORS_ONLY)
+    return staff
+
+
+def editor_writing(staff: Annotated[Staff, Depends(require_editor)], _: CsrfHeader) -> Staff:
+    return staff
+
+
+def page_editor(staff: PageStaffDep) -> Staff:
+    if not staff.edits_catalog:
+        raise HTTPException(403, EDITORS_ONLY)
+    return staff
+
+
+EditorDep = Annotated[Staff, Depends(require_editor)]
+EditorWritingDep = Annotated[Staff, Depends(editor_writing)]
+PageEditorDep = Annotated[Staff, Depends(page_editor)]
 
 
 # --- the staff inbox: queues per office -----------------------------------------------------

@@ -16,6 +16,10 @@ from starlette.types import Message, Receive, Scope, Send
 from bot.gateway import texts
 
 MAX_BODY_BYTES = 16 * 1024  # a chat message is at most a few thousand characters
+#: The catalogue's editors send a whole entry (a file may hold up to 256 kB; form encoding can triple
+#: it). The editor checks sizes itself and answers in the form, so nothing typed is lost below this.
+EDITOR_PATHS = ("/staff/catalog", "/api/catalog")
+MAX_EDITOR_BODY_BYTES = 1024 * 1024
 
 CallNext = Callable[[Request], Awaitable[Response]]
 
@@ -23,7 +27,8 @@ CallNext = Callable[[Request], Awaitable[Response]]
 async def limit_body_size(request: Request, call_next: CallNext) -> Response:
     """Refuse bodies announced as too large (413) before anything reads them."""
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+    limit = MAX_EDITOR_BODY_BYTES if request.url.path.startswith(EDITOR_PATHS) else MAX_BODY_BYTES
+    if length is not None and (not length.isdigit() or int(length) > limit):
         return JSONResponse({"detail": texts.BODY_TOO_LARGE}, status_code=413)
     return await call_next(request)
 

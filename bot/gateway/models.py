@@ -34,7 +34,9 @@ from sqlalchemy.types import TypeDecorator
 CHANNELS = ("web", "telegram", "rest", "socketio")
 ROLES = ("citizen", "bot", "staff", "system")
 STATUSES = ("open", "in_progress", "resolved")
-STAFF_ROLES = ("staff", "admin")
+#: ``editor`` works tickets like ``staff`` and also edits the catalogue; ``admin`` may do everything.
+STAFF_ROLES = ("staff", "editor", "admin")
+CATALOG_EDITORS = ("editor", "admin")
 #: What became of a staff reply (``ReplyDelivery``): waiting for the citizen's page, fetched by it, handed to
 #: Rasa for another channel, sent by e-mail, or not delivered at all.
 DELIVERY_STATUSES = ("pending", "seen", "relayed", "emailed", "failed")
@@ -378,3 +380,38 @@ class OfficeNotice(Base):
     ticket_id: Mapped[int] = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = Column(String(16), primary_key=True)
     sent_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+# --- the editorial workflow: published catalogue edits ----------------------------------------------
+
+
+class CatalogEdit(Base):
+    """One published change of a catalogue file: who, when, what (the whole file before and after, and the diff).
+
+    The file under ``knowledge/catalog/`` stays the source of truth; this is its history in the console,
+    the source of the public feed of changes, and what "restore" publishes again.
+    """
+
+    __tablename__ = "catalog_edits"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    #: The file, relative to the catalogue folder, e.g. ``services/personalausweis.yml``.
+    path: Mapped[str] = Column(String(200), nullable=False, index=True)
+    entry_id: Mapped[str] = Column(String(80), nullable=False, index=True)
+    #: The entry's name after the change (for the feed; never staff data).
+    entry_name: Mapped[str] = Column(String(400), nullable=False)
+    staff_id: Mapped[int | None] = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
+    #: The account's name at the time (kept when the account is deleted; shown only in the console).
+    staff_name: Mapped[str] = Column(String(64), nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+    #: Schema field names that changed, comma-separated ("fees,stand").
+    fields: Mapped[str] = Column(Text, nullable=False)
+    #: One German line for the feed and the history ("Gebühren, Stand").
+    summary: Mapped[str] = Column(Text, nullable=False)
+    before: Mapped[str | None] = Column(Text, nullable=True)
+    after: Mapped[str] = Column(Text, nullable=False)
+    diff: Mapped[str] = Column(Text, nullable=False)
+    #: The edit whose version this one published again ("restore"), if any.
+    restored_from: Mapped[int | None] = Column(
+        Integer, ForeignKey("catalog_edits.id", ondelete="SET NULL"), nullable=True
+    )

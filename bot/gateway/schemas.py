@@ -329,7 +329,7 @@ class StaffOut(BaseModel):
 class StaffIn(BaseModel):
     username: NewUsername
     password: NewPassword
-    role: str = Field("staff", regex="^(staff|admin)$")
+    role: str = Field("staff", regex="^(staff|editor|admin)$", description="staff, editor (auch Katalog) oder admin")
     offices: list[OfficeId] = Field([], description="Ämter des Kontos; leer = alle Warteschlangen")
 
 

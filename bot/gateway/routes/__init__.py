@@ -13,6 +13,8 @@
 | ``dashboard`` | the city's dashboard (``/api/dashboard``) |
 | ``satisfaction`` | the citizen's rating after a resolved ticket (``/api/chat/rating``) |
 | ``console_admin`` | console pages for the dashboard, canned replies and accounts' offices |
+| ``catalog`` | the catalogue's JSON API for editors (``/api/catalog``), the public feed ``/catalog/changes.atom`` |
+| ``console_catalog`` | console pages of the catalogue's editors (``/staff/catalog``) |
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from starlette.types import ASGIApp
 
 from bot.gateway.routes import (
     attention,
+    catalog,
     chat,
     console,
     console_admin,
+    console_catalog,
     dashboard,
     health,
     inbox,
@@ -46,6 +50,8 @@ ROUTERS: list[APIRouter] = [
     team.router,
     dashboard.router,
     console_admin.router,
+    catalog.router,
+    console_catalog.router,
     console.router,
     webchat.router,
     health.router,

@@ -40,7 +40,12 @@ from bot.gateway.staff_actions import OTHER_OPEN, RESOLVED_FIRST
 from bot.gateway.state import Gateway
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript", "inbox.js": "text/javascript"}
+STATIC_FILES = {
+    "console.css": "text/css",
+    "console.js": "text/javascript",
+    "inbox.js": "text/javascript",
+    "catalog.css": "text/css",
+}
 
 router = APIRouter(include_in_schema=False)
 
