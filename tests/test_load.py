@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -108,6 +110,17 @@ def test_thread_setting_defaults_to_one_and_refuses_zero(monkeypatch: pytest.Mon
     assert Settings().threads == 1
     with pytest.raises(ValueError):
         Settings().replace(threads=0)
+
+
+def test_the_supervisor_imports_no_models() -> None:
+    """``jenabot run``'s long-lived parent stays small (issue: ≤ 100 MB; measured 30 MB)."""
+    probe = (
+        "import sys, bot.cli, bot.supervisor; "
+        "print(' '.join(m for m in ('torch', 'tensorflow', 'rasa', 'sentence_transformers', 'spacy', 'fastapi') "
+        "if m in sys.modules))"
+    )
+    heavy = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert heavy.strip() == ""
 
 
 @pytest.mark.stack
