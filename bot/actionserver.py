@@ -54,8 +54,10 @@ def knowledge_loaded() -> bool:
 def serve(settings: Settings) -> int:
     """Load the knowledge, then listen on ``action_host:action_port`` until SIGTERM/SIGINT."""
     from actions.runtime import searcher
+    from bot.threads import apply
 
     searcher()  # before the port opens: the first citizen's question does not wait for the models
+    apply(settings.threads)  # torch is loaded now: its pool as large as the setting, not the machine
     app = create_app(settings.action_token, knowledge_loaded)
     log.info("Action-Server lauscht auf %s:%d", settings.action_host, settings.action_port)
     app.run(host=settings.action_host, port=settings.action_port, workers=1, access_log=False)

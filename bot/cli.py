@@ -110,6 +110,20 @@ def cmd_bench_faults(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if report.lost == 0 and report.duplicated == 0 else 1
 
 
+def cmd_bench_load(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.evaluation.load import LEVELS, PATHS, LoadConfig, report_json, run, table
+
+    levels = tuple(args.level or LEVELS)
+    paths = tuple(args.path or PATHS)
+    live = settings.replace(threads=args.threads) if args.threads else settings
+    config = LoadConfig(levels=levels, requests=args.requests, paths=paths)
+    report = run(live, config, Path(args.logs) if args.logs else None)
+    print(report_json(report) if args.json else table(report))
+    return 0 if all(level.answered == level.sent for level in report.levels) else 1
+
+
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation.calibrate import calibrate
 
@@ -396,6 +410,26 @@ def parser() -> argparse.ArgumentParser:
     bf.add_argument("--logs", metavar="ORDNER", help="Protokolle der Prozesse hier ablegen")
     bf.add_argument("--json", action="store_true", help="Ergebnis als JSON")
     bf.set_defaults(func=cmd_bench_faults)
+
+    bl = bsub.add_parser(
+        "load",
+        help="Antworten pro Sekunde und Latenz bei 1, 4 und 16 gleichzeitigen Gesprächen",
+        description=(
+            "Startet einen eigenen Bot und stellt Alltagsfragen, jede in einem neuen Gespräch, über den REST-Webhook "
+            "und über die Chat-API des Gateways, mit 1, 4 und 16 Gesprächen gleichzeitig. Druckt Antworten/s, p50 "
+            "und p95 je Stufe, die Untergrenze (reine Rasa-Antwort plus eine e5-Kodierung, im selben Lauf gemessen) "
+            "und den Speicher (RSS) jedes Prozesses. Exit-Code 1, wenn eine Frage unbeantwortet blieb."
+        ),
+    )
+    bl.add_argument(
+        "--level", type=int, action="append", metavar="N", help="gleichzeitige Gespräche (mehrfach; Standard: 1, 4, 16)"
+    )
+    bl.add_argument("--requests", type=int, default=60, help="Fragen je Weg und Stufe (Standard: %(default)s)")
+    bl.add_argument("--path", action="append", choices=["rest", "gateway"], help="nur diesen Weg (Standard: beide)")
+    bl.add_argument("--threads", type=int, help="JENABOT_THREADS für diesen Lauf (Standard: die Einstellung)")
+    bl.add_argument("--logs", metavar="ORDNER", help="Protokolle der Prozesse hier ablegen")
+    bl.add_argument("--json", action="store_true", help="Ergebnis als JSON")
+    bl.set_defaults(func=cmd_bench_load)
 
     cal = sub.add_parser(
         "calibrate",

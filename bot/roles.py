@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bot import logs
+from bot import logs, threads
 from bot.settings import Settings
 
 ROLES = ("gateway", "rasa", "actions")
@@ -68,7 +68,9 @@ def rasa_args(settings: Settings) -> list[str]:
 def serve_rasa(settings: Settings) -> int:
     """Rasa's command line in this process: the token stays out of the process list (``ps``)."""
     import rasa.__main__
+    import torch  # the intent classifier's e5 model runs on it; loaded here anyway, so its pool is sized now
 
+    torch.set_num_threads(settings.threads)
     sys.argv = ["rasa", *rasa_args(settings)]
     rasa.__main__.main()
     return 0
@@ -88,4 +90,7 @@ RUNNERS: dict[str, Callable[[Settings], int]] = {
 
 
 def serve_role(role: str, settings: Settings) -> int:
+    """Run ``role``; its thread pools are sized first, before torch or TensorFlow load (also in a container,
+    where no ``jenabot run`` set the environment)."""
+    threads.apply(settings.threads)
     return RUNNERS[role](settings)

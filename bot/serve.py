@@ -28,6 +28,7 @@ import yaml
 from bot.channels.credentials import write_private
 from bot.channels.endpoints import lock_store_section
 from bot.settings import ROOT, Settings, reachable
+from bot.threads import thread_env
 
 STOP_SECONDS = 30  # what the deployment files allow (stop_grace_period, terminationGracePeriodSeconds)
 
@@ -81,7 +82,10 @@ def endpoints_file(settings: Settings) -> Path:
 
 
 def child_env(settings: Settings) -> dict[str, str]:
-    """The environment of every process: the same settings everywhere, also when a test changed them."""
+    """The environment of every process: the same settings everywhere, also when a test changed them.
+
+    The thread pools follow ``JENABOT_THREADS`` (``bot/threads.py``), also over an ``OMP_NUM_THREADS`` of
+    the caller's shell: one setting decides."""
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("HF_HUB_OFFLINE", "1")
@@ -106,6 +110,8 @@ def child_env(settings: Settings) -> dict[str, str]:
             "JENABOT_LOG_FORMAT": settings.log_format,
             "JENABOT_PENDING_LIMIT": str(settings.pending_limit),
             "JENABOT_REDIS_URL": settings.redis_url,
+            "JENABOT_THREADS": str(settings.threads),
+            **thread_env(settings.threads),
         }
     )
     return env

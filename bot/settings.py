@@ -142,6 +142,13 @@ class Settings(BaseSettings):
         env="JENABOT_LOG_FORMAT",
         description="Protokollformat aller Prozesse: 'text' oder 'json' (eine JSON-Zeile pro Eintrag, für Log-Sammler)",
     )
+    threads: int = Field(
+        default=1,
+        ge=1,
+        env="JENABOT_THREADS",
+        description="Rechen-Threads je Prozess (torch, TensorFlow, OpenMP/MKL); 1 = am schnellsten unter Last, "
+        "weil mehrere Prozesse sich die Kerne teilen (siehe docs/benchmarks.md)",
+    )
     redis_url: str = Field(
         default="",
         env="JENABOT_REDIS_URL",
