@@ -23,7 +23,7 @@ from knowledge.schema import Service
 from knowledge.text import Analyzer, build_vocab
 
 log = logging.getLogger(__name__)
-INDEX_VERSION = 5  # bump when chunking or weighting changes: part of the build fingerprint
+INDEX_VERSION = 6  # bump when chunking or weighting changes: part of the build fingerprint
 #: Names a rich entry inherits from its LeiKa object count slightly less than its own names, so that
 #: "Reisepass" prefers the entry named so over its variants that share the object (dev set: hit@1 +0.9 pt).
 INHERITED_WEIGHT = 0.99
@@ -49,13 +49,19 @@ def service_chunks(service: Service) -> list[Chunk]:
         "topic": f"{service.name}. {service.topic}" if service.topic else "",
     }
     chunks += [Chunk(service.id, f, f"{service.name}: {t}" if f != "topic" else t) for f, t in fields.items() if t]
+    if service.en is not None:
+        chunks.append(Chunk(service.id, "en_name", service.en.name))
+        chunks += [Chunk(service.id, "en_synonym", s) for s in service.en.synonyms]
     return chunks
 
 
-def bm25_text(service: Service) -> str:
+def bm25_text(service: Service, english: bool = True) -> str:
+    """The BM25 document of a service; ``english=False`` leaves out its English names (for the vocabulary)."""
     parts = [service.name] * 3 + service.synonyms * 2 + service.leika_names
     parts += [service.summary or "", *service.steps, *service.documents, *service.prerequisites]
     parts += [service.topic or "", *service.legal_basis]
+    if english and service.en is not None:
+        parts += [service.en.name] * 3 + service.en.synonyms * 2
     return "\n".join(p for p in parts if p)
 
 
@@ -102,7 +108,7 @@ def build_index(
     index.add(vectors)
 
     lemma_lists = analyzer.lemmas(bm25_text(s) for s in services)
-    vocab = build_vocab(lemma_lists)
+    vocab = build_vocab(analyzer.lemmas(bm25_text(s, english=False) for s in services))
     full = Analyzer(analyzer.nlp, vocab)
     corpus = [full.expand(words) for words in lemma_lists]
     bm25 = bm25s.BM25()
