@@ -13,6 +13,7 @@ conversation has no language yet (a first "Hello" is English).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -179,3 +180,16 @@ def conversation_language(
         return requested
     found = evidence(text)
     return found.clear or known or found.hint or DEFAULT
+
+
+def transcript_language(messages: Iterable[tuple[str, str]]) -> Language:
+    """The language a stored conversation is in now, from its (role, text) messages: the citizen's messages
+    followed as the bot follows them, and a bot reply that reads clearly as one language confirms it (staff
+    see it in the console and answer in it)."""
+    current: Language | None = None
+    for role, text in messages:
+        if role == "citizen":
+            current = conversation_language(text, current)
+        elif role == "bot":
+            current = detect(text) or current
+    return current or DEFAULT

@@ -32,6 +32,8 @@ CSP = (
 )
 STATUS_LABELS = {"open": "offen", "in_progress": "in Bearbeitung", "resolved": "abgeschlossen"}
 CHANNEL_LABELS = {"web": "Web-Chat", "telegram": "Telegram", "rest": "REST", "socketio": "Socket.IO"}
+# The conversation's language, and what staff do about it (the bot answered in it; staff reply in it too).
+LANGUAGE_LABELS = {"de": "Deutsch", "en": "Englisch – die Person schreibt Englisch; bitte auf Englisch antworten"}
 
 
 def _local_time(value: datetime | None) -> str:
@@ -59,7 +61,12 @@ env = jinja2.Environment(
 )
 env.filters["local_time"] = _local_time
 env.filters["duration"] = _duration
-env.globals.update(STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS, REFRESH_SECONDS=REFRESH_SECONDS)
+env.globals.update(
+    STATUS_LABELS=STATUS_LABELS,
+    CHANNEL_LABELS=CHANNEL_LABELS,
+    LANGUAGE_LABELS=LANGUAGE_LABELS,
+    REFRESH_SECONDS=REFRESH_SECONDS,
+)
 templates = Jinja2Templates(env=env)
 
 

@@ -23,6 +23,7 @@ from bot.gateway.schemas import (
     TicketDetail,
     TicketOut,
 )
+from knowledge.language import transcript_language
 
 ROLE_LABELS = {"citizen": "Bürgerin/Bürger", "bot": "Chatbot", "staff": "Mitarbeitende", "system": "Systemhinweis"}
 
@@ -104,10 +105,12 @@ def detail_of(s: Session, ticket_id: int, now: datetime) -> TicketDetail:
         NoteOut(id=n.id, author=n.author, author_name=names.get(n.author, "?"), text=n.text, created_at=n.created_at)
         for n in store.notes_of(s, ticket.id)
     ]
+    messages = store.transcript(s, ticket.conversation_id)
     return TicketDetail(
         ticket=ticket_out(ticket, now, names),
-        transcript=[message_out(m) for m in store.transcript(s, ticket.conversation_id)],
+        transcript=[message_out(m) for m in messages],
         notes=notes,
+        language=transcript_language((m.role, m.text) for m in messages),
     )
 
 

@@ -30,6 +30,7 @@ from bot.gateway.state import Gateway
 router = APIRouter(prefix="/api/chat", tags=["Bürger-Chat"])
 
 CHANNEL = "web"
+SWITCH = '/switch_language{{"language": "{language}"}}'  # what Rasa gets for the DE/EN switch (intent and entity)
 POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 15.0
 
@@ -90,8 +91,10 @@ async def post_message(body: ChatIn, request: Request, gw: GatewayDep) -> ChatOu
         if duplicate or citizen.conversation.paused:
             # A retry is answered from what is stored; while staff handle it, the bot stays silent.
             return _chat_out(s, cid, store.messages_after(s, cid, citizen.id) if duplicate else [])
+    # The DE/EN switch: the citizen's text ("English") is stored, Rasa gets the switch itself.
+    text = SWITCH.format(language=body.language) if body.language else body.text
     try:
-        replies = await gw.rasa.send(cid, body.text, {"channel": CHANNEL})
+        replies = await gw.rasa.send(cid, text, {"channel": CHANNEL})
     except RasaUnavailable:
         replies = None
     with session_scope(gw.sessions) as s:
