@@ -5,18 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import subprocess
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot import logs
+from bot.roles import ROLES
 from bot.settings import Settings, env_table, get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
 
 
-def _setup_logging(verbose: bool) -> None:
+def _setup_logging(verbose: bool, log_format: str = "text") -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", stream=sys.stderr)
+    logs.configure(log_format, logging.DEBUG if verbose else logging.INFO)
     for noisy in ("sentence_transformers", "transformers", "httpx", "faiss", "bm25s", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -67,10 +71,43 @@ def cmd_bench_dialogue(args: argparse.Namespace, settings: Settings) -> int:
     return run_dialogue_bench(settings, suite_path=args.suite, url=args.url, lang=args.lang)
 
 
+def cmd_bench_scale(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation.scale import run_scale_bench
+
+    return run_scale_bench(
+        settings,
+        postgres_url=args.postgres_url or settings.test_postgres_url,
+        redis_url=args.redis_url or settings.test_redis_url,
+        conversations=args.conversations,
+        as_json=args.json,
+    )
+
+
 def cmd_bench_nlu(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation.nlu import run_nlu_bench
 
     return run_nlu_bench(settings, folds=args.folds, config=args.config)
+
+
+def cmd_bench_faults(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.evaluation.faults import TARGETS, FaultConfig, report_json, run
+
+    kills = tuple(args.kill or TARGETS)
+    unknown = sorted(set(kills) - set(TARGETS))
+    if unknown:
+        raise ValueError(f"unbekannte Prozesse {unknown}; möglich: {', '.join(TARGETS)}")
+    config = FaultConfig(
+        conversations=args.conversations,
+        kills=kills,
+        settle=args.settle,
+        think=args.think,
+        database_url="" if args.sqlite else settings.test_postgres_url,
+    )
+    report = run(settings, config, Path(args.logs) if args.logs else None)
+    print(report_json(report) if args.json else "\n".join(report.lines()))
+    return 0 if report.lost == 0 and report.duplicated == 0 else 1
 
 
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -80,11 +117,17 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.build import build_all
-    from bot.serve import serve
+    from bot.supervisor import supervise
 
-    build_all(settings)
-    return serve(settings)
+    # The build loads torch and TensorFlow (~1.3 GB): in a child, so the long-lived supervisor stays small.
+    built = subprocess.call([sys.executable, "-m", "bot.cli", *(["-v"] if args.verbose else []), "build"])
+    return built or supervise(settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.roles import serve_role
+
+    return serve_role(args.role, settings)
 
 
 def cmd_env(args: argparse.Namespace, settings: Settings) -> int:
@@ -119,11 +162,19 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     from bot.gateway.auth import duplicate_message, new_account_problem, username_taken
     from bot.gateway.auth_store import create_staff
     from bot.gateway.db import session_scope
+    from bot.gateway.team_store import set_offices
 
     role = "admin" if args.admin else "staff"
     problem = new_account_problem(args.username, "x" * 64, role)  # the name first, before asking for a password
     if problem:
         print(f"Fehler: {problem}", file=sys.stderr)
+        return 2
+    offices = args.office or []
+    unknown = _unknown_offices(offices, settings)
+    if unknown:
+        print(
+            f"Fehler: Diese Ämter gibt es nicht: {', '.join(unknown)} (ids der Dateien in offices/).", file=sys.stderr
+        )
         return 2
     sessions = _database(settings)
     with session_scope(sessions) as s:
@@ -140,6 +191,7 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with session_scope(sessions) as s:
             user = create_staff(s, args.username, password, role)
+            set_offices(s, user.id, offices)
             name = user.username
     except IntegrityError:
         print(f"Fehler: {duplicate_message(args.username)}", file=sys.stderr)
@@ -149,22 +201,32 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _unknown_offices(offices: list[str], settings: Settings) -> list[str]:
+    from bot.gateway import directory
+
+    known = directory.of(settings)
+    return [o for o in offices if not known.is_office(o)]
+
+
 def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.gateway import store
     from bot.gateway.db import session_scope
     from bot.gateway.models import utcnow
+    from bot.gateway.team_store import offices_by_staff
 
     with session_scope(_database(settings)) as s:
+        offices = offices_by_staff(s)
         accounts = [
-            (u.username, u.role, u.created_at, bool(u.locked_until and u.locked_until > utcnow()))
+            (u.username, u.role, u.created_at, bool(u.locked_until and u.locked_until > utcnow()), offices.get(u.id))
             for u in store.list_staff(s)
         ]
     if not accounts:
         print("Noch keine Konten. Legen Sie eines an: jenabot staff add NAME --admin")
         return 0
     width = max(len(a[0]) for a in accounts)
-    for name, role, created, locked in accounts:
-        print(f"{name:<{width}}  {role:<5}  angelegt {created:%Y-%m-%d}{'  gesperrt' if locked else ''}")
+    for name, role, created, locked, of in accounts:
+        where = f"  Ämter: {', '.join(of)}" if of else ""
+        print(f"{name:<{width}}  {role:<5}  angelegt {created:%Y-%m-%d}{'  gesperrt' if locked else ''}{where}")
     return 0
 
 
@@ -172,7 +234,7 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import timedelta
 
     from bot.clock import make_clock
-    from bot.gateway import store
+    from bot.gateway import retention
     from bot.gateway.db import session_scope
 
     days = settings.retention_days if args.days is None else args.days
@@ -182,7 +244,8 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     cutoff = make_clock(settings.fixed_now)() - timedelta(days=days)
     sessions = _database(settings)
     with session_scope(sessions) as s:
-        counts = store.purge(s, older_than=cutoff)
+        purged = retention.purge(s, older_than=cutoff)
+        counts = purged.gateway
         if args.dry_run:
             s.rollback()  # count what would go, keep everything
     print(f"Aufbewahrungsfrist: {days} Tage (Stichtag {cutoff:%d.%m.%Y %H:%M}).")
@@ -193,6 +256,7 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
         ("Vorgänge", counts.tickets),
         ("Notizen", counts.notes),
         ("Rückmeldungen", counts.feedback),
+        ("Rasa-Ereignisse (Gesprächsverlauf des Bots)", purged.rasa_events),
     ):
         print(f"  {label}: {n}")
     return 0
@@ -305,6 +369,45 @@ def parser() -> argparse.ArgumentParser:
     bn.add_argument("--folds", type=int, default=5, help="Anzahl Folds (Standard: %(default)s)")
     bn.add_argument("--config", help="andere Rasa-Konfiguration zum Vergleich (Standard: config.yml)")
     bn.set_defaults(func=cmd_bench_nlu)
+    bsc = bsub.add_parser(
+        "scale",
+        help="zwei Rasa-Prozesse hinter dem Gateway auf PostgreSQL und Redis (Kontext, socket.io, Abbruch unter Last)",
+        description=(
+            "Startet Gateway, Action-Server und zwei Rasa-Prozesse auf einer Wegwerf-Datenbank des PostgreSQL-Servers "
+            "und dem Redis; prüft den Kontext über beide Prozesse, socket.io über beide Prozesse und beendet einen "
+            "Rasa-Prozess mit SIGKILL, während N Gespräche gleichzeitig laufen. Druckt die Zahlen."
+        ),
+    )
+    bsc.add_argument("--postgres-url", help="PostgreSQL-Server, Benutzer mit CREATEDB (Standard: TEST_POSTGRES_URL)")
+    bsc.add_argument("--redis-url", help="Redis-Server (Standard: TEST_REDIS_URL)")
+    bsc.add_argument("--conversations", type=int, default=10, help="gleichzeitige Gespräche (Standard: %(default)s)")
+    bsc.add_argument("--json", action="store_true", help="Zahlen als JSON")
+    bsc.set_defaults(func=cmd_bench_scale)
+
+    bf = bsub.add_parser(
+        "faults",
+        help="Gespräche über das Gateway, während jeder Prozess einmal mit kill -9 beendet wird",
+        description=(
+            "Startet einen eigenen Bot, führt viele Gespräche gleichzeitig über die Chat-API und beendet dabei "
+            "Gateway, Rasa, Action-Server und (mit TEST_POSTGRES_URL) den PostgreSQL-Server nacheinander mit "
+            "kill -9; jeder wird neu gestartet. Meldet gesendet, gespeichert, beantwortet, doppelt, verloren, "
+            "die Zeit bis zur Erholung und ob Nachfragen beim Thema blieben. Exit-Code 1 bei Verlust oder Doppel."
+        ),
+    )
+    bf.add_argument("--conversations", type=int, default=20, help="gleichzeitige Gespräche (Standard: %(default)s)")
+    bf.add_argument(
+        "--kill", action="append", metavar="PROZESS", help="gateway, rasa, actions, database (Standard: alle)"
+    )
+    bf.add_argument(
+        "--settle", type=float, default=20.0, help="Sekunden Verkehr nach jedem Neustart (Standard: %(default)s)"
+    )
+    bf.add_argument(
+        "--think", type=float, default=5.0, help="Sekunden zwischen Antwort und nächster Frage (Standard: %(default)s)"
+    )
+    bf.add_argument("--sqlite", action="store_true", help="SQLite auch dann, wenn TEST_POSTGRES_URL gesetzt ist")
+    bf.add_argument("--logs", metavar="ORDNER", help="Protokolle der Prozesse hier ablegen")
+    bf.add_argument("--json", action="store_true", help="Ergebnis als JSON")
+    bf.set_defaults(func=cmd_bench_faults)
 
     cal = sub.add_parser(
         "calibrate",
@@ -320,10 +423,22 @@ def parser() -> argparse.ArgumentParser:
         "run",
         help=(
             "bauen, dann Gateway (8000: Web-Chat, Konsole, API), Action-Server (5055) und Rasa-Server (5005) "
-            "starten; Strg-C beendet alle"
+            "starten und abgestürzte neu starten; Strg-C beendet alle"
         ),
     )
     r.set_defaults(func=cmd_run)
+
+    sv = sub.add_parser(
+        "serve",
+        help="einen Prozess des Bots im Vordergrund starten (für Container), ohne zu bauen",
+        description=(
+            "Startet einen Prozess im Vordergrund: gateway (Web-Chat, Konsole, API; für das Netz), rasa "
+            "(Rasa-Server mit Token-geschützter HTTP-API) oder actions (Action-Server, nur mit dem gemeinsamen "
+            "Geheimnis). Baut nichts; SIGTERM beendet ihn sauber."
+        ),
+    )
+    sv.add_argument("role", choices=ROLES, metavar="ROLLE", help="gateway, rasa oder actions")
+    sv.set_defaults(func=cmd_serve)
 
     st = sub.add_parser(
         "staff",
@@ -344,6 +459,13 @@ def parser() -> argparse.ArgumentParser:
     sa.add_argument(
         "--password-stdin", action="store_true", help="Passwort aus der ersten Zeile von stdin lesen (für Skripte)"
     )
+    sa.add_argument(
+        "--office",
+        action="append",
+        metavar="AMT",
+        help="Amt, dessen Warteschlange das Konto bearbeitet (id aus knowledge/catalog/offices, mehrfach möglich; "
+        "ohne: alle Warteschlangen)",
+    )
     sa.set_defaults(func=cmd_staff_add)
     sl = stsub.add_parser(
         "list", help="alle Konten zeigen", description="Zeigt alle Konten mit Rolle, Datum und Sperre."
@@ -355,7 +477,8 @@ def parser() -> argparse.ArgumentParser:
         help="alte Gespräche und Vorgänge löschen",
         description=(
             "Löscht Gespräche, die seit mehr als N Tagen ruhen, mit Nachrichten, Vorgängen, Notizen und "
-            "Rückmeldungen (auch offene Vorgänge). Staff-Konten bleiben."
+            "Rückmeldungen (auch offene Vorgänge), dazu Rasas gespeicherten Gesprächsverlauf (Tabelle events). "
+            "Staff-Konten bleiben."
         ),
     )
     pu.add_argument(
@@ -372,9 +495,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, read the settings once, run the command; errors become one German line."""
     args = parser().parse_args(argv)
-    _setup_logging(args.verbose)
     try:
-        return int(args.func(args, get_settings()) or 0)
+        settings = get_settings()
+        _setup_logging(args.verbose, settings.log_format)
+        return int(args.func(args, settings) or 0)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear message instead of a bare traceback; -v shows it

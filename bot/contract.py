@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 DeclineReason = Literal["no_service", "handoff_unavailable"]
-NoticeKind = Literal["error", "handback"]
+NoticeKind = Literal["error", "handback", "pending"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,8 @@ class Handoff:
 
 @dataclass(frozen=True)
 class Notice:
-    """A message of the gateway itself, not of the bot (an error, the hand-back to the bot)."""
+    """A message of the gateway itself, not of the bot (an error, the hand-back to the bot, an answer that is
+    coming once the bot is reachable again)."""
 
     kind: NoticeKind
 
@@ -253,4 +254,5 @@ _READERS: dict[str, Any] = {
     "handoff": lambda d: Handoff(str(d["ticket"]), bool(d.get("live"))),
     "error": _notice("error"),
     "handback": _notice("handback"),
+    "pending": _notice("pending"),
 }

@@ -7,6 +7,7 @@ listing every problem with file and field, so an editor fixes them in one pass.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -18,9 +19,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import ValidationError
 
-from knowledge import catalog_quality
 from knowledge.breadth import LEIKA_CSV, BreadthTier, inherited_names, load_breadth, read_synonyms
-from knowledge.catalog_quality import Finding
+from knowledge.catalog_quality import check as quality_check
 from knowledge.schema import Entry, Office, Service
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
@@ -71,19 +71,12 @@ def load_catalog(root: Path = CATALOG_DIR) -> Catalog:
 
 def check_catalog(root: Path = CATALOG_DIR) -> tuple[list[Problem], dict[str, int]]:
     """Every problem in the catalogue, plus counts for the report."""
-    problems, counts, _ = _check(root, None)
-    return problems, counts
-
-
-def _check(root: Path, today: date | None) -> tuple[list[Problem], dict[str, int], list[Finding]]:
-    """Problems, counts and (with ``today``) the editorial findings of ``catalog_quality``."""
     services, offices, tier, problems = _read_all(root)
     counts = {"rich": len(services), "offices": len(offices)}
     if not problems:
         merged = _merge(services, offices, tier, root)
         counts["breadth"] = len(merged.services) - len(services)
-    findings = catalog_quality.check(services, offices, root, today) if today is not None else []
-    return problems, counts, findings
+    return problems, counts
 
 
 def _merge(rich: list[Service], offices: list[Office], tier: BreadthTier | None, root: Path) -> Catalog:
@@ -246,36 +239,43 @@ def _cross_check(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="jenabot catalog check",
-        description="Prüft den Leistungskatalog und nennt jeden Fehler mit Datei und Feld.",
+        description=(
+            "Prüft den Leistungskatalog und nennt jeden Fehler mit Datei und Feld; danach die redaktionellen "
+            "Regeln (knowledge/catalog_quality.py): Fehler brechen ab, Hinweise (veraltete Angaben, fehlendes "
+            "Englisch, Quellen) werden gezählt."
+        ),
     )
     parser.add_argument("--root", type=Path, default=CATALOG_DIR, help="Katalogordner (Standard: %(default)s)")
-    parser.add_argument("--today", type=date.fromisoformat, default=None, help="Stichtag (Standard: heute)")
+    parser.add_argument("--warnings", action="store_true", help="jeden redaktionellen Hinweis einzeln ausgeben")
+    parser.add_argument(
+        "--today", type=date.fromisoformat, default=None, help="Stichtag JJJJ-MM-TT für 'veraltet' (Standard: heute)"
+    )
     args = parser.parse_args(argv)
-    problems, counts, findings = _check(args.root, args.today or date.today())
-    errors = [f for f in findings if f.severity == "error"]
-    warnings = [f for f in findings if f.severity == "warning"]
+    problems, counts = check_catalog(args.root)
     for p in problems:
         print(p)
-    for f in errors:
-        print(f"Fehler: {f}")
-    for f in warnings:
-        print(f"Warnung: {f}")
-    if warnings:
-        print(_warning_summary(warnings))
-    if problems or errors:
-        print(f"{len(problems) + len(errors)} Fehler gefunden.", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} Fehler gefunden.", file=sys.stderr)
+        return 1
+    catalog = load_catalog(args.root)
+    findings = quality_check(catalog.rich(), catalog.offices.values(), args.root, args.today or date.today())
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    for f in errors + (warnings if args.warnings else []):
+        print(f"{'Fehler' if f.severity == 'error' else 'Hinweis'}: {f}")
+    if errors:
+        print(f"{len(errors)} redaktionelle Fehler gefunden.", file=sys.stderr)
         return 1
     print(
         f"Katalog in Ordnung: {counts['rich']} ausführliche Leistungen, {counts['breadth']} Einträge aus dem LeiKa, "
         f"{counts['offices']} Ämter."
     )
+    if warnings:
+        kinds = Counter(re.sub(r"\d[\d.]*", "…", f.message.split(" (")[0].split(":")[0]) for f in warnings)
+        print(f"{len(warnings)} redaktionelle Hinweise (einzeln mit --warnings):")
+        for kind, n in kinds.most_common():
+            print(f"  {n:4d}  {kind}")
     return 0
-
-
-def _warning_summary(warnings: list[Finding]) -> str:
-    """ "12 Warnungen (en: 3, en.stand: 2, stand: 7)": how many of each kind, for the editors' overview."""
-    kinds = Counter(f.field.split(".")[0] if not f.field.startswith("en") else f.field for f in warnings)
-    return f"{len(warnings)} Warnungen ({', '.join(f'{k}: {n}' for k, n in sorted(kinds.items()))})."
 
 
 if __name__ == "__main__":

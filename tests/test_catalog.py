@@ -151,3 +151,25 @@ def test_fee_needs_an_amount_or_a_text() -> None:
     with pytest.raises(ValueError):
         Service.parse_obj(service_data(fees=[{"condition": "immer"}]))
     assert Service.parse_obj(service_data(fees=[{"text": "nach Aufwand"}])).fees[0].text == "nach Aufwand"
+
+
+def test_catalog_check_stops_on_research_notes_and_counts_warnings(
+    copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`jenabot catalog check` runs the editorial rules too: a note about our research fails the check."""
+    from knowledge.loader import main
+
+    assert main(["--root", str(copy), "--today", "2026-12-07"]) == 0
+    clean = capsys.readouterr().out
+    assert "Katalog in Ordnung" in clean and "Fehler:" not in clean
+
+    write(copy / "services" / "test-leistung.yml", service_data(fees_note="Die Gebühr haben wir nicht gefunden."))
+    assert main(["--root", str(copy), "--today", "2026-12-07"]) == 1
+    out = capsys.readouterr().out
+    assert "Fehler:" in out and "test-leistung.yml: fees_note" in out
+    assert "Katalog in Ordnung" not in out
+
+    write(copy / "services" / "test-leistung.yml", service_data())  # stand 2025-01-01: a warning, no error
+    assert main(["--root", str(copy), "--today", "2026-12-07", "--warnings"]) == 0
+    out = capsys.readouterr().out
+    assert "Hinweis: " in out and "test-leistung.yml: stand: Angaben von 01.01.2025" in out

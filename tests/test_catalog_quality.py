@@ -79,11 +79,9 @@ def test_a_dated_list_that_has_run_out_is_reported() -> None:
     ]
 
 
-def test_catalog_check_lists_english_warnings_and_fails_on_errors(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """``jenabot catalog check`` prints the findings: stale or missing English texts as warnings (exit 0),
-    research notes in citizen text as errors (exit 1)."""
+def test_catalog_check_lists_missing_or_stale_english_texts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``jenabot catalog check --warnings`` names rich entries whose English text is missing or older than the
+    German one; they are hints for the editors, not errors (exit 0)."""
     import shutil
 
     import yaml
@@ -91,7 +89,7 @@ def test_catalog_check_lists_english_warnings_and_fails_on_errors(
     from knowledge.loader import CATALOG_DIR, main
 
     root = tmp_path / "catalog"
-    shutil.copytree(CATALOG_DIR, root, ignore=shutil.ignore_patterns("leika"))
+    shutil.copytree(CATALOG_DIR, root)
     path = root / "services" / "reisepass.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["en"]["stand"] = "2020-01-01"
@@ -100,12 +98,7 @@ def test_catalog_check_lists_english_warnings_and_fails_on_errors(
     data = yaml.safe_load(missing.read_text(encoding="utf-8"))
     del data["en"]
     missing.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    assert main(["--root", str(root), "--today", "2026-12-07"]) == 0
+    assert main(["--root", str(root), "--today", "2026-12-07", "--warnings"]) == 0
     out = capsys.readouterr().out
-    assert "Warnung: " in out and "reisepass.yml: en.stand: englischer Text (2020-01-01)" in out
+    assert "reisepass.yml: en.stand: englischer Text (2020-01-01)" in out
     assert "personalausweis.yml: en: englischer Text fehlt" in out
-
-    data["fees_note"] = "Die Gebühr haben wir nicht gefunden."
-    missing.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    assert main(["--root", str(root), "--today", "2026-12-07"]) == 1
-    assert "Fehler: " in capsys.readouterr().out

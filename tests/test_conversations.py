@@ -57,6 +57,6 @@ def test_known_issues_stay_a_minority(suite: Suite) -> None:
 
 @pytest.mark.parametrize("conv", cases(SUITE) + cases(ENGLISH, "en: "))
 def test_conversation(rasa, conv: Conversation) -> None:
-    results = run_conversation(rasa.base, conv)
+    results = run_conversation(rasa.base, conv, rasa.settings.internal_token)
     failures = [f"Zug {i} „{r.user}“: {'; '.join(r.errors)}" for i, r in enumerate(results, 1) if r.errors]
     assert not failures, "\n".join(failures)

@@ -42,8 +42,8 @@ def test_staff_see_the_language_the_conversation_is_held_in(env: Env) -> None:
     ]
     en = env.handoff("tg-en", transcript=english)["ticket_id"]
     de = env.handoff("tg-de", transcript=[_line("citizen", "Was kostet ein Reisepass?", -60)])["ticket_id"]
-    assert env.client.get(f"/api/tickets/{en}").json()["language"] == "en"
-    assert env.client.get(f"/api/tickets/{de}").json()["language"] == "de"
+    assert env.client.get(f"/api/tickets/{en}").json()["ticket"]["language"] == "en"
+    assert env.client.get(f"/api/tickets/{de}").json()["ticket"]["language"] == "de"
     page = env.client.get(f"/staff/tickets/{en}").text
     assert "<dt>Sprache</dt>" in page and "bitte auf Englisch antworten" in page
     assert "bitte auf Englisch antworten" not in env.client.get(f"/staff/tickets/{de}").text

@@ -15,7 +15,12 @@ STORAGE = {
     "bot.gateway.db",
     "bot.gateway.migrate",
     "bot.gateway.store",
+    "bot.gateway.store_outbox",
+    "bot.gateway.retention",
     "bot.gateway.gaps",
+    "bot.gateway.dashboard",
+    "bot.gateway.team_store",
+    "bot.gateway.delivery_store",
     "bot.gateway.auth_store",
     "bot.gateway.redact",
 }

@@ -10,6 +10,12 @@ web widgets written for Rasa (e.g. rasa-webchat) work as they are. Repaired:
   ``sio.emit``; our payloads (``{"type": "answer", ...}``) raise ``TypeError`` there, which aborts the
   turn before Rasa saves the tracker. Here a custom payload is emitted as ``{"custom": payload}`` —
   the shape the REST channel returns; widgets without a handler for it ignore it.
+
+Several Rasa replicas: a widget is connected to one of them, but the bot's or a staff member's reply
+may be said by another (the gateway relays staff replies through whichever replica it reaches). With
+``JENABOT_REDIS_URL`` set, the replicas share socket.io's rooms through Redis (python-socketio's
+``AsyncRedisManager``), so a reply reaches the widget wherever it was emitted. The reverse proxy must
+keep a widget on one replica (WebSocket, or sticky sessions for long polling).
 """
 
 from __future__ import annotations
@@ -20,14 +26,29 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import socketio
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput as RasaSocketIOOutput
 
 from bot.channels.limits import clipped
+from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
+REDIS_CHANNEL = "jenabot-socketio"  # the Redis pub/sub channel all replicas share
+
+
+def share_rooms(sio: socketio.AsyncServer, redis_url: str) -> None:
+    """With a Redis URL: emit through Redis, so every replica delivers to the widgets connected to it.
+
+    Set before the first connection; python-socketio starts the manager's listener on that connection.
+    """
+    if not redis_url:
+        return
+    manager = socketio.AsyncRedisManager(redis_url, channel=REDIS_CHANNEL)
+    manager.set_server(sio)
+    sio.manager = manager
 
 
 class SocketIOOutput(RasaSocketIOOutput):
@@ -46,6 +67,10 @@ class SocketIOInput(RasaSocketIOInput):
         bp = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None
+        # Widgets on any site of the city connect here (through the reverse proxy). Rasa's server has no
+        # CORS any more (its API needs a token), so socket.io answers cross-origin requests itself.
+        sio.eio.cors_allowed_origins = "*"
+        share_rooms(sio, get_settings().redis_url)
 
         # Rasa's handlers for these two events, re-registered with the repairs above.
         @sio.on("session_request", namespace=self.namespace)

@@ -28,6 +28,7 @@ def run_dialogue_bench(
     if len({s.now for s in suites.values()}) > 1:
         raise SystemExit("Die Suiten haben verschiedene feste Uhrzeiten (now); bitte einzeln messen.")
     procs: list[Proc] = []
+    token = settings.internal_token  # the same key as the running bot's (JENABOT_SECRET_KEY or var/secret-key)
     if url is None:
         logs = Path(tempfile.mkdtemp(prefix="jenabot-bench-"))
         live = settings.replace(
@@ -38,13 +39,13 @@ def run_dialogue_bench(
             database_url=f"sqlite:///{logs / 'gateway.db'}",
         )  # a stack of its own: the benchmark's handoffs never reach the real staff queue
         procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": now or ""})
-        url = f"http://localhost:{live.rasa_port}"
+        url = live.rasa_url
     try:
-        results = {path: _play(url, suite) for path, suite in suites.items()}
+        results = {path: _play(url, suite, token) for path, suite in suites.items()}
         bare = []
         for i in range(BARE_TURNS):
             t0 = time.perf_counter()
-            post(url, f"bench-bare-{i}", "Hallo")
+            post(url, f"bench-bare-{i}", "Hallo", token)
             bare.append((time.perf_counter() - t0) * 1000)
     finally:
         stop(procs)
@@ -54,8 +55,8 @@ def run_dialogue_bench(
     return 0
 
 
-def _play(url: str, suite: Suite) -> list[TurnResult]:
-    return [r for conv in suite.conversations for r in run_conversation(url, conv)]
+def _play(url: str, suite: Suite, token: str) -> list[TurnResult]:
+    return [r for conv in suite.conversations for r in run_conversation(url, conv, token)]
 
 
 def _report(conversations: int, results: list[TurnResult], bare: list[float]) -> None:

@@ -11,19 +11,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI, HTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
+from bot import logs
 from bot.clock import Clock, make_clock
-from bot.gateway import middleware, pages
+from bot.gateway import delivery, middleware, pages, workers
 from bot.gateway.auth import LoginRequired
 from bot.gateway.db import make_engine, make_session_factory
+from bot.gateway.figures import store_figures_or_none
+from bot.gateway.metrics import Metrics, MetricsMiddleware
 from bot.gateway.migrate import upgrade
+from bot.gateway.proxies import ProxyHeaders, TrustedProxies
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.ratelimit import RateLimiter
 from bot.gateway.routes import ROUTERS, mounts
 from bot.gateway.schedule import parse_staff_hours
-from bot.gateway.state import Gateway
+from bot.gateway.state import Gateway, replica_name
 from bot.settings import Settings, get_settings
 from knowledge.loader import city_phone
 
@@ -39,14 +43,16 @@ def create_app(
     Without ``settings`` (as ``uvicorn --factory`` calls it) it uses the process's ``get_settings()``.
     """
     settings = settings if settings is not None else get_settings()
+    logs.configure(settings.log_format)
     staff_hours = parse_staff_hours(settings.staff_hours)  # a bad schedule fails at start, not at the first handoff
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
-        async with rasa or RasaClient(settings.rasa_url) as rasa_client:
-            app.state.gateway = Gateway(
+        async with rasa or RasaClient.for_settings(settings) as rasa_client, httpx.AsyncClient() as probe_client:
+            gateway = Gateway(
                 settings=settings,
                 sessions=make_session_factory(engine),
                 rasa=rasa_client,
@@ -55,10 +61,18 @@ def create_app(
                 login_limiter=RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE),
                 clock=clock or make_clock(settings.fixed_now),
                 city_phone=city_phone(settings.catalog_dir),
+                metrics=metrics,
+                replica=replica_name(settings.gateway_port),
             )
+            metrics.read_store = lambda: store_figures_or_none(gateway)
+            app.state.gateway = gateway
+            sweeper = delivery.start_sweeper(gateway)  # e-mails replies nobody fetched (if configured)
             try:
-                yield
+                async with workers.running(gateway, probe_client):  # delivery worker, dependency monitor
+                    yield
             finally:
+                if sweeper is not None:
+                    sweeper.cancel()
                 engine.dispose()
 
     app = FastAPI(
@@ -67,7 +81,7 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
-    _install_middleware(app, settings)
+    _install_middleware(app, settings, metrics)
     _install_exception_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -76,10 +90,10 @@ def create_app(
     return app
 
 
-def _install_middleware(app: FastAPI, settings: Settings) -> None:
+def _install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     """All middleware in one place; the last one added runs first (outermost)."""
     app.add_middleware(
-        SessionMiddleware,
+        middleware.SessionCookie,
         secret_key=settings.secret_key,
         session_cookie="jenabot_staff",
         max_age=SESSION_SECONDS,
@@ -89,6 +103,10 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
     app.middleware("http")(middleware.limit_body_size)
     app.middleware("http")(middleware.security_headers)
     app.middleware("http")(pages.console_headers)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(
+        ProxyHeaders, trusted=TrustedProxies.parse(settings.trusted_proxies)
+    )  # first: all see the client
 
 
 def _install_exception_handlers(app: FastAPI) -> None:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -65,3 +65,13 @@ def session_scope(factory: sessionmaker) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def answers(factory: sessionmaker) -> bool:
+    """Whether the database takes a query now (the readiness check); never raises."""
+    try:
+        with session_scope(factory) as s:
+            s.execute(text("SELECT 1"))
+        return True
+    except Exception:  # any failure means "not reachable"; the reason is in the database's log
+        return False

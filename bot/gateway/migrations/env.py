@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from bot.gateway.db import make_engine
+from bot.gateway.migrate import gateway_tables_only
 from bot.gateway.models import Base
 
 config = context.config
@@ -20,6 +21,7 @@ def run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite can only ALTER via table copies
         compare_type=True,
+        include_name=gateway_tables_only,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -2,7 +2,8 @@
 
 The citizen's message is stored before it goes to Rasa, and every reply is stored before it is
 returned, so a page reload or a gateway restart loses nothing; the page catches up with
-``GET /api/chat/{id}/messages?after=N`` or the event stream.
+``GET /api/chat/{id}/messages?after=N`` or the event stream. When the bot cannot answer at once, the
+message waits in the outbox and the delivery worker brings the answer later (``outbox.py``).
 """
 
 from __future__ import annotations
@@ -10,19 +11,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Annotated, Any
+from dataclasses import replace
+from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from bot import contract
-from bot.gateway import store, texts, views
+from bot.gateway import delivery_store, outbox, store, store_outbox, texts, views
 from bot.gateway.db import session_scope
 from bot.gateway.deps import GatewayDep
-from bot.gateway.models import Conversation, Message
-from bot.gateway.rasa_client import RasaUnavailable
+from bot.gateway.models import Conversation, Message, utcnow
 from bot.gateway.ratelimit import client_ip
 from bot.gateway.schemas import AfterId, ChatIn, ChatOut, ConversationId, FeedbackIn, FeedbackOut
 from bot.gateway.state import Gateway
@@ -51,32 +51,15 @@ def _chat_out(s: Session, conversation_id: str, messages: list[Message]) -> Chat
     )
 
 
-def store_replies(
-    s: Session, conversation_id: str, rest_messages: list[dict[str, Any]], now: datetime
-) -> list[Message]:
-    """Rasa's replies as messages: what Rasa split (a text at blank lines, the payload after its text) is
-    joined again (``contract.merge``), so an answer is one message with its card and buttons."""
-    _, replies = contract.merge(contract.Utterance.from_rest(m) for m in rest_messages)
-    return [
-        store.record_message(
-            s,
-            conversation_id,
-            CHANNEL,
-            "bot",
-            reply.text,
-            {**reply.custom, **({"buttons": reply.buttons} if reply.buttons else {})} or None,
-            now=now,
-        )
-        for reply in replies
-    ]
-
-
 @router.post(
     "/messages",
     response_model=ChatOut,
     summary="Nachricht an den Bot (oder an die Mitarbeitenden, solange sie übernommen haben)",
 )
 async def post_message(body: ChatIn, request: Request, gw: GatewayDep) -> ChatOut:
+    """Stored first, then sent. If the bot cannot answer now, the reply is a short notice and the answer
+    follows over the event stream (``outbox.py``); a message written while older ones still wait
+    queues behind them, so the bot sees them in order."""
     if not gw.chat_limiter.allow(client_ip(request)):
         raise HTTPException(429, texts.TOO_MANY_MESSAGES)
     cid = body.conversation_id or f"web-{uuid.uuid4().hex}"
@@ -88,24 +71,26 @@ async def post_message(body: ChatIn, request: Request, gw: GatewayDep) -> ChatOu
             raise HTTPException(404, texts.CONVERSATION_NOT_FOUND)
         duplicate = external_id is not None and store.find_by_external_id(s, external_id) is not None
         citizen = store.record_message(s, cid, CHANNEL, "citizen", body.text, external_id=external_id, now=now)
-        if duplicate or citizen.conversation.paused:
-            # A retry is answered from what is stored; while staff handle it, the bot stays silent.
-            return _chat_out(s, cid, store.messages_after(s, cid, citizen.id) if duplicate else [])
-    # The DE/EN switch: the citizen's text ("English") is stored, Rasa gets the switch itself.
-    text = SWITCH.format(language=body.language) if body.language else body.text
-    try:
-        replies = await gw.rasa.send(cid, text, {"channel": CHANNEL})
-    except RasaUnavailable:
-        replies = None
-    with session_scope(gw.sessions) as s:
-        if replies is None:
-            error = contract.to_wire(contract.Notice("error"))
-            stored = [
-                store.record_message(s, cid, CHANNEL, "system", texts.rasa_down(gw.city_phone), error, now=gw.clock())
-            ]
+        if duplicate:  # a retry is answered from what is stored
+            return _chat_out(s, cid, store.messages_after(s, cid, citizen.id))
+        if citizen.conversation.paused:  # while staff handle it, the bot stays silent
+            citizen.delivery = "staff"
+            return _chat_out(s, cid, [])
+        # The DE/EN switch: the citizen's text ("English") is stored, Rasa gets the switch itself.
+        rasa_text = SWITCH.format(language=body.language) if body.language else body.text
+        raw_text = rasa_text if citizen.text != rasa_text else None  # kept only while it waits
+        if store_outbox.has_undelivered_before(s, cid, citizen.id):
+            store_outbox.queue(s, citizen, raw_text, utcnow())
+            job = None
         else:
-            stored = store_replies(s, cid, replies, gw.clock())
-        return _chat_out(s, cid, stored)
+            job = store_outbox.start(s, citizen, gw.replica, utcnow())
+    if job is None:
+        gw.outbox_signal.set()
+        with session_scope(gw.sessions) as s:
+            return _chat_out(s, cid, [])
+    result = await outbox.first_try(gw, replace(job, text=rasa_text), raw_text)
+    with session_scope(gw.sessions) as s:
+        return _chat_out(s, cid, result.messages)
 
 
 @router.get(
@@ -120,7 +105,10 @@ def get_messages(
 ) -> ChatOut:
     with session_scope(gw.sessions) as s:
         _web_conversation(s, conversation_id)
-        return _chat_out(s, conversation_id, store.messages_after(s, conversation_id, after))
+        messages = store.messages_after(s, conversation_id, after)
+        if messages:  # the page has fetched these: staff replies among them count as seen
+            delivery_store.citizen_fetched(s, conversation_id, messages[-1].id, now=gw.clock())
+        return _chat_out(s, conversation_id, messages)
 
 
 @router.get(
@@ -147,24 +135,30 @@ async def _event_stream(gw: Gateway, request: Request, conversation_id: str, sta
     """New messages and status changes as Server-Sent Events, polled from the store; a ping keeps proxies open."""
     seen, last_status, idle = start, None, 0.0
     yield "retry: 2000\n\n"
-    while not await request.is_disconnected():
-        with session_scope(gw.sessions) as s:
-            messages = store.messages_after(s, conversation_id, seen)
-            status = views.chat_status(s, store.find_conversation(s, conversation_id))
-            payloads = [(m.id, views.chat_message(m).json()) for m in messages]
-        for mid, data in payloads:
-            seen = mid
-            yield f"id: {mid}\nevent: message\ndata: {data}\n\n"
-        if status != last_status:
-            last_status = status
-            yield f"event: status\ndata: {status.json()}\n\n"
-        if payloads:
-            idle = 0.0
-        elif idle >= HEARTBEAT_SECONDS:
-            idle = 0.0
-            yield ": ping\n\n"
-        await asyncio.sleep(POLL_SECONDS)
-        idle += POLL_SECONDS
+    try:
+        while not await request.is_disconnected():
+            with session_scope(gw.sessions) as s:
+                messages = store.messages_after(s, conversation_id, seen)
+                status = views.chat_status(s, store.find_conversation(s, conversation_id))
+                payloads = [(m.id, views.chat_message(m).json()) for m in messages]
+                # The page is open (for e-mail delivery) and gets these messages (staff replies count as seen).
+                delivery_store.citizen_present(s, conversation_id, messages[-1].id if messages else 0, now=gw.clock())
+            for mid, data in payloads:
+                seen = mid
+                yield f"id: {mid}\nevent: message\ndata: {data}\n\n"
+            if status != last_status:
+                last_status = status
+                yield f"event: status\ndata: {status.json()}\n\n"
+            if payloads:
+                idle = 0.0
+            elif idle >= HEARTBEAT_SECONDS:
+                idle = 0.0
+                yield ": ping\n\n"
+            await asyncio.sleep(POLL_SECONDS)
+            idle += POLL_SECONDS
+    finally:
+        with session_scope(gw.sessions) as s:  # tab closed or connection lost: replies may now go by e-mail
+            delivery_store.citizen_left(s, conversation_id, now=gw.clock())
 
 
 @router.post("/feedback", response_model=FeedbackOut, summary="Daumen hoch oder runter zu einer Antwort des Bots")
@@ -183,10 +177,16 @@ def feedback(body: FeedbackIn, request: Request, gw: GatewayDep) -> FeedbackOut:
             s,
             body.conversation_id,
             body.vote,
-            store.citizen_text_before(s, body.conversation_id, answer.id),
+            _question_of(s, answer),
             service_id=contract.service_id(payload) or None,
             confidence=contract.confidence(payload),
             message_id=answer.id,
             now=gw.clock(),
         )
     return FeedbackOut(ok=True, offer_handoff=body.vote == -1)
+
+
+def _question_of(s: Session, answer: Message) -> str:
+    """The citizen's message an answer replied to (a late answer can follow later questions)."""
+    question = store.find_message(s, answer.reply_to) if answer.reply_to else None
+    return question.text if question is not None else store.citizen_text_before(s, answer.conversation_id, answer.id)

@@ -41,6 +41,9 @@
       up: "Hilfreich",
       down: "Nicht hilfreich",
       thanks: "Danke für Ihre Rückmeldung.",
+      rating: "Bewertung von 1 (schlecht) bis 5 (sehr gut)",
+      score: function (n) { return n + " von 5" + (n === 1 ? " (schlecht)" : n === 5 ? " (sehr gut)" : ""); },
+      rated: "Danke für Ihre Bewertung.",
       person: "Mit einer Person sprechen",
       notSent: "Nicht gesendet. ",
       retry: "Erneut senden",
@@ -76,6 +79,9 @@
       up: "Helpful",
       down: "Not helpful",
       thanks: "Thank you for your feedback.",
+      rating: "Rating from 1 (poor) to 5 (very good)",
+      score: function (n) { return n + " of 5" + (n === 1 ? " (poor)" : n === 5 ? " (very good)" : ""); },
+      rated: "Thank you for your rating.",
       person: "Talk to a person",
       notSent: "Not sent. ",
       retry: "Send again",
@@ -253,11 +259,35 @@
     log.appendChild(node);
   }
 
+  var LINK = /https?:\/\/[^\s<>"']+/g;
+
+  function linkedText(className, text) {
+    // Web addresses in the bot's and staff's texts become links; everything else stays text (textContent).
+    var p = make("p", className);
+    var position = 0;
+    String(text).replace(LINK, function (found, offset) {
+      var address = found.replace(/[.,;:!?)\]}»“"]+$/, "");
+      var url = safeUrl(address);
+      if (!url) return found;
+      if (offset > position) p.appendChild(document.createTextNode(text.slice(position, offset)));
+      var link = make("a", null, address);
+      link.href = url.href;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      link.appendChild(make("span", "new-tab", T().newTab));
+      p.appendChild(link);
+      position = offset + address.length;
+      return found;
+    });
+    if (position < text.length) p.appendChild(document.createTextNode(text.slice(position)));
+    return p;
+  }
+
   function bubble(role, text) {
     var who = T().who;
     var node = make("div", "msg msg-" + (who[role] ? role : "system"));
     node.appendChild(make("span", "msg-who", (who[role] || who.system) + ":"));
-    node.appendChild(make("p", "msg-text", text));
+    node.appendChild(role === "citizen" ? make("p", "msg-text", text) : linkedText("msg-text", String(text)));
     return node;
   }
 
@@ -319,7 +349,40 @@
     if (m.role === "bot" && (custom.type === "answer" || custom.type === "decline")) {
       node.appendChild(feedbackNode(m.id));
     }
+    if (m.role === "system" && custom.type === "rating" && custom.ticket) {
+      node.appendChild(ratingNode(String(custom.ticket)));
+    }
     return node;
+  }
+
+  function ratingNode(ticket) {
+    // One tap after a resolved ticket: 1 (schlecht) … 5 (sehr gut); a second tap replaces the first.
+    var box = make("div", "feedback rating");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", T().rating);
+    var note = make("p", "feedback-note");
+    var buttons = [1, 2, 3, 4, 5].map(function (score) {
+      var b = make("button", "vote rate", String(score));
+      b.type = "button";
+      b.setAttribute("aria-pressed", "false");
+      b.setAttribute("aria-label", T().score(score));
+      b.addEventListener("click", function () { rate(ticket, score, buttons, note); });
+      box.appendChild(b);
+      return b;
+    });
+    box.appendChild(note);
+    return box;
+  }
+
+  async function rate(ticket, score, buttons, note) {
+    try {
+      var response = await postJson(API + "/rating", { conversation_id: state.cid, ticket: ticket, score: score });
+      if (!response.ok) throw new Error(String(response.status));
+      buttons.forEach(function (b, i) { b.setAttribute("aria-pressed", String(i + 1 === score)); });
+      note.textContent = T().rated;
+    } catch (e) {
+      showError(T().errors.feedback);
+    }
   }
 
   function feedbackNode(messageId) {
