@@ -2,9 +2,11 @@
 
 Each run has three steps: ``read_turn`` copies what the action needs from the Tracker into a plain
 ``Turn``; ``choose`` (no Rasa types) decides what to say as a ``Choice``; ``render`` turns that into
-dispatcher messages and slot events. Fixed wording is in ``domain.yml`` (``utter_…``), answer texts
-come from catalogue fields (``answers``). Every reply about a service or an office also carries a
-machine-readable payload of the reply contract (``bot.contract``): ``answer``, ``clarify`` or ``decline``.
+dispatcher messages and slot events. Fixed wording is in ``domain.yml`` (``utter_…``, with an English
+variation each), answer texts come from catalogue fields (``answers``), in the conversation's language
+(slot ``language``, set before the action runs: ``actions.language``). Every reply about a service or
+an office also carries a machine-readable payload of the reply contract (``bot.contract``): ``answer``,
+``clarify`` or ``decline``.
 The second unsure turn in a row hands the conversation to staff instead (``handoff``).
 """
 
@@ -26,10 +28,12 @@ from actions.aspects import GENERAL, detect_aspects
 from actions.dialogue import Decision, State, decide, elliptical
 from actions.handoff import hand_over
 from actions.hours_answer import hours_reply, is_day_followup, resolve_office
+from actions.language import language_of
 from actions.offices import city_phone, default_office
 from actions.runtime import searcher
 from actions.texts import domain_text
 from bot import contract
+from knowledge.language import Language
 from knowledge.loader import Catalog
 from knowledge.schema import Office, Service
 from knowledge.search import Searcher
@@ -51,6 +55,7 @@ class Turn:
     office_id: str | None = None
     unsure_turns: float = 0.0
     mentions_service: bool = False  # the NLU found a service entity in the message
+    language: Language = "de"  # the language to answer in
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ def read_turn(tracker: Tracker) -> Turn:
         office_id=tracker.get_slot("office"),
         unsure_turns=float(tracker.get_slot("unsure_turns") or 0),
         mentions_service=any(e.get("entity") == "service" for e in message.get("entities") or []),
+        language=language_of(tracker),
     )
 
 
@@ -149,8 +155,9 @@ def render(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list
 def _answer(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
     service, office, aspects = choice.service, choice.office, list(choice.aspects)
     assert service is not None
-    parts = [answers.answer(service, aspect, office) for aspect in aspects]
-    dispatcher.utter_message(text=answers.with_source("\n\n".join(parts), service))
+    lang = turn.language
+    parts = [answers.answer(service, aspect, office, lang) for aspect in aspects]
+    dispatcher.utter_message(text=answers.with_source("\n\n".join(parts), service, lang=lang))
     payload = contract.Answer(
         service=service_ref(service),
         office=office.id if office else None,
@@ -172,7 +179,7 @@ def _answer(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> lis
 def _hours(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
     office = choice.office
     assert office is not None
-    dispatcher.utter_message(text=hours_reply(office, turn.text))
+    dispatcher.utter_message(text=hours_reply(office, turn.text, lang=turn.language))
     payload = contract.Answer(
         service=None,
         office=office.id,
@@ -193,7 +200,7 @@ def _ask_office(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) ->
 
 def _clarify(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
     buttons = [
-        {"title": f"{i}. {s.name}", "payload": f'/choose_option{{"option": "{i}"}}'}
+        {"title": f"{i}. {option_title(s, turn.language)}", "payload": f'/choose_option{{"option": "{i}"}}'}
         for i, s in enumerate(choice.options, 1)
     ]
     dispatcher.utter_message(response="utter_clarify", buttons=buttons)
@@ -232,6 +239,11 @@ def say_decline(dispatcher: CollectingDispatcher, confidence: float = 0.0) -> No
     dispatcher.utter_message(json_message=contract.to_wire(contract.Decline(confidence)))
 
 
+def option_title(service: Service, language: Language) -> str:
+    """A clarification button: the English name where the entry has one, else the German name."""
+    return service.en.name if language == "en" and service.en is not None else service.name
+
+
 def service_ref(service: Service) -> contract.ServiceRef:
     return contract.ServiceRef(service.id, service.leika, service.name)
 
@@ -247,7 +259,7 @@ class ActionAnswerService(Action):
         turn = read_turn(tracker)
         choice = choose(searcher(), turn)
         if choice.kind == "handoff":  # the second unsure answer in a row: a person takes over
-            lead = domain_text(domain, "utter_handoff_lead_unsure")
+            lead = domain_text(domain, "utter_handoff_lead_unsure", turn.language)
             return [SlotSet("options", None), *await hand_over(dispatcher, tracker, "unsure", lead=lead)]
         return render(dispatcher, choice, turn)
 

@@ -1,150 +1,269 @@
-"""German answer texts for one service and one aspect, built only from catalogue fields.
+"""Answer texts for one service and one aspect, built only from catalogue fields, in German or English.
 
 Every answer ends with its source and the date of the information. A missing field is said
-plainly, with whom to ask instead; nothing is filled in from elsewhere. The wording is in ``texts``.
+plainly, with whom to ask instead; nothing is filled in from elsewhere. The wording is in ``texts``
+(German) and ``texts_en`` (English). English answers use the entry's ``en`` texts and name the German
+official name beside the English one; a field whose English text is still missing is shown in German,
+marked as such. The German text stays binding, and the English source line says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from types import ModuleType
 
-from actions import texts
+from actions import texts, texts_en
 from actions.offices import city_phone
 from actions.texts import UNKNOWN
 from knowledge import hours as hrs
-from knowledge.schema import Fee, Office, Service
+from knowledge.language import Language
+from knowledge.schema import Fee, FeeEn, Office, Service
 
-__all__ = ["UNKNOWN", "answer", "ask_whom", "fee_line", "hours_text", "office_text", "with_source"]
+__all__ = ["UNKNOWN", "answer", "ask_whom", "fee_line", "hours_text", "office_name", "office_text", "with_source"]
+
+WORDING: dict[Language, ModuleType] = {"de": texts, "en": texts_en}
 
 
-def answer(service: Service, aspect: str, office: Office | None) -> str:
+@dataclass(frozen=True)
+class Fields:
+    """The texts of one service in one language: English where the entry has them, else German (marked)."""
+
+    name: str  # as the answer names it: German name, or English name with the German official name
+    summary: str | None
+    steps: list[str]
+    documents: list[str]
+    prerequisites: list[str]
+    fees_note: str | None
+    processing_time: str | None
+    online_note: str | None
+    fee_texts: list[FeeEn]  # one per German fee row: English text/condition, or empty
+
+    @classmethod
+    def of(cls, s: Service, lang: Language) -> Fields:
+        online_note = s.online.note if s.online else None
+        en = s.en if lang == "en" else None
+        if en is None:
+            german = cls(
+                name=s.name if lang == "de" else texts_en.GERMAN_NAME.format(de=s.name),
+                summary=s.summary,
+                steps=s.steps,
+                documents=s.documents,
+                prerequisites=s.prerequisites,
+                fees_note=s.fees_note,
+                processing_time=s.processing_time,
+                online_note=online_note,
+                fee_texts=[FeeEn() for _ in s.fees],
+            )
+            return german if lang == "de" else german.marked()
+        fee_texts = en.fees if len(en.fees) == len(s.fees) else [FeeEn() for _ in s.fees]
+        return cls(
+            name=texts_en.SERVICE_NAME.format(en=en.name, de=s.name),
+            summary=_english(en.summary, s.summary),
+            steps=_english_list(en.steps, s.steps),
+            documents=_english_list(en.documents, s.documents),
+            prerequisites=_english_list(en.prerequisites, s.prerequisites),
+            fees_note=_english(en.fees_note, s.fees_note),
+            processing_time=_english(en.processing_time, s.processing_time),
+            online_note=_english(en.online_note, online_note),
+            fee_texts=fee_texts,
+        )
+
+    def marked(self) -> Fields:
+        """German texts shown in an English answer, each marked as German."""
+        only = texts_en.ONLY_GERMAN.format
+        return Fields(
+            name=self.name,
+            summary=only(text=self.summary) if self.summary else None,
+            steps=[only(text=t) for t in self.steps],
+            documents=[only(text=t) for t in self.documents],
+            prerequisites=[only(text=t) for t in self.prerequisites],
+            fees_note=only(text=self.fees_note) if self.fees_note else None,
+            processing_time=only(text=self.processing_time) if self.processing_time else None,
+            online_note=only(text=self.online_note) if self.online_note else None,
+            fee_texts=self.fee_texts,
+        )
+
+
+def _english(english: str | None, german: str | None) -> str | None:
+    return english or (texts_en.ONLY_GERMAN.format(text=german) if german else None)
+
+
+def _english_list(english: list[str], german: list[str]) -> list[str]:
+    return english if english else [texts_en.ONLY_GERMAN.format(text=t) for t in german]
+
+
+def answer(service: Service, aspect: str, office: Office | None, lang: Language = "de") -> str:
     """One aspect of one service, without the source line (``with_source`` adds it once per reply)."""
+    w = WORDING[lang]
     if service.tier == "breadth":
-        return _breadth(service, aspect, office)
-    body = _BUILDERS.get(aspect, _general)(service, office)
-    return body if body else f"{UNKNOWN} {ask_whom(office)}"
+        return _breadth(service, aspect, office, lang)
+    body = _BUILDERS.get(aspect, _general)(service, Fields.of(service, lang), office, lang)
+    return body if body else f"{w.UNKNOWN} {ask_whom(office, lang)}"
 
 
-def with_source(text: str, service: Service, office: Office | None = None) -> str:
-    return f"{text}\n\n{texts.SOURCE.format(source=service.source, stand=service.stand)}"
+def with_source(text: str, service: Service, office: Office | None = None, lang: Language = "de") -> str:
+    return f"{text}\n\n{source_line(str(service.source), service.stand, lang)}"
 
 
-def ask_whom(office: Office | None) -> str:
+def source_line(source: str, stand: date, lang: Language = "de") -> str:
+    """ "Quelle: … (Stand: …)"; in English, that the German text is binding, with the same source and date."""
+    if lang == "en":
+        return texts_en.SOURCE.format(source=source, stand=hrs.english_date(stand))
+    return texts.SOURCE.format(source=source, stand=stand)
+
+
+def office_name(office: Office, lang: Language = "de") -> str:
+    """The office's name in the answer's language (the English name contains the German one)."""
+    return office.en.name if lang == "en" and office.en is not None else office.name
+
+
+def ask_whom(office: Office | None, lang: Language = "de") -> str:
+    w = WORDING[lang]
     if office is None:
-        return texts.ASK_CITY.format(phone=city_phone())
+        return str(w.ASK_CITY.format(phone=city_phone()))
     contact = [
-        *([texts.CONTACT_PHONE.format(phone=office.phone)] if office.phone else []),
-        *([texts.CONTACT_EMAIL.format(email=office.email)] if office.email else []),
+        *([w.CONTACT_PHONE.format(phone=office.phone)] if office.phone else []),
+        *([w.CONTACT_EMAIL.format(email=office.email)] if office.email else []),
     ]
-    return texts.ASK_OFFICE.format(name=office.name, contact="".join(f", {c}" for c in contact))
+    return str(w.ASK_OFFICE.format(name=office_name(office, lang), contact="".join(f", {c}" for c in contact)))
 
 
-def fee_line(fee: Fee) -> str:
-    amount = fee.text or texts.EURO.format(amount=f"{fee.amount_eur:.2f}".replace(".", ","))
-    return texts.FEE_CONDITION.format(amount=amount, condition=fee.condition) if fee.condition else amount
+def fee_line(fee: Fee, lang: Language = "de", english: FeeEn | None = None) -> str:
+    """One fee row: the amount (or its text) and for whom it applies; in English with the English texts."""
+    w = WORDING[lang]
+    text = (english.text if english else None) or fee.text
+    condition = (english.condition if english else None) or fee.condition
+    if lang == "de":
+        amount = text or w.EURO.format(amount=f"{fee.amount_eur:.2f}".replace(".", ","))
+    else:
+        amount = text or w.EURO.format(amount=f"{fee.amount_eur:.2f}")
+    return str(w.FEE_CONDITION.format(amount=amount, condition=condition) if condition else amount)
 
 
-def _fees(s: Service, office: Office | None) -> str:
-    if not s.fees and not s.fees_note:
+Builder = Callable[[Service, Fields, Office | None, Language], str]
+
+
+def _fees(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    w = WORDING[lang]
+    if not s.fees and not f.fees_note:
         return ""
-    lines = [texts.FEES_HEAD.format(name=s.name)] if s.fees else []
-    lines += [texts.BULLET.format(item=fee_line(f)) for f in s.fees]
-    if s.fees_note:
-        lines.append(s.fees_note)
+    lines = [w.FEES_HEAD.format(name=f.name)] if s.fees else []
+    lines += [w.BULLET.format(item=fee_line(fee, lang, en)) for fee, en in zip(s.fees, f.fee_texts, strict=True)]
+    if f.fees_note:
+        lines.append(f.fees_note)
     return "\n".join(lines)
 
 
-def _documents(s: Service, office: Office | None) -> str:
-    return _bullets(texts.DOCUMENTS_HEAD.format(name=s.name), s.documents)
+def _documents(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    return _bullets(WORDING[lang].DOCUMENTS_HEAD.format(name=f.name), f.documents, lang)
 
 
-def _requirements(s: Service, office: Office | None) -> str:
-    return _bullets(texts.REQUIREMENTS_HEAD.format(name=s.name), s.prerequisites)
+def _requirements(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    return _bullets(WORDING[lang].REQUIREMENTS_HEAD.format(name=f.name), f.prerequisites, lang)
 
 
-def _procedure(s: Service, office: Office | None) -> str:
-    if not s.steps:
+def _procedure(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    w = WORDING[lang]
+    if not f.steps:
         return ""
-    steps = [texts.STEP.format(number=i, step=step) for i, step in enumerate(s.steps, 1)]
-    return "\n".join([texts.PROCEDURE_HEAD.format(name=s.name), *steps])
+    steps = [w.STEP.format(number=i, step=step) for i, step in enumerate(f.steps, 1)]
+    return "\n".join([w.PROCEDURE_HEAD.format(name=f.name), *steps])
 
 
-def _duration(s: Service, office: Office | None) -> str:
-    return texts.DURATION.format(time=s.processing_time) if s.processing_time else ""
+def _duration(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    return str(WORDING[lang].DURATION.format(time=f.processing_time)) if f.processing_time else ""
 
 
-def _online(s: Service, office: Office | None) -> str:
+def _online(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    w = WORDING[lang]
     if s.online is None:
         return ""
-    parts = [texts.ONLINE_YES if s.online.available else texts.ONLINE_NO]
-    if s.online.note:
-        parts.append(s.online.note)
+    parts = [w.ONLINE_YES if s.online.available else w.ONLINE_NO]
+    if f.online_note:
+        parts.append(f.online_note)
     if s.online.url:
-        parts.append(texts.ONLINE_LINK.format(url=s.online.url))
+        parts.append(w.ONLINE_LINK.format(url=s.online.url))
     return " ".join(parts)
 
 
-def _legal(s: Service, office: Office | None) -> str:
-    return _bullets(texts.LEGAL_HEAD, s.legal_basis)
+def _legal(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    return _bullets(WORDING[lang].LEGAL_HEAD, s.legal_basis, lang)
 
 
-def _location(s: Service, office: Office | None) -> str:
-    return office_text(office, texts.LOCATION_LEAD.format(name=s.name)) if office else ""
+def _location(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    return office_text(office, WORDING[lang].LOCATION_LEAD.format(name=f.name), lang) if office else ""
 
 
-def _hours(s: Service, office: Office | None) -> str:
-    return hours_text(office) if office else ""
+def _hours(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    return hours_text(office, lang) if office else ""
 
 
-def _general(s: Service, office: Office | None) -> str:
-    parts = [texts.GENERAL_SUMMARY.format(name=s.name, summary=s.summary) if s.summary else s.name]
+def _general(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    w = WORDING[lang]
+    parts = [w.GENERAL_SUMMARY.format(name=f.name, summary=f.summary) if f.summary else f.name]
     if office:
-        parts.append(texts.GENERAL_OFFICE.format(name=office.name))
-    parts.append(texts.GENERAL_MORE)
+        parts.append(w.GENERAL_OFFICE.format(name=office_name(office, lang)))
+    parts.append(w.GENERAL_MORE)
     return "\n".join(parts)
 
 
-def office_text(office: Office, lead: str) -> str:
-    lines = [texts.OFFICE_LEAD.format(lead=lead, name=office.name)]
+def office_text(office: Office, lead: str, lang: Language = "de") -> str:
+    w = WORDING[lang]
+    lines = [w.OFFICE_LEAD.format(lead=lead, name=office_name(office, lang))]
     if office.address:
         addr = office.address
         postcode = f"{addr.postcode} " if addr.postcode else ""
-        note = texts.ADDRESS_NOTE.format(note=addr.note) if addr.note else ""
-        lines.append(texts.ADDRESS.format(street=addr.street, postcode=postcode, city=addr.city) + note)
+        note = (office.en.address_note if lang == "en" and office.en else None) or addr.note
+        lines.append(
+            w.ADDRESS.format(street=addr.street, postcode=postcode, city=addr.city)
+            + (w.ADDRESS_NOTE.format(note=note) if note else "")
+        )
     if office.phone:
-        lines.append(texts.PHONE.format(phone=office.phone))
+        lines.append(w.PHONE.format(phone=office.phone))
     if office.email:
-        lines.append(texts.EMAIL.format(email=office.email))
+        lines.append(w.EMAIL.format(email=office.email))
     if office.appointment_url:
-        lines.append(texts.APPOINTMENTS.format(url=office.appointment_url))
+        lines.append(w.APPOINTMENTS.format(url=office.appointment_url))
     return "\n".join(lines)
 
 
-def hours_text(office: Office) -> str:
-    weekly = hrs.weekly_lines(office)
-    if not weekly and not office.hours_note:
-        return texts.HOURS_UNKNOWN.format(name=office.name, ask=ask_whom(office))
-    lines = [texts.HOURS_HEAD.format(name=office.name), *(texts.BULLET.format(item=w) for w in weekly)]
-    if office.hours_note:
-        lines.append(office.hours_note)
+def hours_note(office: Office, lang: Language = "de") -> str | None:
+    english = office.en.hours_note if lang == "en" and office.en is not None else None
+    if english or lang == "de" or not office.hours_note:
+        return english or office.hours_note
+    return str(texts_en.ONLY_GERMAN.format(text=office.hours_note))
+
+
+def hours_text(office: Office, lang: Language = "de") -> str:
+    w = WORDING[lang]
+    weekly = hrs.weekly_lines(office, lang)
+    note = hours_note(office, lang)
+    if not weekly and not note:
+        return str(w.HOURS_UNKNOWN.format(name=office_name(office, lang), ask=ask_whom(office, lang)))
+    lines = [w.HOURS_HEAD.format(name=office_name(office, lang)), *(w.BULLET.format(item=line) for line in weekly)]
+    if note:
+        lines.append(note)
     return "\n".join(lines)
 
 
-def _breadth(s: Service, aspect: str, office: Office | None) -> str:
-    lines = [texts.BREADTH_HEAD.format(name=s.name)]
+def _breadth(s: Service, aspect: str, office: Office | None, lang: Language) -> str:
+    w = WORDING[lang]
+    lines = [w.BREADTH_HEAD.format(name=s.name)]
     if aspect == "legal" and s.legal_basis:
-        lines.append(_legal(s, office))
+        lines.append(_legal(s, Fields.of(s, lang), office, lang))
     elif s.topic:
-        lines.append(texts.BREADTH_TOPIC.format(topic=s.topic))
-    lines.append(texts.BREADTH_ASK.format(phone=city_phone()))
+        lines.append(w.BREADTH_TOPIC.format(topic=s.topic))
+    lines.append(w.BREADTH_ASK.format(phone=city_phone()))
     return "\n".join(lines)
 
 
-def _bullets(head: str, items: list[str]) -> str:
-    return "\n".join([head, *(texts.BULLET.format(item=i) for i in items)]) if items else ""
+def _bullets(head: str, items: list[str], lang: Language) -> str:
+    return "\n".join([head, *(WORDING[lang].BULLET.format(item=i) for i in items)]) if items else ""
 
 
-_BUILDERS: dict[str, Callable[[Service, Office | None], str]] = {
+_BUILDERS: dict[str, Builder] = {
     "fees": _fees,
     "documents": _documents,
     "requirements": _requirements,

@@ -1,8 +1,9 @@
 """Which aspect of a service a message asks about: fees, documents, duration, ...
 
 Plain word patterns over folded text (see ``knowledge.text.fold``), because aspects are signalled by a
-small closed set of German question words and a message may ask two things at once
-("Was kostet das und wie lange dauert es?"). Order of ``ASPECTS`` is the order of the answer.
+small closed set of question words and a message may ask two things at once ("Was kostet das und wie
+lange dauert es?", "What does it cost and how long does it take?"). German and English patterns of an
+aspect are alternatives of one expression. Order of ``ASPECTS`` is the order of the answer.
 """
 
 from __future__ import annotations
@@ -60,18 +61,54 @@ _PATTERNS: dict[str, str] = {
         r"\bwie komme ich an|\bantrag stellen"
     ),
 }
-_COMPILED = {name: re.compile(p) for name, p in _PATTERNS.items()}
-# Words that carry neither a topic nor an aspect on their own ("Wo kann ich den beantragen?").
+# English, for international residents ("How much is it?", "what do I need to bring?"). "how many" is no
+# fee question; "do I have to register" is no procedure question (a general one).
+_PATTERNS_EN: dict[str, str] = {
+    "fees": (
+        r"\bcost|\bprice|\bfees?\b|\bcharges?\b|\bpay\b|\bpaid\b|\bexpensive|\bcheap|"
+        r"\bhow much\b(?!.*\b(time|days?|weeks?|months?)\b)|\bfree\b|\bfor nothing\b"
+    ),
+    "documents": (
+        r"\bdocuments?\b|\bpapers?\b|\bpaperwork|\bbring\b|\bwhat (do|does|will|would|should|must) (i|we|you|one) "
+        r"(need|have to bring)\b(?! to do)|\bwhich (things|items)\b"
+    ),
+    "duration": (
+        r"\bhow long\b|\bprocessing time|\bwaiting time|\bhow (fast|quickly|soon)\b|"
+        r"\bwhen (will|would|do|can) (i|we) (get|have|receive|pick)\b|\bhow many (days|weeks|months)\b|\bready\b"
+    ),
+    "requirements": (
+        r"\brequire|\beligib|\bentitled|\bqualif|\bwho (can|may|gets|is allowed|is entitled)\b|\bconditions?\b|"
+        r"\bcan (i|we) (be|get it|get one|still get)\b|\bam i allowed\b|\blevel\b|\bexempt"
+    ),
+    "location": (
+        r"\bwhere\b|\b(the|your|its|their) address\b|\baddress of\b|\bwhich (office|authority|department|place)\b|"
+        r"\bresponsible\b|\bwho is in charge\b"
+    ),
+    "hours": (
+        r"\bopening hours|\boffice hours|\bopening times|\bis (it|the \w+|\w+) open\b|\bare (they|you) open\b|"
+        r"\bopen (on|today|tomorrow|now|right now|at|until)\b|\bclosed\b|\bwhen (is|are|does|do) .*\bopen\b"
+    ),
+    "online": r"\bonline\b|\binternet\b|\bby (e-?mail|post|mail)\b|\bfrom home\b|\bwebsite\b|\bdigital",
+    "legal": r"\blaw\b|\blegal basis\b|\bregulation\b|\bstatute\b|\bsection\b",
+    "procedure": (
+        r"\bhow (do|does|can|should|must) (i|we|you|one)\b(?! (need|have to bring))|\bhow to\b|\bprocedure\b|"
+        r"\bprocess\b|\bsteps?\b|\bwhat (do|should|must) (i|we) (have to )?do\b|"
+        r"\bhow does (it|this|that|the \w+) work\b"
+    ),
+}
+_COMPILED = {name: re.compile(p) for name, p in _PATTERNS.items()}  # on folded text
+_COMPILED_EN = {name: re.compile(p) for name, p in _PATTERNS_EN.items()}  # on lower-case text: fold makes "does" "dos"
+# Words that carry neither a topic nor an aspect on their own ("Wo kann ich den beantragen?", "How much is it?").
 _FILLER = re.compile(
-    r"^(beantrag|bekomm|krieg|mach|erledig|hingeh|lang|lange|dauert|viel|hab|haben|geht|gehts|dafur|damit|dann|noch)\w*$"
+    r"^(beantrag|bekomm|krieg|mach|erledig|hingeh|lang|lange|dauert|viel|hab|haben|geht|gehts|dafur|damit|dann|noch|"
+    r"much|many|long|take|takes|need|needs|get|gets|apply|applying|does|did|cost|costs)\w*$"
 )
 
 
 def detect_aspects(text: str) -> list[str]:
     """All aspects the text asks about, in answer order; empty if none is recognisable."""
-    folded = fold(text)
-    found = [a for a in ASPECTS if a in _COMPILED and _COMPILED[a].search(folded)]
-    return found
+    folded, lower = fold(text), text.lower()
+    return [a for a in ASPECTS if a in _COMPILED and (_COMPILED[a].search(folded) or _COMPILED_EN[a].search(lower))]
 
 
 def strip_aspect_words(text: str) -> str:
@@ -80,7 +117,13 @@ def strip_aspect_words(text: str) -> str:
     What remains is what the message says about *which* service; empty means a pure follow-up.
     """
     words = [re.sub(r"[^\w-]", "", w) for w in text.split()]
-    kept = [
-        w for w in words if w and not _FILLER.match(fold(w)) and not any(p.search(fold(w)) for p in _COMPILED.values())
-    ]
-    return " ".join(kept)
+    return " ".join(w for w in words if w and not _aspect_word(w))
+
+
+def _aspect_word(word: str) -> bool:
+    folded, lower = fold(word), word.lower()
+    return bool(
+        _FILLER.match(folded)
+        or any(p.search(folded) for p in _COMPILED.values())
+        or any(p.search(lower) for p in _COMPILED_EN.values())
+    )

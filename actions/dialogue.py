@@ -49,6 +49,12 @@ _ORDINALS = {
     "dritte": 2,
     "dritten": 2,
     "drittes": 2,
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
 }
 
 
@@ -254,7 +260,9 @@ RULES: tuple[Rule, ...] = (
 
 # --- what the rules use ---------------------------------------------------------------------------
 
-_ELLIPSIS_START = re.compile(r"^(und|auch|aber|oder|fur|bei|mit|ohne|wenn|falls)\b")
+_ELLIPSIS_START = re.compile(
+    r"^(und|auch|aber|oder|fur|bei|mit|ohne|wenn|falls|and|for|with|without|if|or|but|what about|how about)\b"
+)
 
 
 def elliptical(text: str) -> bool:
@@ -266,21 +274,29 @@ def elliptical(text: str) -> bool:
 
 
 def pick_option(text: str, options: list[Service]) -> Service | None:
-    """The option a citizen chose by number, ordinal or (part of) its name."""
+    """The option a citizen chose by number, ordinal or (part of) its name, German or English."""
     folded = fold(text)
     for word in re.findall(r"\w+", folded):
         if word in _ORDINALS and _ORDINALS[word] < len(options):
             return options[_ORDINALS[word]]
     for option in options:
-        name = fold(option.name)
-        if folded and (folded in name or name in folded):
-            return option
+        for name in map(fold, _names(option)):
+            if folded and (folded in name or name in folded):
+                return option
     words = set(re.findall(r"\w{4,}", folded))
-    scored = [(len(words & set(re.findall(r"\w{4,}", fold(o.name + " " + " ".join(o.synonyms))))), o) for o in options]
+    scored = [(len(words & set(re.findall(r"\w{4,}", fold(" ".join(_names(o) + _synonyms(o)))))), o) for o in options]
     scored.sort(key=lambda x: -x[0])
     if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
         return scored[0][1]
     return None
+
+
+def _names(service: Service) -> list[str]:
+    return [service.name, *([service.en.name] if service.en else [])]
+
+
+def _synonyms(service: Service) -> list[str]:
+    return [*service.synonyms, *(service.en.synonyms if service.en else [])]
 
 
 def variant(searcher: Searcher, current: Service, text: str) -> Service:

@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.contact import declines, normalise_contact
 from actions.gateway_client import GatewayUnavailable, HandoffResult, leave_contact, open_handoff
+from actions.language import language_of
 from actions.offices import city_phone
 from actions.texts import domain_text
 from bot import contract
@@ -67,8 +68,11 @@ def _custom(event: dict[str, Any]) -> dict[str, Any] | None:
     return custom if isinstance(custom, dict) else None
 
 
-def _date(result: HandoffResult) -> str:
-    return result.answer_by.strftime("%d.%m.%Y") if result.answer_by else "so bald wie möglich"
+ASAP = {"de": "so bald wie möglich", "en": "as soon as possible"}
+
+
+def _date(result: HandoffResult, language: str = "de") -> str:
+    return result.answer_by.strftime("%d.%m.%Y") if result.answer_by else ASAP.get(language, ASAP["de"])
 
 
 async def hand_over(
@@ -95,7 +99,7 @@ async def hand_over(
         lead=lead,
         staff_hours=result.staff_hours,
         ticket=result.ticket,
-        answer_by=_date(result),
+        answer_by=_date(result, language_of(tracker)),
     )
     dispatcher.utter_message(json_message=payload)
     return [*taken, FollowupAction(CONTACT_FORM)]
@@ -107,7 +111,8 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "request_human"
-        lead = domain_text(domain, "utter_handoff_lead_personal") if intent == "complaint_or_case" else ""
+        personal = intent == "complaint_or_case"
+        lead = domain_text(domain, "utter_handoff_lead_personal", language_of(tracker)) if personal else ""
         return await hand_over(dispatcher, tracker, intent, lead)
 
 
@@ -155,7 +160,10 @@ class ActionSubmitContact(Action):
             dispatcher.utter_message(json_message=contract.to_wire(UNAVAILABLE))
             return reset
         dispatcher.utter_message(
-            response="utter_contact_stored", answer_by=_date(result), contact=contact, ticket=result.ticket
+            response="utter_contact_stored",
+            answer_by=_date(result, language_of(tracker)),
+            contact=contact,
+            ticket=result.ticket,
         )
         dispatcher.utter_message(json_message=contract.to_wire(contract.Handoff(result.ticket, False)))
         return reset
@@ -170,7 +178,8 @@ class ActionRelayStaffReply(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = tracker.get_slot("staff_reply")
         if text:  # filled here, not by Rasa: staff write free text (see texts.domain_text)
-            dispatcher.utter_message(text=domain_text(domain, "utter_staff_reply", reply=text), staff=True)
+            reply = domain_text(domain, "utter_staff_reply", language_of(tracker), reply=text)
+            dispatcher.utter_message(text=reply, staff=True)
         return [SlotSet("staff_reply", None)]
 
 

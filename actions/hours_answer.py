@@ -1,7 +1,8 @@
-"""Answer "Hat das Bürgeramt am Samstag offen?" from the office schedule.
+"""Answer "Hat das Bürgeramt am Samstag offen?" (or "Is the Bürgeramt open on Saturday?") from the office schedule.
 
-Dates in German ("heute", "morgen", "am Samstag", "am 3. Oktober") are parsed by ``dateparser``
-relative to now in Europe/Berlin; every answer names the concrete date it refers to.
+Dates in German ("heute", "morgen", "am Samstag", "am 3. Oktober") and English ("today", "tomorrow",
+"on Saturday", "on 25 December") are parsed relative to now in Europe/Berlin (explicit dates by
+``dateparser``); every answer names the concrete date it refers to, in the conversation's language.
 """
 
 from __future__ import annotations
@@ -11,27 +12,34 @@ from datetime import date, datetime, timedelta
 
 import dateparser
 
-from actions import answers, texts
+from actions import answers
+from actions.answers import WORDING, office_name
 from actions.offices import default_office
 from bot.clock import make_clock
 from bot.settings import get_settings
 from knowledge import hours as hrs
+from knowledge.language import Language
 from knowledge.loader import Catalog
 from knowledge.schema import Office
 from knowledge.text import fold
 
 _SETTINGS = {"PREFER_DATES_FROM": "future", "TIMEZONE": "Europe/Berlin", "RETURN_AS_TIMEZONE_AWARE": True}
-_WEEKDAY = {fold(n): i for i, n in enumerate(hrs.DAY_NAMES)}
-_NOW_WORDS = re.compile(r"\b(jetzt|gerade|momentan|aktuell|im moment|noch)\b")
+_WEEKDAY = {fold(n): i for i, n in enumerate(hrs.DAY_NAMES)} | {fold(n): i for i, n in enumerate(hrs.DAY_NAMES_EN)}
+_NOW_WORDS = re.compile(r"\b(jetzt|gerade|momentan|aktuell|im moment|noch|now|currently|at the moment|still)\b")
 _MONTHS = (
     "januar|jänner|februar|märz|maerz|april|mai|juni|juli|august|september|oktober|november|dezember"
-    "|jan|feb|mär|apr|jun|jul|aug|sept?|okt|nov|dez"
+    "|january|february|march|june|july|october|december"
+    "|jan|feb|mär|mar|apr|jun|jul|aug|sept?|okt|oct|nov|dez|dec"
 )
 # "3. Oktober", "3 Oktober 2026", "03.10.", "3.10.2026": only explicit dates; free text search misreads
 # articles ("die" as "Di").
-_DATE = re.compile(rf"\b\d{{1,2}}\.?\s*(?:{_MONTHS})\.?(?:\s*\d{{4}})?\b", re.IGNORECASE)
+_DATE = re.compile(
+    rf"\b\d{{1,2}}(?:\.|st|nd|rd|th)?\s*(?:of\s+)?(?:{_MONTHS})\.?(?:\s*\d{{4}})?\b"
+    rf"|\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s*\d{{4}})?",
+    re.IGNORECASE,
+)
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?")
-_TODAY_WORDS = re.compile(r"\bheute\b|\bbis wann\b")
+_TODAY_WORDS = re.compile(r"\bheute\b|\bbis wann\b|\btoday\b|\btonight\b|\buntil when\b")
 
 
 def now() -> datetime:
@@ -40,12 +48,12 @@ def now() -> datetime:
 
 
 def resolve_office(catalog: Catalog, text: str, slot_office: str | None, slot_service: str | None) -> Office | None:
-    """The office named in the text, else the one in context, else the Bürgerservice."""
+    """The office named in the text (German or English name), else the one in context, else the Bürgerservice."""
     folded = fold(text)
     best: Office | None = None
     best_len = 0
     for office in catalog.offices.values():
-        for name in [office.name, *office.synonyms]:
+        for name in [office.name, *office.synonyms, *english_names(office)]:
             n = fold(name)
             if len(n) >= 4 and n in folded and len(n) > best_len:
                 best, best_len = office, len(n)
@@ -59,16 +67,24 @@ def resolve_office(catalog: Catalog, text: str, slot_office: str | None, slot_se
     return default_office(catalog)
 
 
+def english_names(office: Office) -> list[str]:
+    """Short English names of an office: "Registry office of the City of Jena (Standesamt)" -> "Registry office"."""
+    if office.en is None:
+        return []
+    short = re.split(r" of the City of Jena| \(|,", office.en.name)[0].strip()
+    return [short] if len(short) >= 8 and " " in short else []
+
+
 def parse_day(text: str, reference: datetime) -> date | None:
-    """The day a German question refers to, or None if it names none."""
+    """The day a German or English question refers to, or None if it names none."""
     folded = fold(text)
     for word, index in _WEEKDAY.items():
         if re.search(rf"\b{word}s?\b", folded):
             ahead = (index - reference.weekday()) % 7
             return (reference + timedelta(days=ahead)).date()
-    if re.search(r"\bubermorgen\b", folded):
+    if re.search(r"\bubermorgen\b|\bday after tomorrow\b", folded):
         return (reference + timedelta(days=2)).date()
-    if re.search(r"\bmorgen\b", folded):
+    if re.search(r"\bmorgen\b|\btomorrow\b", folded):
         return (reference + timedelta(days=1)).date()
     if _TODAY_WORDS.search(folded) or _NOW_WORDS.search(folded):
         return reference.date()
@@ -79,7 +95,7 @@ def parse_day(text: str, reference: datetime) -> date | None:
     if match is None:
         return None
     settings = dict(_SETTINGS, RELATIVE_BASE=reference.replace(tzinfo=None))
-    parsed = dateparser.parse(match.group(0), languages=["de"], settings=settings)
+    parsed = dateparser.parse(match.group(0), languages=["de", "en"], settings=settings)
     return parsed.date() if parsed else None
 
 
@@ -95,44 +111,48 @@ def _numeric_day(match: re.Match[str], today: date) -> date | None:
         return None
 
 
-def hours_reply(office: Office, text: str, reference: datetime | None = None) -> str:
+def hours_reply(office: Office, text: str, reference: datetime | None = None, lang: Language = "de") -> str:
     reference = reference or now()
-    source = "\n\n" + texts.SOURCE.format(source=office.source, stand=office.stand)
+    w = WORDING[lang]
+    source = "\n\n" + answers.source_line(str(office.source), office.stand, lang)
+    name = office_name(office, lang)
     day = parse_day(text, reference)
     if day is None:
-        return answers.hours_text(office) + source
+        return answers.hours_text(office, lang) + source
     today = day == reference.date()
-    when = texts.TODAY.format(day=hrs.format_day(day)) if today else hrs.format_day(day)
-    info = hrs.hours_on(office, day)
+    when = w.TODAY.format(day=hrs.format_day(day, lang)) if today else hrs.format_day(day, lang)
+    info = hrs.hours_on(office, day, lang)
     if not info.known:
-        return texts.ON_DAY.format(when=when, text=answers.hours_text(office)) + source
+        return str(w.ON_DAY.format(when=when, text=answers.hours_text(office, lang))) + source
     if today and _NOW_WORDS.search(fold(text)):
-        line = _now_line(office, reference, info, when)
+        line = _now_line(office, reference, info, when, lang)
     elif info.open:
-        line = texts.OPEN_ON_DAY.format(when=when, name=office.name, spans=hrs.format_spans(info.spans))
-        line += texts.REASON.format(reason=info.reason) if info.reason else ""
+        line = w.OPEN_ON_DAY.format(when=when, name=name, spans=hrs.format_spans(info.spans, lang))
+        line += w.REASON.format(reason=info.reason) if info.reason else ""
     else:
-        reason = texts.REASON.format(reason=info.reason) if info.reason else ""
-        line = texts.CLOSED_ON_DAY.format(when=when, name=office.name, reason=reason)
-    if office.hours_note:
-        line += texts.HOURS_HINT.format(note=office.hours_note)
-    return line + source
+        reason = w.REASON.format(reason=info.reason) if info.reason else ""
+        line = w.CLOSED_ON_DAY.format(when=when, name=name, reason=reason)
+    note = answers.hours_note(office, lang)
+    if note:
+        line += w.HOURS_HINT.format(note=note)
+    return str(line) + source
 
 
-def _now_line(office: Office, reference: datetime, info: hrs.DayHours, when: str) -> str:
+def _now_line(office: Office, reference: datetime, info: hrs.DayHours, when: str, lang: Language) -> str:
     """ "Ist jetzt geöffnet?": open until when, or closed and when it opens next."""
+    w, name = WORDING[lang], office_name(office, lang)
     is_open, _ = hrs.open_at(office, reference)
     if is_open:
         end = next(e for s, e in info.spans if s <= reference.time() < e)
-        return texts.OPEN_NOW.format(name=office.name, when=when, end=end)
-    line = texts.CLOSED_NOW.format(name=office.name, when=when, now=reference)
+        return str(w.OPEN_NOW.format(name=name, when=when, end=end))
+    line = w.CLOSED_NOW.format(name=name, when=when, now=reference)
     upcoming = hrs.next_opening(office, reference)
     if upcoming:
-        line += texts.NEXT_OPENING.format(day=hrs.format_day(upcoming[0]), start=upcoming[1])
-    return line
+        line += w.NEXT_OPENING.format(day=hrs.format_day(upcoming[0], lang), start=upcoming[1])
+    return str(line)
 
 
-_DAY_WORDS = re.compile(rf"\b(heute|morgen|ubermorgen|jetzt|{'|'.join(_WEEKDAY)})s?\b")
+_DAY_WORDS = re.compile(rf"\b(heute|morgen|ubermorgen|jetzt|today|tomorrow|now|{'|'.join(_WEEKDAY)})s?\b|\bright now\b")
 
 
 def is_day_followup(text: str) -> bool:
@@ -188,4 +208,25 @@ _FILLER_WORDS = {
     "bitte",
     "ja",
     "mal",
+    # English: "and on Tuesday?", "what about tomorrow?", "is it open right now?"
+    "and",
+    "on",
+    "the",
+    "is",
+    "it",
+    "are",
+    "they",
+    "open",
+    "closed",
+    "what",
+    "about",
+    "how",
+    "then",
+    "also",
+    "right",
+    "still",
+    "at",
+    "day",
+    "after",
+    "of",
 }

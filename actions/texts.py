@@ -12,15 +12,25 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def domain_text(domain: Mapping[str, Any], name: str, **values: str) -> str:
-    """The text of the ``domain.yml`` response ``name``, filled with ``values``.
+def domain_text(domain: Mapping[str, Any], name: str, language: str = "de", **values: str) -> str:
+    """The text of the ``domain.yml`` response ``name`` in ``language``, filled with ``values``.
 
     For the two places where a response cannot be sent as it is: a lead that goes in front of another
     response (``{lead}`` of the handoff messages), and free text of staff, which Rasa's own filling
     would mangle (it gives up on any value that contains "0["). Rasa sends the domain with every call.
+    The variation is picked as Rasa picks it: the one whose condition is ``language`` = this language,
+    else the first one without a condition (German).
     """
-    text: str = domain["responses"][name][0]["text"]
+    variations = domain["responses"][name]
+    chosen = next((v for v in variations if _for_language(v, language)), None)
+    chosen = chosen or next(v for v in variations if not v.get("condition"))
+    text: str = chosen["text"]
     return text.format(**values)
+
+
+def _for_language(variation: Mapping[str, Any], language: str) -> bool:
+    conditions = variation.get("condition") or []
+    return any(c.get("name") == "language" and c.get("value") == language for c in conditions)
 
 
 # --- any answer -------------------------------------------------------------------------------

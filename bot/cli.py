@@ -62,13 +62,13 @@ def cmd_catalog_check(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench_search(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation.search import run_search_bench
 
-    return run_search_bench(settings, benchmark=args.benchmark, misses=args.misses, seed=args.seed)
+    return run_search_bench(settings, benchmark=args.benchmark, misses=args.misses, seed=args.seed, lang=args.lang)
 
 
 def cmd_bench_dialogue(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation.dialogue import run_dialogue_bench
 
-    return run_dialogue_bench(settings, suite_path=args.suite, url=args.url)
+    return run_dialogue_bench(settings, suite_path=args.suite, url=args.url, lang=args.lang)
 
 
 def cmd_bench_scale(args: argparse.Namespace, settings: Settings) -> int:
@@ -346,6 +346,12 @@ def parser() -> argparse.ArgumentParser:
         help="zusätzlich N zufällige Fehlgriffe auf Platz 1 ausgeben (München, sonst Dev-Set), zum Prüfen von Hand",
     )
     bs.add_argument("--seed", type=int, default=0, help="Zufallsstartwert der Stichprobe (Standard: %(default)s)")
+    bs.add_argument(
+        "--lang",
+        choices=("de", "en"),
+        default="de",
+        help="de: Dev-Set und München; en: englisches Dev-Set (knowledge/devset_en.yml) (Standard: %(default)s)",
+    )
     bs.set_defaults(func=cmd_bench_search)
     bd = bsub.add_parser(
         "dialogue",
@@ -355,7 +361,13 @@ def parser() -> argparse.ArgumentParser:
             "--url) und misst richtige Leistung/Aspekt und Latenz pro Zug neben einer reinen Rasa-Antwort."
         ),
     )
-    bd.add_argument("--suite", help="Gesprächssuite (Standard: tests/conversations.yml)")
+    bd.add_argument("--suite", help="Gesprächssuite (Standard: tests/conversations.yml, siehe --lang)")
+    bd.add_argument(
+        "--lang",
+        choices=("de", "en", "all"),
+        default="de",
+        help="de: tests/conversations.yml; en: tests/conversations_en.yml; all: beide (Standard: %(default)s)",
+    )
     bd.add_argument(
         "--url", help="laufender Rasa-Server statt eigener, z. B. http://localhost:5005 (dann gilt dessen Uhr)"
     )

@@ -13,10 +13,21 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from knowledge.language import Language
 from knowledge.schema import WEEKDAYS, Office
 
 TZ = ZoneInfo("Europe/Berlin")
 DAY_NAMES = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+DAY_NAMES_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+# Reasons a day differs from the week, in the answer's language (holiday names come from ``holidays``).
+_REASONS = {
+    "de": {"closed": "geschlossen", "special": "Sonderöffnung", "holiday": "Feiertag: {name}"},
+    "en": {"closed": "closed", "special": "special opening", "holiday": "public holiday: {name}"},
+}
 
 
 @dataclass(frozen=True)
@@ -32,23 +43,25 @@ class DayHours:
 
 
 @lru_cache(maxsize=8)
-def _holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("DE", subdiv="TH", years=year, language="de")
+def _holidays(year: int, language: str = "de") -> holidays.HolidayBase:
+    return holidays.country_holidays("DE", subdiv="TH", years=year, language=language)
 
 
-def holiday_name(day: date) -> str | None:
-    return _holidays(day.year).get(day)
+def holiday_name(day: date, lang: Language = "de") -> str | None:
+    return _holidays(day.year, "en_US" if lang == "en" else "de").get(day)
 
 
-def hours_on(office: Office, day: date) -> DayHours:
+def hours_on(office: Office, day: date, lang: Language = "de") -> DayHours:
+    """The hours of one day; the reason (holiday, closure) in ``lang`` (dated notes are German only)."""
+    reasons = _REASONS[lang]
     for exc in office.exceptions:
         if exc.date == day:
             return DayHours(
-                day, [_parse(s) for s in exc.hours], exc.note or ("geschlossen" if not exc.hours else "Sonderöffnung")
+                day, [_parse(s) for s in exc.hours], exc.note or (reasons["closed" if not exc.hours else "special"])
             )
-    name = holiday_name(day)
+    name = holiday_name(day, lang)
     if name:
-        return DayHours(day, [], f"Feiertag: {name}")
+        return DayHours(day, [], reasons["holiday"].format(name=name))
     return DayHours(day, [_parse(s) for s in office.hours.get(WEEKDAYS[day.weekday()], [])], known=has_weekly(office))
 
 
@@ -78,18 +91,27 @@ def _parse(span: str) -> tuple[time, time]:
     return time.fromisoformat(start), (time.max if end == "24:00" else time.fromisoformat(end))
 
 
-def format_spans(spans: list[tuple[time, time]]) -> str:
+def format_spans(spans: list[tuple[time, time]], lang: Language = "de") -> str:
+    if lang == "en":
+        return " and ".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in spans)
     return " und ".join(f"{s:%H:%M}–{e:%H:%M} Uhr" for s, e in spans)
 
 
-def format_day(day: date) -> str:
+def english_date(day: date) -> str:
+    """ "27 November 2026" (no locale involved)."""
+    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def format_day(day: date, lang: Language = "de") -> str:
+    if lang == "en":
+        return f"{DAY_NAMES_EN[day.weekday()]}, {english_date(day)}"
     return f"{DAY_NAMES[day.weekday()]}, {day:%d.%m.%Y}"
 
 
-def weekly_lines(office: Office) -> list[str]:
+def weekly_lines(office: Office, lang: Language = "de") -> list[str]:
     lines = []
-    for key, name in zip(WEEKDAYS, DAY_NAMES, strict=True):
+    for key, name in zip(WEEKDAYS, DAY_NAMES_EN if lang == "en" else DAY_NAMES, strict=True):
         spans = office.hours.get(key)
         if spans:
-            lines.append(f"{name}: {format_spans([_parse(s) for s in spans])}")
+            lines.append(f"{name}: {format_spans([_parse(s) for s in spans], lang)}")
     return lines

@@ -26,7 +26,7 @@ from knowledge.text import Analyzer, build_vocab
 from knowledge.vector_cache import text_key
 
 log = logging.getLogger(__name__)
-INDEX_VERSION = 5  # bump when chunking or weighting changes: part of the build fingerprint
+INDEX_VERSION = 7  # bump when chunking or weighting changes: part of the build fingerprint
 #: Names a rich entry inherits from its LeiKa object count slightly less than its own names, so that
 #: "Reisepass" prefers the entry named so over its variants that share the object (dev set: hit@1 +0.9 pt).
 INHERITED_WEIGHT = 0.99
@@ -54,13 +54,19 @@ def service_chunks(service: Service) -> list[Chunk]:
         "topic": f"{service.name}. {service.topic}" if service.topic else "",
     }
     chunks += [Chunk(service.id, f, f"{service.name}: {t}" if f != "topic" else t) for f, t in fields.items() if t]
+    if service.en is not None:
+        chunks.append(Chunk(service.id, "en_name", service.en.name))
+        chunks += [Chunk(service.id, "en_synonym", s) for s in service.en.synonyms]
     return chunks
 
 
-def bm25_text(service: Service) -> str:
+def bm25_text(service: Service, english: bool = True) -> str:
+    """The BM25 document of a service; ``english=False`` leaves out its English names (for the vocabulary)."""
     parts = [service.name] * 3 + service.synonyms * 2 + service.leika_names
     parts += [service.summary or "", *service.steps, *service.documents, *service.prerequisites]
     parts += [service.topic or "", *service.legal_basis]
+    if english and service.en is not None:
+        parts += [service.en.name] * 3 + service.en.synonyms * 2
     return "\n".join(p for p in parts if p)
 
 
@@ -129,12 +135,14 @@ def make_index(
     dense = faiss.IndexFlatIP(matrix.shape[1])
     dense.add(matrix)
 
-    texts = {text_key(t): t for t in (bm25_text(s) for s in services)}
-    todo = [k for k in texts if k not in reuse.lemmas]
-    lemmas = {k: reuse.lemmas[k] for k in texts if k in reuse.lemmas}
-    lemmas.update(zip(todo, analyzer.lemmas(texts[k] for k in todo), strict=True))
-    lemma_lists = [lemmas[text_key(bm25_text(s))] for s in services]
-    vocab = build_vocab(lemma_lists)
+    full_texts = [bm25_text(s) for s in services]
+    german_texts = [bm25_text(s, english=False) for s in services]  # the vocabulary stays German
+    keyed = {text_key(t): t for t in full_texts + german_texts}
+    lemmas = {k: reuse.lemmas[k] for k in keyed if k in reuse.lemmas}  # lemmatizing is the slow part
+    todo = [k for k in keyed if k not in lemmas]
+    lemmas.update(zip(todo, analyzer.lemmas(keyed[k] for k in todo), strict=True))
+    lemma_lists = [lemmas[text_key(t)] for t in full_texts]
+    vocab = build_vocab([lemmas[text_key(t)] for t in german_texts])
     full = Analyzer(analyzer.nlp, vocab)
     bm25 = bm25s.BM25()
     bm25.index([full.expand(words) for words in lemma_lists], show_progress=False)

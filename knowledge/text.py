@@ -18,6 +18,12 @@ import snowballstemmer
 from spacy.lang.de.stop_words import STOP_WORDS
 from spacy.language import Language
 
+
+def _words(block: str) -> frozenset[str]:
+    """A word list written as a block of text, one word per blank-separated token."""
+    return frozenset(block.split())
+
+
 _WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 _DIGRAPH = re.compile(r"(?<=[^aeiou])(ae|oe|ue)")
@@ -26,6 +32,18 @@ MIN_PART = 4
 _STOP = frozenset(STOP_WORDS) | {"bitte", "hallo", "gerne", "brauche", "brauch", "moechte", "möchte", "muss", "kann"}
 # Spoken short articles ("was kostet n Perso", "hab mir nen Hund geholt") carry no topic.
 _STOP |= {"n", "ne", "nen", "nem", "ner", "nes"}
+# English function words: the catalogue's English names are indexed too, and "how do I" names no service.
+# Only words that are no German word of the catalogue ("also", "will", "an" are German stop words anyway).
+ENGLISH_STOP = _words(
+    """
+    a about after all am an and any are as at be been being but by can can't cannot could did do does doing
+    don't for from get got had has have having he her here hers him his how i i'd i'll i'm i've if in into is
+    isn't it it's its just me more most much must my need needs no not now of on or our ours out please pls
+    she should so some than that the their theirs them then there these they this those to too us very was
+    we were what what's when where which who whom whose why with would you you're your yours
+    """
+)
+_STOP |= ENGLISH_STOP
 MIN_TYPO = 6  # only words this long are matched to a catalogue word one typo away ("reisepas" -> "reisepass")
 _LETTERS = "abcdefghijklmnopqrstuvwxyzß"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from knowledge.catalog_quality import check
 from knowledge.schema import Office, Service
 
@@ -75,3 +77,28 @@ def test_a_dated_list_that_has_run_out_is_reported() -> None:
     assert [(s, f) for s, f, _ in messages(offices=[office(occasional_days=["sa"])])] == [
         ("warning", "exceptions_until")
     ]
+
+
+def test_catalog_check_lists_missing_or_stale_english_texts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``jenabot catalog check --warnings`` names rich entries whose English text is missing or older than the
+    German one; they are hints for the editors, not errors (exit 0)."""
+    import shutil
+
+    import yaml
+
+    from knowledge.loader import CATALOG_DIR, main
+
+    root = tmp_path / "catalog"
+    shutil.copytree(CATALOG_DIR, root)
+    path = root / "services" / "reisepass.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["en"]["stand"] = "2020-01-01"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    missing = root / "services" / "personalausweis.yml"
+    data = yaml.safe_load(missing.read_text(encoding="utf-8"))
+    del data["en"]
+    missing.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert main(["--root", str(root), "--today", "2026-12-07", "--warnings"]) == 0
+    out = capsys.readouterr().out
+    assert "reisepass.yml: en.stand: englischer Text (2020-01-01)" in out
+    assert "personalausweis.yml: en: englischer Text fehlt" in out

@@ -1,4 +1,8 @@
-"""``jenabot bench dialogue``: the conversation suite through the REST webhook, with latency per turn."""
+"""``jenabot bench dialogue``: the conversation suites through the REST webhook, with latency per turn.
+
+German (``tests/conversations.yml``) by default; ``--lang en`` the English one, ``--lang all`` both, each
+reported on its own (the English one also by the share of turns answered in the expected language).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,22 @@ import time
 from pathlib import Path
 
 from bot.evaluation.metrics import percentile
-from bot.evaluation.suites import SUITE, TurnResult, load_suite, post, run_conversation
+from bot.evaluation.suites import SUITE, SUITES, Suite, TurnResult, load_suite, post, run_conversation
 from bot.serve import Proc, free_port, start, stop
 from bot.settings import Settings
 
 BARE_TURNS = 30  # greetings timed to show what Rasa alone costs per turn
 
 
-def run_dialogue_bench(settings: Settings, suite_path: str | None = None, url: str | None = None) -> int:
-    """Talk the conversation suite through the REST webhook; report right service/aspect share and latency."""
-    suite = load_suite(Path(suite_path) if suite_path else SUITE)
+def run_dialogue_bench(
+    settings: Settings, suite_path: str | None = None, url: str | None = None, lang: str = "de"
+) -> int:
+    """Talk the conversation suites through the REST webhook; report right service/aspect share and latency."""
+    paths = [Path(suite_path)] if suite_path else list(SUITES.values()) if lang == "all" else [SUITES.get(lang, SUITE)]
+    suites = {path: load_suite(path) for path in paths}
+    now = next(iter(suites.values())).now
+    if len({s.now for s in suites.values()}) > 1:
+        raise SystemExit("Die Suiten haben verschiedene feste Uhrzeiten (now); bitte einzeln messen.")
     procs: list[Proc] = []
     token = settings.internal_token  # the same key as the running bot's (JENABOT_SECRET_KEY or var/secret-key)
     if url is None:
@@ -28,10 +38,10 @@ def run_dialogue_bench(settings: Settings, suite_path: str | None = None, url: s
             gateway_url_setting="",
             database_url=f"sqlite:///{logs / 'gateway.db'}",
         )  # a stack of its own: the benchmark's handoffs never reach the real staff queue
-        procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": suite.now or ""})
+        procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": now or ""})
         url = live.rasa_url
     try:
-        results = [r for conv in suite.conversations for r in run_conversation(url, conv, token)]
+        results = {path: _play(url, suite, token) for path, suite in suites.items()}
         bare = []
         for i in range(BARE_TURNS):
             t0 = time.perf_counter()
@@ -39,8 +49,14 @@ def run_dialogue_bench(settings: Settings, suite_path: str | None = None, url: s
             bare.append((time.perf_counter() - t0) * 1000)
     finally:
         stop(procs)
-    _report(len(suite.conversations), results, bare)
+    for path, suite_results in results.items():
+        print(f"\n{path.name}")
+        _report(len(suites[path].conversations), suite_results, bare)
     return 0
+
+
+def _play(url: str, suite: Suite, token: str) -> list[TurnResult]:
+    return [r for conv in suite.conversations for r in run_conversation(url, conv, token)]
 
 
 def _report(conversations: int, results: list[TurnResult], bare: list[float]) -> None:
@@ -50,6 +66,7 @@ def _report(conversations: int, results: list[TurnResult], bare: list[float]) ->
     print(
         f"richtige Leistung/Amt: {sum(r.service_ok for r in results) / n:.3f}; "
         f"richtiger Aspekt: {sum(r.aspect_ok for r in results) / n:.3f}; "
+        f"richtige Sprache: {sum(r.language_ok for r in results) / n:.3f}; "
         f"Zug ganz richtig: {sum(not r.errors for r in results) / n:.3f}"
     )
     print(

@@ -1,4 +1,4 @@
-"""The query sets searches are measured on: our own dev set and (when present) Munich's keywords."""
+"""The query sets searches are measured on: our own dev sets (German, English) and (when present) Munich's keywords."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.settings import ROOT
 from knowledge.search import Searcher
 
 DEVSET = ROOT / "knowledge" / "devset.yml"
+DEVSET_EN = ROOT / "knowledge" / "devset_en.yml"  # English questions of international residents, same format
 MUNICH = ROOT.parent / "shared" / "benchmarks" / "munich_keywords.jsonl"
 
 

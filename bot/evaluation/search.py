@@ -7,18 +7,24 @@ import time
 from pathlib import Path
 
 from bot.evaluation.metrics import metrics, percentile, rank_of
-from bot.evaluation.querysets import DEVSET, MUNICH, Query, leika_objects, load_devset, load_munich
+from bot.evaluation.querysets import DEVSET, DEVSET_EN, MUNICH, Query, leika_objects, load_devset, load_munich
 from bot.evaluation.scoring import Miss, Scored, fuse, sample_misses, score_all
 from bot.settings import Settings
 from knowledge.search import Searcher
 
 DEV_SET, MUNICH_SET = "Dev-Set (eigene Fragen)", "München (Stichwörter)"
+DEV_SET_EN = "Dev-Set englisch (eigene Fragen)"
 
 
-def run_search_bench(settings: Settings, benchmark: str | None = None, misses: int = 0, seed: int = 0) -> int:
+def run_search_bench(
+    settings: Settings, benchmark: str | None = None, misses: int = 0, seed: int = 0, lang: str = "de"
+) -> int:
+    """German: our dev set and Munich's keywords; English (``lang="en"``): our English dev set."""
     from actions.runtime import load_searcher
 
     searcher = load_searcher(settings)
+    if lang == "en":
+        return _english(searcher, misses, seed)
     sets = _query_sets(searcher, Path(benchmark) if benchmark else MUNICH)
     print("| Menge | n | hit@1 | hit@3 | MRR |\n|---|---|---|---|---|")
     scored_sets: dict[str, list[Scored]] = {}
@@ -29,6 +35,19 @@ def run_search_bench(settings: Settings, benchmark: str | None = None, misses: i
     if misses:
         _print_misses(sample_misses(searcher, scored_sets.get(MUNICH_SET, scored_sets[DEV_SET]), misses, seed))
     dev = sets[DEV_SET]
+    _confidence_report(searcher, dev)
+    _latency_report(searcher, [q.text for q in dev])
+    return 0
+
+
+def _english(searcher: Searcher, misses: int, seed: int) -> int:
+    """The English dev set: the same rows, misses, confidence and latency as the German one."""
+    dev = load_devset(DEVSET_EN, leika_objects(searcher))
+    print("| Menge | n | hit@1 | hit@3 | MRR |\n|---|---|---|---|---|")
+    scored = score_all(searcher, [q for q in dev if q.gold is not None])
+    _print_rows(searcher, DEV_SET_EN, scored)
+    if misses:
+        _print_misses(sample_misses(searcher, scored, misses, seed))
     _confidence_report(searcher, dev)
     _latency_report(searcher, [q.text for q in dev])
     return 0

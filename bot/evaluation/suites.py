@@ -2,7 +2,9 @@
 
 Used by the end-to-end tests and by ``jenabot bench dialogue``, so both judge turns the same way.
 A suite is YAML: ``now`` (the fixed clock for office-hours answers) and ``conversations``, each a
-list of turns with ``user`` text and ``expect`` (type, service, leika, aspect(s), office, text).
+list of turns with ``user`` text and ``expect`` (type, service, leika, aspect(s), office, text, and
+``lang``: the language every text message of the reply must be in). ``SUITE`` is German, ``SUITE_EN``
+holds the conversations of international residents in English.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from typing import Any
 import yaml
 
 from bot.settings import ROOT
+from knowledge.language import detect
 
 SUITE = ROOT / "tests" / "conversations.yml"
+SUITE_EN = ROOT / "tests" / "conversations_en.yml"
+SUITES = {"de": SUITE, "en": SUITE_EN}
 
 
 @dataclass(frozen=True)
@@ -75,12 +80,13 @@ class Reply:
 
     custom: dict[str, Any]
     text: str
+    texts: tuple[str, ...] = ()  # each text message on its own
 
     @classmethod
     def of(cls, messages: list[dict[str, Any]]) -> Reply:
         customs = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
-        text = "\n".join(m.get("text", "") for m in messages if m.get("text"))
-        return cls(customs[-1] if customs else {}, text)
+        texts = tuple(str(m["text"]) for m in messages if m.get("text"))
+        return cls(customs[-1] if customs else {}, "\n".join(texts), texts)
 
     @property
     def service(self) -> dict[str, Any]:
@@ -130,6 +136,19 @@ def _options(expect: dict[str, Any], reply: Reply) -> list[str]:
     return [f"Option {sid!r} fehlt in {sorted(offered)}" for sid in wanted if sid not in offered]
 
 
+def _language(expect: dict[str, Any], reply: Reply) -> list[str]:
+    """Every text message is in the expected language: none reads as the other one, and the reply as a
+    whole reads clearly as this one (German names and addresses inside an English answer are fine)."""
+    wanted = expect.get("lang")
+    if not wanted or not reply.texts:
+        return []
+    other = [t for t in reply.texts if detect(t) not in (None, wanted)]
+    if other or detect(reply.text) != wanted:
+        sample = " ".join((other or list(reply.texts))[0].split())[:80]
+        return [f"Sprache nicht {wanted!r}: „{sample}…“"]
+    return []
+
+
 #: Every check of a turn, in the order its errors are reported.
 RULES: tuple[Rule, ...] = (
     _type,
@@ -140,6 +159,7 @@ RULES: tuple[Rule, ...] = (
     _same_field("office", "Amt"),
     _text,
     _options,
+    _language,
 )
 
 
@@ -157,6 +177,7 @@ class TurnResult:
     seconds: float
     service_ok: bool
     aspect_ok: bool
+    language_ok: bool = True
 
 
 def run_conversation(url: str, conv: Conversation, token: str) -> list[TurnResult]:
@@ -169,5 +190,6 @@ def run_conversation(url: str, conv: Conversation, token: str) -> list[TurnResul
         errors = check(turn.expect, messages)
         service_ok = not any(e.startswith(("Leistung", "LeiKa", "Typ", "Amt")) for e in errors)
         aspect_ok = not any(e.startswith(("Aspekt", "Typ")) for e in errors)
-        out.append(TurnResult(conv.name, turn.user, errors, seconds, service_ok, aspect_ok))
+        language_ok = not any(e.startswith("Sprache") for e in errors)
+        out.append(TurnResult(conv.name, turn.user, errors, seconds, service_ok, aspect_ok, language_ok))
     return out

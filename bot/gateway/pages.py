@@ -47,6 +47,8 @@ ASPECT_LABELS = {
 }
 KIND_LABELS = {"thumbs_down": "Daumen runter", "unconfident": "unsicher", "no_data": "keine Angaben im Katalog"}
 CHANNEL_LABELS = {"web": "Web-Chat", "telegram": "Telegram", "rest": "REST", "socketio": "Socket.IO"}
+# The conversation's language, and what staff do about it (the bot answered in it; staff reply in it too).
+LANGUAGE_LABELS = {"de": "Deutsch", "en": "Englisch – die Person schreibt Englisch; bitte auf Englisch antworten"}
 
 
 def _local_time(value: datetime | None) -> str:
@@ -112,7 +114,11 @@ env.filters["iso"] = _iso
 env.filters["link_parts"] = link_parts
 env.filters["german_date"] = _german_date
 env.globals.update(
-    STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS, REFRESH_SECONDS=REFRESH_SECONDS, KIND_LABELS=KIND_LABELS
+    STATUS_LABELS=STATUS_LABELS,
+    CHANNEL_LABELS=CHANNEL_LABELS,
+    REFRESH_SECONDS=REFRESH_SECONDS,
+    KIND_LABELS=KIND_LABELS,
+    LANGUAGE_LABELS=LANGUAGE_LABELS,
 )
 templates = Jinja2Templates(env=env)
 

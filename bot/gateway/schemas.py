@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, confloat, conint, constr
 
@@ -18,6 +18,8 @@ MAX_REPLY = 4000  # a staff reply or note
 CONVERSATION_ID = r"^[A-Za-z0-9_-]{8,64}$"
 
 # Constrained types: pydantic validates them, mypy sees the plain type.
+Language = Literal["de", "en"]  # the languages the bot speaks (knowledge.language)
+
 if TYPE_CHECKING:
     ConversationId = str
     ChatText = str
@@ -84,6 +86,13 @@ class ChatIn(BaseModel):
     text: ChatText
     client_id: ClientId | None = Field(
         None, description="Kennung der Nachricht beim Absender: Wiederholungen werden nur einmal gespeichert"
+    )
+    language: Language | None = Field(
+        None,
+        description=(
+            "Sprache des Gesprächs wechseln (DE/EN-Schalter des Web-Chats): der Text wird als Nachricht gespeichert, "
+            "der Bot bestätigt in der neuen Sprache und antwortet fortan in ihr"
+        ),
     )
 
 

@@ -44,6 +44,7 @@ from bot.gateway.schemas import (
     TransferOut,
 )
 from knowledge.hours import TZ
+from knowledge.language import transcript_language
 
 ROLE_LABELS = {"citizen": "Bürgerin/Bürger", "bot": "Chatbot", "staff": "Mitarbeitende", "system": "Systemhinweis"}
 NO_NAMES = Directory(None)
@@ -269,7 +270,7 @@ def detail_of(s: Session, ticket_id: int, now: datetime, directory: Directory = 
             labels=store.labels_of(s, [ticket.id]).get(ticket.id, []),
             directory=directory,
             rating=store.rating_of(s, ticket.id),
-        ),
+        ).copy(update={"language": transcript_language((line.message.role, line.message.text) for line in lines)}),
         transcript=[message_out(line.message, line, deliveries.get(line.message.id), contact) for line in lines],
         notes=notes,
         transfers=[transfer_out(t, names, directory) for t in store.transfers_of(s, ticket.id)],

@@ -30,6 +30,7 @@ from bot.gateway.state import Gateway
 router = APIRouter(prefix="/api/chat", tags=["Bürger-Chat"])
 
 CHANNEL = "web"
+SWITCH = '/switch_language{{"language": "{language}"}}'  # what Rasa gets for the DE/EN switch (intent and entity)
 POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 15.0
 
@@ -75,7 +76,9 @@ async def post_message(body: ChatIn, request: Request, gw: GatewayDep) -> ChatOu
         if citizen.conversation.paused:  # while staff handle it, the bot stays silent
             citizen.delivery = "staff"
             return _chat_out(s, cid, [])
-        raw_text = body.text if citizen.text != body.text else None  # kept only while it waits
+        # The DE/EN switch: the citizen's text ("English") is stored, Rasa gets the switch itself.
+        rasa_text = SWITCH.format(language=body.language) if body.language else body.text
+        raw_text = rasa_text if citizen.text != rasa_text else None  # kept only while it waits
         if store_outbox.has_undelivered_before(s, cid, citizen.id):
             store_outbox.queue(s, citizen, raw_text, utcnow())
             job = None
@@ -85,7 +88,7 @@ async def post_message(body: ChatIn, request: Request, gw: GatewayDep) -> ChatOu
         gw.outbox_signal.set()
         with session_scope(gw.sessions) as s:
             return _chat_out(s, cid, [])
-    result = await outbox.first_try(gw, replace(job, text=body.text), raw_text)
+    result = await outbox.first_try(gw, replace(job, text=rasa_text), raw_text)
     with session_scope(gw.sessions) as s:
         return _chat_out(s, cid, result.messages)
 

@@ -2,26 +2,108 @@
  *
  * Safety rule for this file: text from the server or the citizen is only ever inserted with
  * textContent / createElement, never as HTML. Links are only made from http(s) URLs.
+ *
+ * Languages: the page speaks German or English (switch "Deutsch" / "English" in the header, kept in the
+ * tab's sessionStorage). The German page texts are the HTML itself; TEXTS.en holds the English ones.
+ * Pressing the switch also tells the bot (a message with "language"), which confirms in the new language.
  */
 (function () {
   "use strict";
 
   var API = "/api/chat";
   var STORE_KEY = "jenabot.chat";
+  var LANG_KEY = "jenabot.lang";
   var PAGE_SIZE = 200; // the server sends at most this many messages per request
   var RETRY_DELAYS = [1000, 2000, 4000]; // network errors: the same client_id is sent again
-  var HANDOFF_TEXT = "Ich möchte mit einem Mitarbeiter sprechen";
-  var WHO = { bot: "Bürgerservice-Bot", citizen: "Sie", staff: "Bürgerservice-Team", system: "Hinweis" };
-  var ERRORS = {
-    network: "Keine Verbindung zum Server. Bitte prüfen Sie Ihre Internetverbindung und versuchen Sie es noch einmal.",
-    413: "Ihre Nachricht ist zu lang. Bitte kürzen Sie sie.",
-    422: "Diese Nachricht kann nicht gesendet werden. Bitte schreiben Sie höchstens 2000 Zeichen.",
-    429: "Sie haben in kurzer Zeit viele Nachrichten geschickt. Bitte warten Sie eine Minute. Dann können Sie weiterschreiben.",
-    server: "Es gibt gerade ein technisches Problem. Bitte versuchen Sie es später noch einmal. Oder rufen Sie die Stadtverwaltung an: Telefon " + (document.body.dataset.phone || "") + ".",
-    other: "Das hat leider nicht geklappt. Bitte versuchen Sie es noch einmal.",
-    empty: "Bitte schreiben Sie zuerst Ihre Frage.",
-    feedback: "Ihre Bewertung konnte nicht gespeichert werden. Bitte versuchen Sie es noch einmal."
+  var PHONE = document.body.dataset.phone || "";
+  var TEXTS = {
+    de: {
+      handoff: "Ich möchte mit einem Mitarbeiter sprechen",
+      switchTo: "Deutsch", // what the citizen "says" when pressing the switch
+      who: { bot: "Bürgerservice-Bot", citizen: "Sie", staff: "Bürgerservice-Team", system: "Hinweis" },
+      errors: {
+        network: "Keine Verbindung zum Server. Bitte prüfen Sie Ihre Internetverbindung und versuchen Sie es noch einmal.",
+        413: "Ihre Nachricht ist zu lang. Bitte kürzen Sie sie.",
+        422: "Diese Nachricht kann nicht gesendet werden. Bitte schreiben Sie höchstens 2000 Zeichen.",
+        429: "Sie haben in kurzer Zeit viele Nachrichten geschickt. Bitte warten Sie eine Minute. Dann können Sie weiterschreiben.",
+        server: "Es gibt gerade ein technisches Problem. Bitte versuchen Sie es später noch einmal. Oder rufen Sie die Stadtverwaltung an: Telefon " + PHONE + ".",
+        other: "Das hat leider nicht geklappt. Bitte versuchen Sie es noch einmal.",
+        empty: "Bitte schreiben Sie zuerst Ihre Frage.",
+        feedback: "Ihre Bewertung konnte nicht gespeichert werden. Bitte versuchen Sie es noch einmal."
+      },
+      typing: "Der Bot schreibt …",
+      source: "Quelle: ",
+      newTab: " (öffnet in neuem Tab)",
+      stand: "Stand: ",
+      choices: "Antwortmöglichkeiten",
+      feedbackGroup: "War diese Antwort hilfreich?",
+      feedbackQuestion: "War das hilfreich?",
+      up: "Hilfreich",
+      down: "Nicht hilfreich",
+      thanks: "Danke für Ihre Rückmeldung.",
+      rating: "Bewertung von 1 (schlecht) bis 5 (sehr gut)",
+      score: function (n) { return n + " von 5" + (n === 1 ? " (schlecht)" : n === 5 ? " (sehr gut)" : ""); },
+      rated: "Danke für Ihre Bewertung.",
+      person: "Mit einer Person sprechen",
+      notSent: "Nicht gesendet. ",
+      retry: "Erneut senden",
+      ticket: "Ihre Vorgangsnummer: ",
+      connected: "Eine Mitarbeiterin oder ein Mitarbeiter ist verbunden.",
+      stay: "Bitte bleiben Sie im Chat. Gleich ist eine Mitarbeiterin oder ein Mitarbeiter für Sie da.",
+      inProgress: "Ihr Anliegen wird bearbeitet. Wir melden uns bei Ihnen.",
+      later: "Wir melden uns bei Ihnen, sobald der Bürgerservice wieder besetzt ist.",
+      closed: function (ticket) { return "Ihr Vorgang " + ticket + " ist abgeschlossen. Der Bot antwortet wieder."; },
+      page: {} // read from the HTML (data-i18n) when the page loads
+    },
+    en: {
+      handoff: "I would like to talk to a member of staff",
+      switchTo: "English",
+      who: { bot: "Citizens' service bot", citizen: "You", staff: "Citizens' service team", system: "Note" },
+      errors: {
+        network: "No connection to the server. Please check your internet connection and try again.",
+        413: "Your message is too long. Please shorten it.",
+        422: "This message cannot be sent. Please write at most 2000 characters.",
+        429: "You have sent many messages in a short time. Please wait a minute. Then you can write again.",
+        server: "There is a technical problem right now. Please try again later. Or call the City of Jena: phone " + PHONE + ".",
+        other: "Sorry, that did not work. Please try again.",
+        empty: "Please type your question first.",
+        feedback: "Your rating could not be saved. Please try again."
+      },
+      typing: "The bot is typing …",
+      source: "The German text is binding: ",
+      newTab: " (opens in a new tab)",
+      stand: "As of: ",
+      choices: "Options",
+      feedbackGroup: "Was this answer helpful?",
+      feedbackQuestion: "Was this helpful?",
+      up: "Helpful",
+      down: "Not helpful",
+      thanks: "Thank you for your feedback.",
+      rating: "Rating from 1 (poor) to 5 (very good)",
+      score: function (n) { return n + " of 5" + (n === 1 ? " (poor)" : n === 5 ? " (very good)" : ""); },
+      rated: "Thank you for your rating.",
+      person: "Talk to a person",
+      notSent: "Not sent. ",
+      retry: "Send again",
+      ticket: "Your case number: ",
+      connected: "A member of staff is connected.",
+      stay: "Please stay in the chat. A member of staff will be with you shortly.",
+      inProgress: "Your request is being handled. We will get back to you.",
+      later: "We will get back to you as soon as the Bürgerservice is staffed again.",
+      closed: function (ticket) { return "Your case " + ticket + " is closed. The bot answers again."; },
+      page: {
+        skip: "Skip to the input field",
+        intro: "Ask about services of the City of Jena. The bot names the source and the date for every answer. The German texts are binding.",
+        label: "Your question",
+        send: "Send",
+        hint: "Please do not write personal data such as your phone number or date of birth.",
+        welcome: "Hello! I answer questions about services of the City of Jena, for example: “How much is an ID card?” For every answer I name the source and the date.",
+        log: "Conversation"
+      }
+    }
   };
+  // The answer's own language decides its source line: German "Quelle: …", English "The German text is binding: …".
+  var SOURCE_LINES = [["de", /\s*Quelle:[^\n]*$/], ["en", /\s*The German text is binding:[^\n]*$/]];
 
   var form = document.getElementById("chat-form");
   var input = document.getElementById("chat-input");
@@ -29,6 +111,12 @@
   var errorBox = document.getElementById("chat-error");
   var statusLine = document.getElementById("chat-status");
   var typing = document.getElementById("chat-typing");
+  var langSwitch = document.getElementById("chat-lang");
+  var lang = initialLanguage();
+
+  function T() {
+    return TEXTS[lang];
+  }
 
   var state = { cid: null, last: 0, status: null, source: null, retryStream: 1000, queue: Promise.resolve() };
   var rendered = new Map(); // message id -> element
@@ -68,6 +156,47 @@
     }
   }
 
+  function initialLanguage() {
+    var asked = new URLSearchParams(window.location.search).get("lang");
+    var stored = null;
+    try {
+      stored = window.sessionStorage.getItem(LANG_KEY);
+    } catch (e) { /* storage blocked */ }
+    var chosen = asked || stored || document.documentElement.lang || "de";
+    return TEXTS[chosen] ? chosen : "de";
+  }
+
+  function applyLanguage() {
+    // The German page texts come from the HTML, read once before the first switch.
+    document.querySelectorAll("[data-i18n]").forEach(function (node) {
+      var key = node.getAttribute("data-i18n");
+      if (!(key in TEXTS.de.page)) TEXTS.de.page[key] = node.textContent;
+      node.textContent = T().page[key] || TEXTS.de.page[key];
+    });
+    document.querySelectorAll("[data-i18n-label]").forEach(function (node) {
+      var key = node.getAttribute("data-i18n-label");
+      if (!(key in TEXTS.de.page)) TEXTS.de.page[key] = node.getAttribute("aria-label");
+      node.setAttribute("aria-label", T().page[key] || TEXTS.de.page[key]);
+    });
+    document.documentElement.lang = lang;
+    if (langSwitch) {
+      langSwitch.querySelectorAll("button[data-lang]").forEach(function (button) {
+        button.setAttribute("aria-pressed", String(button.getAttribute("data-lang") === lang));
+      });
+    }
+  }
+
+  function switchLanguage(chosen) {
+    if (!TEXTS[chosen] || chosen === lang) return;
+    lang = chosen;
+    try {
+      window.sessionStorage.setItem(LANG_KEY, lang);
+    } catch (e) { /* storage blocked: the switch still holds for this page */ }
+    applyLanguage();
+    clearError();
+    send(T().switchTo, T().switchTo, lang); // the bot answers in the new language from now on
+  }
+
   function load() {
     try {
       return JSON.parse(window.sessionStorage.getItem(STORE_KEY) || "{}") || {};
@@ -99,7 +228,7 @@
   }
 
   function setTyping(on) {
-    typing.textContent = on ? "Der Bot schreibt …" : "";
+    typing.textContent = on ? T().typing : "";
     typing.classList.toggle("active", on);
   }
 
@@ -113,8 +242,8 @@
   }
 
   function errorFor(status) {
-    if (status === 413 || status === 422 || status === 429) return ERRORS[status];
-    return status >= 500 ? ERRORS.server : ERRORS.other;
+    if (status === 413 || status === 422 || status === 429) return T().errors[status];
+    return status >= 500 ? T().errors.server : T().errors.other;
   }
 
   // --- rendering ------------------------------------------------------------------------------
@@ -145,7 +274,7 @@
       link.href = url.href;
       link.target = "_blank";
       link.rel = "noopener noreferrer";
-      link.appendChild(make("span", "new-tab", " (öffnet in neuem Tab)"));
+      link.appendChild(make("span", "new-tab", T().newTab));
       p.appendChild(link);
       position = offset + address.length;
       return found;
@@ -155,15 +284,16 @@
   }
 
   function bubble(role, text) {
-    var node = make("div", "msg msg-" + (WHO[role] ? role : "system"));
-    node.appendChild(make("span", "msg-who", (WHO[role] || WHO.system) + ":"));
+    var who = T().who;
+    var node = make("div", "msg msg-" + (who[role] ? role : "system"));
+    node.appendChild(make("span", "msg-who", (who[role] || who.system) + ":"));
     node.appendChild(role === "citizen" ? make("p", "msg-text", text) : linkedText("msg-text", String(text)));
     return node;
   }
 
-  function sourceLine(custom) {
+  function sourceLine(custom, words) {
     var url = safeUrl(custom.source);
-    var line = make("p", "card-source", "Quelle: ");
+    var line = make("p", "card-source", words.source);
     if (!url) {
       line.appendChild(document.createTextNode(String(custom.source)));
       return line;
@@ -172,7 +302,7 @@
     link.href = url.href;
     link.target = "_blank";
     link.rel = "noopener noreferrer";
-    link.appendChild(make("span", "new-tab", " (öffnet in neuem Tab)"));
+    link.appendChild(make("span", "new-tab", words.newTab));
     line.appendChild(link);
     return line;
   }
@@ -182,20 +312,29 @@
     var text = String(m.text || "");
     if (m.role === "citizen" && buttonTitles.has(text)) text = buttonTitles.get(text);
     var isAnswer = m.role === "bot" && custom.type === "answer";
-    if (isAnswer && custom.source) text = text.replace(/\s*Quelle:[^\n]*$/, ""); // shown below as a link
+    var words = TEXTS.de; // an answer's source line is in the answer's language, whatever the page's
+    if (isAnswer && custom.source) {
+      SOURCE_LINES.forEach(function (entry) {
+        if (entry[1].test(text)) {
+          words = TEXTS[entry[0]];
+          text = text.replace(entry[1], ""); // shown below as a link
+        }
+      });
+    }
     var node = bubble(m.role, text);
     if (isAnswer) {
       node.classList.add("card");
+      if (words === TEXTS.en) node.setAttribute("lang", "en");
       if (custom.service && custom.service.name) {
         node.insertBefore(make("p", "card-title", custom.service.name), node.querySelector(".msg-text"));
       }
-      if (custom.source) node.appendChild(sourceLine(custom));
-      if (custom.stand) node.appendChild(make("p", "card-stand", "Stand: " + germanDate(custom.stand)));
+      if (custom.source) node.appendChild(sourceLine(custom, words));
+      if (custom.stand) node.appendChild(make("p", "card-stand", words.stand + germanDate(custom.stand)));
     }
     if (Array.isArray(m.buttons) && m.buttons.length) {
       var group = make("div", "msg-buttons");
       group.setAttribute("role", "group");
-      group.setAttribute("aria-label", "Antwortmöglichkeiten");
+      group.setAttribute("aria-label", T().choices);
       m.buttons.forEach(function (b) {
         var title = String(b.title || b.payload || "");
         var payload = String(b.payload || b.title || "");
@@ -220,13 +359,13 @@
     // One tap after a resolved ticket: 1 (schlecht) … 5 (sehr gut); a second tap replaces the first.
     var box = make("div", "feedback rating");
     box.setAttribute("role", "group");
-    box.setAttribute("aria-label", "Bewertung von 1 (schlecht) bis 5 (sehr gut)");
+    box.setAttribute("aria-label", T().rating);
     var note = make("p", "feedback-note");
     var buttons = [1, 2, 3, 4, 5].map(function (score) {
       var b = make("button", "vote rate", String(score));
       b.type = "button";
       b.setAttribute("aria-pressed", "false");
-      b.setAttribute("aria-label", score + " von 5" + (score === 1 ? " (schlecht)" : score === 5 ? " (sehr gut)" : ""));
+      b.setAttribute("aria-label", T().score(score));
       b.addEventListener("click", function () { rate(ticket, score, buttons, note); });
       box.appendChild(b);
       return b;
@@ -240,19 +379,19 @@
       var response = await postJson(API + "/rating", { conversation_id: state.cid, ticket: ticket, score: score });
       if (!response.ok) throw new Error(String(response.status));
       buttons.forEach(function (b, i) { b.setAttribute("aria-pressed", String(i + 1 === score)); });
-      note.textContent = "Danke für Ihre Bewertung.";
+      note.textContent = T().rated;
     } catch (e) {
-      showError(ERRORS.feedback);
+      showError(T().errors.feedback);
     }
   }
 
   function feedbackNode(messageId) {
     var box = make("div", "feedback");
     box.setAttribute("role", "group");
-    box.setAttribute("aria-label", "War diese Antwort hilfreich?");
-    box.appendChild(make("span", "feedback-question", "War das hilfreich?"));
-    var up = make("button", "vote vote-up", "Hilfreich");
-    var down = make("button", "vote vote-down", "Nicht hilfreich");
+    box.setAttribute("aria-label", T().feedbackGroup);
+    box.appendChild(make("span", "feedback-question", T().feedbackQuestion));
+    var up = make("button", "vote vote-up", T().up);
+    var down = make("button", "vote vote-down", T().down);
     [up, down].forEach(function (b) {
       b.type = "button";
       b.setAttribute("aria-pressed", "false");
@@ -290,15 +429,16 @@
   }
 
   function statusText(s, previous) {
+    var t = T();
     if (s.ticket) {
-      var text = "Ihre Vorgangsnummer: " + s.ticket + ". ";
-      if (s.paused) return text + "Eine Mitarbeiterin oder ein Mitarbeiter ist verbunden.";
-      if (s.live) return text + "Bitte bleiben Sie im Chat. Gleich ist eine Mitarbeiterin oder ein Mitarbeiter für Sie da.";
-      if (s.ticket_status === "in_progress") return text + "Ihr Anliegen wird bearbeitet. Wir melden uns bei Ihnen.";
-      return text + "Wir melden uns bei Ihnen, sobald der Bürgerservice wieder besetzt ist.";
+      var text = t.ticket + s.ticket + ". ";
+      if (s.paused) return text + t.connected;
+      if (s.live) return text + t.stay;
+      if (s.ticket_status === "in_progress") return text + t.inProgress;
+      return text + t.later;
     }
-    if (s.paused) return "Eine Mitarbeiterin oder ein Mitarbeiter ist verbunden.";
-    if (previous && previous.ticket) return "Ihr Vorgang " + previous.ticket + " ist abgeschlossen. Der Bot antwortet wieder.";
+    if (s.paused) return t.connected;
+    if (previous && previous.ticket) return t.closed(previous.ticket);
     return statusLine.textContent;
   }
 
@@ -320,14 +460,14 @@
     });
   }
 
-  function send(text, shown) {
+  function send(text, shown, language) {
     text = String(text).trim();
     if (!text) return;
     var node = bubble("citizen", shown || text);
     node.classList.add("pending");
     log.appendChild(node);
     scrollToEnd();
-    var item = { clientId: randomId(), text: text, shown: shown || text, el: node, id: null, before: state.last };
+    var item = { clientId: randomId(), text: text, shown: shown || text, el: node, id: null, before: state.last, language: language || null };
     pending.push(item);
     enqueue(item);
   }
@@ -347,13 +487,14 @@
         try {
           var body = { text: item.text, client_id: item.clientId };
           if (state.cid) body.conversation_id = state.cid;
+          if (item.language) body.language = item.language;
           response = await postJson(API + "/messages", body);
         } catch (e) {
           if (attempt < RETRY_DELAYS.length) {
             await sleep(RETRY_DELAYS[attempt]);
             continue;
           }
-          return failed(item, ERRORS.network, true);
+          return failed(item, T().errors.network, true);
         }
         if (response.ok) {
           var data = await response.json();
@@ -371,7 +512,7 @@
         return failed(item, errorFor(response.status), response.status >= 500 || response.status === 429);
       }
     } catch (e) {
-      return failed(item, ERRORS.other, true);
+      return failed(item, T().errors.other, true);
     } finally {
       setTyping(false);
     }
@@ -404,8 +545,8 @@
     }
     item.el.classList.remove("pending");
     item.el.classList.add("failed");
-    var row = make("p", "retry", "Nicht gesendet. ");
-    var again = make("button", "retry-button", "Erneut senden");
+    var row = make("p", "retry", T().notSent);
+    var again = make("button", "retry-button", T().retry);
     again.type = "button";
     again.addEventListener("click", function () {
       row.remove();
@@ -472,13 +613,13 @@
       var response = await postJson(API + "/feedback", { conversation_id: state.cid, message_id: messageId, vote: value });
       if (!response.ok) throw new Error(String(response.status));
       var data = await response.json();
-      note.textContent = "Danke für Ihre Rückmeldung.";
+      note.textContent = T().thanks;
       if (data.offer_handoff && !box.querySelector(".handoff-offer")) {
-        var offer = make("button", "handoff-offer", "Mit einer Person sprechen");
+        var offer = make("button", "handoff-offer", T().person);
         offer.type = "button";
         offer.addEventListener("click", function () {
           offer.remove();
-          send(HANDOFF_TEXT);
+          send(T().handoff);
           input.focus();
         });
         box.appendChild(offer);
@@ -486,7 +627,7 @@
     } catch (e) {
       up.setAttribute("aria-pressed", before[0]);
       down.setAttribute("aria-pressed", before[1]);
-      showError(ERRORS.feedback);
+      showError(T().errors.feedback);
     }
   }
 
@@ -511,7 +652,7 @@
         after = messages[messages.length - 1].id;
       }
     } catch (e) {
-      showError(ERRORS.network);
+      showError(T().errors.network);
     }
     follow();
   }
@@ -531,7 +672,7 @@
     event.preventDefault();
     var text = input.value.trim();
     if (!text) {
-      showError(ERRORS.empty);
+      showError(T().errors.empty);
       input.focus();
       return;
     }
@@ -549,5 +690,13 @@
     });
   }
 
+  if (langSwitch) {
+    langSwitch.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-lang]");
+      if (button) switchLanguage(button.getAttribute("data-lang"));
+    });
+  }
+
+  applyLanguage();
   resume();
 })();
