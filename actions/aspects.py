@@ -15,15 +15,22 @@ GENERAL = "general"
 ASPECTS = (
     "procedure",
     "documents",
+    "photo",
     "requirements",
     "fees",
     "duration",
+    "booking",
+    "form",
     "location",
+    "phone",
+    "email",
     "hours",
     "online",
     "legal",
     GENERAL,
 )
+#: Aspects an office itself can answer (its file has the field), with or without a service in context.
+OFFICE_ASPECTS = frozenset({"location", "phone", "email", "hours", "booking"})
 
 _PATTERNS: dict[str, str] = {
     "fees": (
@@ -31,7 +38,7 @@ _PATTERNS: dict[str, str] = {
         r"\bwie ?viel\b(?!.*\b(dauer|zeit|tag|woch))|kostenlos|umsonst|gratis"
     ),
     "documents": (
-        r"unterlag|dokument|mitbr|mitnehm|mitzubring|\bnachweis|formular|\bpapiere|\bwass? brauch|"
+        r"unterlag|dokument|mitbr|mitnehm|mitzubring|\bnachweis|\bpapiere|\bwass? brauch|"
         r"\bwelche sachen|\bbenotig"
     ),
     "duration": (
@@ -43,7 +50,10 @@ _PATTERNS: dict[str, str] = {
         r"voraussetz|berechtigt|\bwer (kann|darf|bekommt|hat anspruch)|\bdarf ich|bedingung|anspruch|"
         r"\bbekomme ich (das|es|den|die|ihn)\b"
     ),
-    "location": r"\bwo\b|\bwohin\b|adresse|anschrift|\bwelche[sm]? (amt|stelle|behord)|zustandig|\ban wen\b|\bwo hin\b",
+    "location": (
+        r"\bwo\b|\bwohin\b|(?<!mail)(?<!mail-)adresse|anschrift|\bwelche[sm]? (amt|stelle|behord)|zustandig|"
+        r"\ban wen\b|\bwo hin\b|\bwie komme? ich (zu|zum|zur|hin)\b"
+    ),
     "hours": (
         r"offnungszeit|geoffnet|\boffen\b|\bgeschlossen|\bzu\b.*\b(heute|morgen|samstag|feiertag)|"
         r"\bwann (hat|haben|ist|sind)\b.*\b(offen|auf|geoffnet|da)\b|\bhaben .* auf\b|\bsamstags?\b|"
@@ -54,6 +64,15 @@ _PATTERNS: dict[str, str] = {
         r"\bwebsite|\bportal"
     ),
     "legal": r"gesetz|rechtsgrundlage|paragra|§|verordnung|rechtlich",
+    "photo": r"\bfoto|passbild|passfoto|lichtbild|\bbild(er)?\b",
+    "form": r"formular|vordruck|formblatt",
+    "booking": (
+        r"\btermin(e|s)?\b.*\b(buch|vereinbar|mach|bekomm|krieg|reservier|online|brauch)|"
+        r"\b(buch|vereinbar|reservier|mach|bekomm|krieg|brauch)\w*\b.*\btermin(e|s)?\b|terminbuchung|terminvergabe|"
+        r"online-termin|\bohne termin\b|\bmit termin\b"
+    ),
+    "phone": r"telefon|\banruf|\banrufen\b|\bnummer\b(?!\s*\d)|\bwie erreich|\berreichbar|\bhotline",
+    "email": r"e-?mail|\bmail(adresse)?\b|\bwie erreich",
     "procedure": (
         r"\bwie (beantrag|bekomm|krieg|funktionier|geht|lauft|mach|kann ich|muss ich|meld|stelle)|\bablauf|"
         r"\bvorgehen|\bschritt|\bwas (muss|soll|kann) (ich|man|wir)\b[^?.]*\b(tun|machen|erledigen)\b|"
@@ -63,15 +82,31 @@ _PATTERNS: dict[str, str] = {
 _COMPILED = {name: re.compile(p) for name, p in _PATTERNS.items()}
 # Words that carry neither a topic nor an aspect on their own ("Wo kann ich den beantragen?").
 _FILLER = re.compile(
-    r"^(beantrag|bekomm|krieg|mach|erledig|hingeh|lang|lange|dauert|viel|hab|haben|geht|gehts|dafur|damit|dann|noch)\w*$"
+    r"^(beantrag|bekomm|krieg|mach|erledig|hingeh|lang|lange|dauert|viel|hab|haben|geht|gehts|dafur|damit|dann|noch|"
+    r"erreich)\w*$"
 )
 
 
+_WHERE = re.compile(r"\bwo\b")
+_PRECISE = frozenset({"booking", "form", "photo", "online", "phone", "email"})
+
+
 def detect_aspects(text: str) -> list[str]:
-    """All aspects the text asks about, in answer order; empty if none is recognisable."""
+    """All aspects the text asks about, in answer order; empty if none is recognisable.
+
+    A bare "wo" next to a precise aspect asks where to find that thing ("Wo buche ich einen Termin?",
+    "Wo finde ich das Formular?"), not for the office's address.
+    """
     folded = fold(text)
     found = [a for a in ASPECTS if a in _COMPILED and _COMPILED[a].search(folded)]
+    if "location" in found and _PRECISE & set(found) and _only_where(folded):
+        found.remove("location")
     return found
+
+
+def _only_where(folded: str) -> bool:
+    """The location pattern matches only because of the word "wo"."""
+    return _COMPILED["location"].search(_WHERE.sub(" ", folded)) is None
 
 
 def strip_aspect_words(text: str) -> str:

@@ -1,7 +1,13 @@
 """Answer "Hat das Bürgeramt am Samstag offen?" from the office schedule.
 
-Dates in German ("heute", "morgen", "am Samstag", "am 3. Oktober") are parsed by ``dateparser``
-relative to now in Europe/Berlin; every answer names the concrete date it refers to.
+Dates in German ("heute", "morgen", "am Samstag", "am 3. Oktober", "am 5. Juni 2027") are parsed by
+``dateparser`` relative to now in Europe/Berlin; an explicit date wins over a weekday named beside it.
+Every answer names the concrete date it refers to, in one or two short lines.
+
+The dated list of an office (Saturday openings, closures) is complete only up to its
+``exceptions_until``: beyond it, a day on which the office opens only on announced dates
+(``occasional_days``) is unknown, and the bot says so and how to check instead of "geschlossen";
+a regular day gets its weekly hours with the note that later closures are not known yet.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from bot.clock import make_clock
 from bot.settings import get_settings
 from knowledge import hours as hrs
 from knowledge.loader import Catalog
-from knowledge.schema import Office
+from knowledge.schema import WEEKDAYS, Office
 from knowledge.text import fold
 
 _SETTINGS = {"PREFER_DATES_FROM": "future", "TIMEZONE": "Europe/Berlin", "RETURN_AS_TIMEZONE_AWARE": True}
@@ -39,8 +45,8 @@ def now() -> datetime:
     return make_clock(get_settings().fixed_now)()
 
 
-def resolve_office(catalog: Catalog, text: str, slot_office: str | None, slot_service: str | None) -> Office | None:
-    """The office named in the text, else the one in context, else the Bürgerservice."""
+def named_office(catalog: Catalog, text: str) -> Office | None:
+    """The office the text names (its name or a synonym; the longest match wins), if any."""
     folded = fold(text)
     best: Office | None = None
     best_len = 0
@@ -49,6 +55,12 @@ def resolve_office(catalog: Catalog, text: str, slot_office: str | None, slot_se
             n = fold(name)
             if len(n) >= 4 and n in folded and len(n) > best_len:
                 best, best_len = office, len(n)
+    return best
+
+
+def resolve_office(catalog: Catalog, text: str, slot_office: str | None, slot_service: str | None) -> Office | None:
+    """The office named in the text, else the one in context, else the Bürgerservice."""
+    best = named_office(catalog, text)
     if best:
         return best
     if slot_office and slot_office in catalog.offices:
@@ -60,7 +72,11 @@ def resolve_office(catalog: Catalog, text: str, slot_office: str | None, slot_se
 
 
 def parse_day(text: str, reference: datetime) -> date | None:
-    """The day a German question refers to, or None if it names none."""
+    """The day a German question refers to, or None if it names none. An explicit date counts first:
+    "am Samstag, 5. Juni 2027" is that Saturday, not the coming one."""
+    explicit = _explicit_day(text, reference)
+    if explicit is not None:
+        return explicit
     folded = fold(text)
     for word, index in _WEEKDAY.items():
         if re.search(rf"\b{word}s?\b", folded):
@@ -72,6 +88,11 @@ def parse_day(text: str, reference: datetime) -> date | None:
         return (reference + timedelta(days=1)).date()
     if _TODAY_WORDS.search(folded) or _NOW_WORDS.search(folded):
         return reference.date()
+    return None
+
+
+def _explicit_day(text: str, reference: datetime) -> date | None:
+    """A date written out: "3.10.", "03.10.2027", "3. Oktober", "5. Juni 2027"."""
     numeric = _NUMERIC_DATE.search(text)
     if numeric:
         return _numeric_day(numeric, reference.date())
@@ -96,17 +117,29 @@ def _numeric_day(match: re.Match[str], today: date) -> date | None:
 
 
 def hours_reply(office: Office, text: str, reference: datetime | None = None) -> str:
+    """The weekly schedule, or one day's hours in a line or two, and the source."""
+    return hours_body(office, text, reference) + "\n\n" + texts.SOURCE.format(source=office.source, stand=office.stand)
+
+
+def hours_body(office: Office, text: str, reference: datetime | None = None) -> str:
+    """The weekly schedule, or the hours of the day the text names, without the source line."""
     reference = reference or now()
-    source = "\n\n" + texts.SOURCE.format(source=office.source, stand=office.stand)
     day = parse_day(text, reference)
     if day is None:
-        return answers.hours_text(office) + source
+        return answers.hours_text(office)
+    return day_reply(office, day, reference, asks_now=bool(_NOW_WORDS.search(fold(text))))
+
+
+def day_reply(office: Office, day: date, reference: datetime, asks_now: bool = False) -> str:
+    """One day: open and when, closed and why, or unknown and how to check."""
     today = day == reference.date()
     when = texts.TODAY.format(day=hrs.format_day(day)) if today else hrs.format_day(day)
     info = hrs.hours_on(office, day)
     if not info.known:
-        return texts.ON_DAY.format(when=when, text=answers.hours_text(office)) + source
-    if today and _NOW_WORDS.search(fold(text)):
+        return texts.ON_DAY.format(when=when, text=answers.hours_text(office))
+    if not day_is_known(office, day, info):
+        return texts.DAY_UNKNOWN.format(when=when, name=office.name) + " " + how_to_check(office)
+    if today and asks_now:
         line = _now_line(office, reference, info, when)
     elif info.open:
         line = texts.OPEN_ON_DAY.format(when=when, name=office.name, spans=hrs.format_spans(info.spans))
@@ -114,9 +147,34 @@ def hours_reply(office: Office, text: str, reference: datetime | None = None) ->
     else:
         reason = texts.REASON.format(reason=info.reason) if info.reason else ""
         line = texts.CLOSED_ON_DAY.format(when=when, name=office.name, reason=reason)
-    if office.hours_note:
-        line += texts.HOURS_HINT.format(note=office.hours_note)
-    return line + source
+    if info.open and not info.reason and office.exceptions_until and day > office.exceptions_until:
+        line += "\n" + texts.BEYOND_HORIZON.format(until=office.exceptions_until)
+    return line
+
+
+def beyond_horizon(office: Office, day: date) -> bool:
+    """The day lies after the last date up to which the office's dated list is complete (or it has none
+    but opens on occasional days)."""
+    if office.exceptions_until is not None:
+        return day > office.exceptions_until
+    return bool(office.occasional_days)
+
+
+def day_is_known(office: Office, day: date, info: hrs.DayHours) -> bool:
+    """Whether the bot may say open or closed: a dated entry or a holiday always; a day the office opens only
+    on announced dates not beyond the horizon of its dated list."""
+    if info.reason:
+        return True
+    occasional = WEEKDAYS[day.weekday()] in office.occasional_days
+    return not (occasional and beyond_horizon(office, day))
+
+
+def how_to_check(office: Office) -> str:
+    """Where a citizen finds what the bot does not know: the office's page and its phone."""
+    url = office.website or office.source
+    if office.phone:
+        return texts.CHECK_WEB_PHONE.format(url=url, phone=office.phone)
+    return texts.CHECK_WEB.format(url=url)
 
 
 def _now_line(office: Office, reference: datetime, info: hrs.DayHours, when: str) -> str:
