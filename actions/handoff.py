@@ -3,6 +3,11 @@ pauses) or, outside staff hours, offer to leave a contact with explicit consent.
 
 Triggers are decided elsewhere (rules for ``request_human``/``complaint_or_case``; the answer
 action after two unsure answers in a row); this module only carries them out.
+
+The contact form never traps: a clear new question or request leaves it politely (the ticket stays)
+and is answered; a ticket that already has a contact is not asked for one again. A complaint gets a
+kind word and the number of the office responsible for the topic before the handoff. A staff reply on a
+Rasa channel pauses the bot, so the citizen's answer reaches the ticket, until staff hand back.
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotS
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.contact import declines, normalise_contact
+from actions.contact import declines, leaves_form, normalise_contact
 from actions.gateway_client import GatewayUnavailable, HandoffResult, leave_contact, open_handoff
-from actions.offices import city_phone
-from actions.texts import domain_text
+from actions.offices import city_phone, topic_office
+from actions.texts import CONTACT_EMAIL, CONTACT_PHONE, domain_text
 from bot import contract
 
 log = logging.getLogger(__name__)
@@ -90,15 +95,29 @@ async def hand_over(
         dispatcher.utter_message(response="utter_handoff_live", lead=lead, ticket=result.ticket)
         dispatcher.utter_message(json_message=payload)
         return [*taken, ConversationPaused()]
+    later = "utter_handoff_later_contact_known" if result.has_contact else "utter_handoff_later"
     dispatcher.utter_message(
-        response="utter_handoff_later",
+        response=later,
         lead=lead,
         staff_hours=result.staff_hours,
         ticket=result.ticket,
         answer_by=_date(result),
     )
     dispatcher.utter_message(json_message=payload)
-    return [*taken, FollowupAction(CONTACT_FORM)]
+    return taken if result.has_contact else [*taken, FollowupAction(CONTACT_FORM)]
+
+
+def complaint_lead(domain: DomainDict, office_id: str | None, service_id: str | None) -> str:
+    """A kind word and whom to call about the topic: the office of the current topic, else the city."""
+    office = topic_office(office_id, service_id)
+    name = office.name if office else ""
+    contact = [
+        *([CONTACT_PHONE.format(phone=office.phone)] if office and office.phone else []),
+        *([CONTACT_EMAIL.format(email=office.email)] if office and office.email else []),
+    ]
+    if not contact:  # an office without phone or e-mail in its file: the city's switchboard
+        name, contact = "Stadtverwaltung Jena", [CONTACT_PHONE.format(phone=city_phone())]
+    return domain_text(domain, "utter_handoff_lead_personal", office=name, contact=", ".join(contact))
 
 
 class ActionHandoff(Action):
@@ -107,13 +126,31 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "request_human"
-        lead = domain_text(domain, "utter_handoff_lead_personal") if intent == "complaint_or_case" else ""
+        lead = ""
+        if intent == "complaint_or_case":
+            lead = complaint_lead(domain, tracker.get_slot("office"), tracker.get_slot("service"))
         return await hand_over(dispatcher, tracker, intent, lead)
 
 
 class ValidateContactForm(FormValidationAction):
     def name(self) -> str:
         return "validate_contact_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Validate the contact and the consent; a clear new request leaves the form and is answered."""
+        target = _leaving_to(tracker)
+        if target is None:
+            return list(await super().run(dispatcher, tracker, domain))
+        if target not in ("action_handoff", "utter_offer_human"):  # a handoff says itself what happens to the ticket
+            dispatcher.utter_message(
+                response="utter_contact_form_left", ticket=tracker.get_slot("handoff_ticket") or ""
+            )
+        return [
+            SlotSet("contact", None),
+            SlotSet("contact_consent", None),
+            SlotSet("requested_slot", None),
+            FollowupAction(target),
+        ]
 
     def validate_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -133,6 +170,24 @@ class ValidateContactForm(FormValidationAction):
         if value is None:
             dispatcher.utter_message(response="utter_contact_yes_or_no")
         return {"contact_consent": value}
+
+
+def _leaving_to(tracker: Tracker) -> str | None:
+    """The action a message during the form asks for instead of the form (None: it belongs to the form).
+    Only once the form has asked something: at its start, the message that opened it is not a new one."""
+    if not tracker.get_slot("requested_slot"):
+        return None
+    message = tracker.latest_message
+    intent = message.get("intent") or {}
+    return leaves_form(
+        message.get("text") or "", intent.get("name"), float(intent.get("confidence") or 0.0), _search_is_sure
+    )
+
+
+def _search_is_sure(text: str) -> bool:
+    from actions.runtime import searcher  # loaded once per process; only needed for an unclear message
+
+    return searcher().search(text, top_k=1).confident
 
 
 class ActionSubmitContact(Action):
@@ -171,7 +226,8 @@ class ActionRelayStaffReply(Action):
         text = tracker.get_slot("staff_reply")
         if text:  # filled here, not by Rasa: staff write free text (see texts.domain_text)
             dispatcher.utter_message(text=domain_text(domain, "utter_staff_reply", reply=text), staff=True)
-        return [SlotSet("staff_reply", None)]
+        # The citizen's answer to the clerk goes to the ticket, not to the bot, until staff hand back.
+        return [SlotSet("staff_reply", None), ConversationPaused()]
 
 
 class ActionHandback(Action):

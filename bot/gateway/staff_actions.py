@@ -3,6 +3,8 @@
 A reply is stored first and then delivered: on the web chat the page picks it up from the store
 (event stream); on Rasa channels (Telegram, socketio) it is relayed through Rasa's API. A failed
 relay is marked on the message, so the console can show that the citizen has not received it.
+A reply pauses the bot (also outside staff hours), so what the citizen answers reaches the ticket
+instead of the bot, until staff hand the conversation back or resolve the ticket.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ async def reply(gw: Gateway, ticket_id: int, staff_id: int, text: str) -> Messag
         message = store.record_message(
             s, conversation.id, conversation.channel, "staff", text, {"staff_id": staff_id}, now=gw.clock()
         )
+        conversation.paused = True  # the citizen's answer goes to the ticket, not to the bot, until hand-back
         channel, conversation_id, message_id = conversation.channel, conversation.id, message.id
     if channel != "web":
         try:

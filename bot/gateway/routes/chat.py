@@ -70,6 +70,16 @@ def store_replies(
     ]
 
 
+def _to_ticket(s: Session, conversation_id: str, now: datetime, staffed: bool) -> list[Message]:
+    """The ticket learns of the message. In a live chat the clerk reads along; otherwise (staff answered a
+    ticket that was left for later) the citizen is told where the message went and when to expect an answer."""
+    ticket = store.note_citizen_reply(s, conversation_id, now=now)
+    if ticket is None or ticket.live:
+        return []
+    text = texts.to_ticket_notice(ticket.number, staffed)
+    return [store.record_message(s, conversation_id, CHANNEL, "system", text, now=now)]
+
+
 @router.post(
     "/messages",
     response_model=ChatOut,
@@ -87,9 +97,10 @@ async def post_message(body: ChatIn, request: Request, gw: GatewayDep) -> ChatOu
             raise HTTPException(404, texts.CONVERSATION_NOT_FOUND)
         duplicate = external_id is not None and store.find_by_external_id(s, external_id) is not None
         citizen = store.record_message(s, cid, CHANNEL, "citizen", body.text, external_id=external_id, now=now)
-        if duplicate or citizen.conversation.paused:
-            # A retry is answered from what is stored; while staff handle it, the bot stays silent.
-            return _chat_out(s, cid, store.messages_after(s, cid, citizen.id) if duplicate else [])
+        if duplicate:  # a retry is answered from what is stored
+            return _chat_out(s, cid, store.messages_after(s, cid, citizen.id))
+        if citizen.conversation.paused:  # staff handle it: the bot stays silent, the message goes to the ticket
+            return _chat_out(s, cid, _to_ticket(s, cid, now, staffed=gw.staff_hours.is_open(now)))
     try:
         replies = await gw.rasa.send(cid, body.text, {"channel": CHANNEL})
     except RasaUnavailable:

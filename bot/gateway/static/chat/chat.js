@@ -133,8 +133,59 @@
   function bubble(role, text) {
     var node = make("div", "msg msg-" + (WHO[role] ? role : "system"));
     node.appendChild(make("span", "msg-who", (WHO[role] || WHO.system) + ":"));
-    node.appendChild(make("p", "msg-text", text));
+    var body = make("p", "msg-text");
+    appendLinked(body, String(text));
+    node.appendChild(body);
     return node;
+  }
+
+  // Web addresses in a text become links; everything else stays text (text nodes only, never HTML).
+  var URL_IN_TEXT = /https?:\/\/[^\s<>"]+/g;
+
+  function appendLinked(parent, text) {
+    var at = 0;
+    var match;
+    URL_IN_TEXT.lastIndex = 0;
+    while ((match = URL_IN_TEXT.exec(text)) !== null) {
+      var raw = match[0].replace(/[.,;:!?)\]]+$/, ""); // sentence punctuation after an address is not part of it
+      var url = safeUrl(raw);
+      if (!url) continue;
+      parent.appendChild(document.createTextNode(text.slice(at, match.index)));
+      var link = make("a", "msg-link", raw);
+      link.href = url.href;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      link.appendChild(make("span", "new-tab", " (öffnet in neuem Tab)"));
+      parent.appendChild(link);
+      at = match.index + raw.length;
+      URL_IN_TEXT.lastIndex = at;
+    }
+    parent.appendChild(document.createTextNode(text.slice(at)));
+  }
+
+  // A long answer shows its first lines (about six on a phone); "Mehr anzeigen" shows the rest.
+  var foldCount = 0;
+
+  function fold(node) {
+    var body = node.querySelector(".msg-text");
+    if (!body || node.querySelector(".fold-toggle")) return;
+    body.classList.add("folded");
+    if (body.scrollHeight <= body.clientHeight + 4) {
+      body.classList.remove("folded"); // short enough: nothing to hide
+      return;
+    }
+    foldCount += 1;
+    body.id = "msg-text-" + foldCount;
+    var toggle = make("button", "fold-toggle", "Mehr anzeigen");
+    toggle.type = "button";
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.setAttribute("aria-controls", body.id);
+    toggle.addEventListener("click", function () {
+      var open = body.classList.toggle("folded") === false;
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      toggle.textContent = open ? "Weniger anzeigen" : "Mehr anzeigen";
+    });
+    body.parentNode.insertBefore(toggle, body.nextSibling);
   }
 
   function sourceLine(custom) {
@@ -229,14 +280,22 @@
     }
     node.setAttribute("data-id", String(m.id));
     rendered.set(m.id, node);
+    if (m.role === "bot" || m.role === "staff") fold(node);
     scrollToEnd();
   }
 
+  // The line always says what the ticket really is: live with a person, waiting for staff with a way to
+  // reach the citizen, or stored without one (then the citizen should call).
   function statusText(s, previous) {
     if (s.ticket) {
       var text = "Ihre Vorgangsnummer: " + s.ticket + ". ";
-      if (s.paused) return text + "Eine Mitarbeiterin oder ein Mitarbeiter ist verbunden.";
-      if (s.live) return text + "Bitte bleiben Sie im Chat. Gleich ist eine Mitarbeiterin oder ein Mitarbeiter für Sie da.";
+      if (s.paused && s.live) return text + "Eine Mitarbeiterin oder ein Mitarbeiter ist verbunden.";
+      if (s.paused) return text + "Ihre Nachrichten gehen an diesen Vorgang; die Antwort erscheint hier.";
+      if (s.live) return text + "Sie schreiben wieder mit dem Bot.";
+      if (s.contact === false) {
+        return "Ihr Vorgang " + s.ticket + " ist gespeichert. Ohne Kontaktangabe können wir uns nicht bei Ihnen melden. " +
+          "Bitte rufen Sie die Stadtverwaltung Jena an (Telefon " + (document.body.dataset.phone || "") + ") und nennen Sie die Nummer.";
+      }
       if (s.ticket_status === "in_progress") return text + "Ihr Anliegen wird bearbeitet. Wir melden uns bei Ihnen.";
       return text + "Wir melden uns bei Ihnen, sobald der Bürgerservice wieder besetzt ist.";
     }
