@@ -163,11 +163,14 @@ def _entry_with_the_figure(kb: Searcher, turn: Turn, decision: Decision, aspects
 
 def _office_question(kb: Searcher, turn: Turn, asked: list[str]) -> Choice | None:
     """A question about an office itself ("Wo ist die Ausländerbehörde?", "Welche Telefonnummer hat das
-    Standesamt?"): it names an office, asks only what an office file answers, and names no service. About the
-    office of the current topic, it stays a question about the topic."""
+    Standesamt?"): it names an office (or follows an answer about one, with no service in context), asks only
+    what an office file answers, and names no service. About the office of the current topic, it stays a
+    question about the topic."""
     if not asked or not set(asked) <= OFFICE_ASPECTS:
         return None
     office = named_office(kb.catalog, turn.text)
+    if office is None and turn.office_id and not turn.state.service_id:  # "Und wo ist die?" after an office answer
+        office = kb.catalog.offices.get(turn.office_id)
     if office is None:
         return None
     rest = strip_aspect_words(turn.text)

@@ -35,7 +35,7 @@ OFFICE_ASPECTS = frozenset({"location", "phone", "email", "hours", "booking"})
 _PATTERNS: dict[str, str] = {
     "fees": (
         r"\bkost|gebuhr|\bpreis|\bteuer|\bbillig|\bbezahl|\bzahlen\b|\beuro\b|"
-        r"\bwie ?viel\b(?!.*\b(dauer|zeit|tag|woch))|kostenlos|umsonst|gratis"
+        r"\bwie ?viel\b(?!.*\b(dauer|zeit|tag|woch))|kostenlos|umsonst|gratis|\bwie hoch\b(?!.*\b(dauer|wartezeit))"
     ),
     "documents": (
         r"unterlag|dokument|mitbr|mitnehm|mitzubring|\bnachweis|\bpapiere|\bwass? brauch|"

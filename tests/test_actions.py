@@ -511,6 +511,21 @@ def test_choose_needs_no_rasa(searcher) -> None:
     assert choice.office is not None and choice.office.id == offices.DEFAULT_OFFICE
 
 
+@pytest.mark.slow
+def test_a_follow_up_after_an_office_answer_stays_with_that_office(searcher) -> None:
+    after_office = actions.Turn("Und wo ist die?", "ask_followup", State(), office_id="kfz-zulassung")
+    choice = actions.choose(searcher, after_office)
+    assert (choice.kind, choice.office and choice.office.id, choice.aspects) == (
+        "office",
+        "kfz-zulassung",
+        ("location",),
+    )
+    with_topic = actions.Turn(
+        "Und wo ist die?", "ask_followup", State("reisepass", ["fees"], []), office_id="kfz-zulassung"
+    )
+    assert actions.choose(searcher, with_topic).office != choice.office  # a topic's question is about the topic
+
+
 def test_the_city_phone_number_comes_from_the_catalogue(catalog) -> None:
     city = catalog.offices[offices.CITY_OFFICE]
     assert city.level == "kommune" and city.phone == offices.city_phone() == PHONE

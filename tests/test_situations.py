@@ -108,6 +108,7 @@ def test_an_unclear_intent_leaves_the_form_only_when_the_search_is_sure() -> Non
         ("Ist das Bürgeramt jetzt offen?", ["hours"]),
         ("Wie kann ich einen Trautermin reservieren?", ["procedure"]),  # a wedding date is no office appointment
         ("die Nummer 2", []),  # an option, not a phone number
+        ("Und wie hoch ist dann die Steuer für den Hund?", ["fees"]),
     ],
 )
 def test_aspects_of_offices_and_of_booking_photo_and_form(text: str, expected: list[str]) -> None:
