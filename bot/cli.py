@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import subprocess
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.roles import ROLES
 from bot.settings import Settings, env_table, get_settings
 
 if TYPE_CHECKING:
@@ -80,11 +82,17 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.build import build_all
-    from bot.serve import serve
+    from bot.supervisor import supervise
 
-    build_all(settings)
-    return serve(settings)
+    # The build loads torch and TensorFlow (~1.3 GB): in a child, so the long-lived supervisor stays small.
+    built = subprocess.call([sys.executable, "-m", "bot.cli", *(["-v"] if args.verbose else []), "build"])
+    return built or supervise(settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.roles import serve_role
+
+    return serve_role(args.role, settings)
 
 
 def cmd_env(args: argparse.Namespace, settings: Settings) -> int:
@@ -119,11 +127,19 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     from bot.gateway.auth import duplicate_message, new_account_problem, username_taken
     from bot.gateway.auth_store import create_staff
     from bot.gateway.db import session_scope
+    from bot.gateway.team_store import set_offices
 
     role = "admin" if args.admin else "staff"
     problem = new_account_problem(args.username, "x" * 64, role)  # the name first, before asking for a password
     if problem:
         print(f"Fehler: {problem}", file=sys.stderr)
+        return 2
+    offices = args.office or []
+    unknown = _unknown_offices(offices, settings)
+    if unknown:
+        print(
+            f"Fehler: Diese Ämter gibt es nicht: {', '.join(unknown)} (ids der Dateien in offices/).", file=sys.stderr
+        )
         return 2
     sessions = _database(settings)
     with session_scope(sessions) as s:
@@ -140,6 +156,7 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with session_scope(sessions) as s:
             user = create_staff(s, args.username, password, role)
+            set_offices(s, user.id, offices)
             name = user.username
     except IntegrityError:
         print(f"Fehler: {duplicate_message(args.username)}", file=sys.stderr)
@@ -149,22 +166,32 @@ def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _unknown_offices(offices: list[str], settings: Settings) -> list[str]:
+    from bot.gateway import directory
+
+    known = directory.of(settings)
+    return [o for o in offices if not known.is_office(o)]
+
+
 def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.gateway import store
     from bot.gateway.db import session_scope
     from bot.gateway.models import utcnow
+    from bot.gateway.team_store import offices_by_staff
 
     with session_scope(_database(settings)) as s:
+        offices = offices_by_staff(s)
         accounts = [
-            (u.username, u.role, u.created_at, bool(u.locked_until and u.locked_until > utcnow()))
+            (u.username, u.role, u.created_at, bool(u.locked_until and u.locked_until > utcnow()), offices.get(u.id))
             for u in store.list_staff(s)
         ]
     if not accounts:
         print("Noch keine Konten. Legen Sie eines an: jenabot staff add NAME --admin")
         return 0
     width = max(len(a[0]) for a in accounts)
-    for name, role, created, locked in accounts:
-        print(f"{name:<{width}}  {role:<5}  angelegt {created:%Y-%m-%d}{'  gesperrt' if locked else ''}")
+    for name, role, created, locked, of in accounts:
+        where = f"  Ämter: {', '.join(of)}" if of else ""
+        print(f"{name:<{width}}  {role:<5}  angelegt {created:%Y-%m-%d}{'  gesperrt' if locked else ''}{where}")
     return 0
 
 
@@ -308,10 +335,22 @@ def parser() -> argparse.ArgumentParser:
         "run",
         help=(
             "bauen, dann Gateway (8000: Web-Chat, Konsole, API), Action-Server (5055) und Rasa-Server (5005) "
-            "starten; Strg-C beendet alle"
+            "starten und abgestürzte neu starten; Strg-C beendet alle"
         ),
     )
     r.set_defaults(func=cmd_run)
+
+    sv = sub.add_parser(
+        "serve",
+        help="einen Prozess des Bots im Vordergrund starten (für Container), ohne zu bauen",
+        description=(
+            "Startet einen Prozess im Vordergrund: gateway (Web-Chat, Konsole, API; für das Netz), rasa "
+            "(Rasa-Server mit Token-geschützter HTTP-API) oder actions (Action-Server, nur mit dem gemeinsamen "
+            "Geheimnis). Baut nichts; SIGTERM beendet ihn sauber."
+        ),
+    )
+    sv.add_argument("role", choices=ROLES, metavar="ROLLE", help="gateway, rasa oder actions")
+    sv.set_defaults(func=cmd_serve)
 
     st = sub.add_parser(
         "staff",
@@ -331,6 +370,13 @@ def parser() -> argparse.ArgumentParser:
     sa.add_argument("--admin", action="store_true", help="Administration: darf zusätzlich Konten anlegen")
     sa.add_argument(
         "--password-stdin", action="store_true", help="Passwort aus der ersten Zeile von stdin lesen (für Skripte)"
+    )
+    sa.add_argument(
+        "--office",
+        action="append",
+        metavar="AMT",
+        help="Amt, dessen Warteschlange das Konto bearbeitet (id aus knowledge/catalog/offices, mehrfach möglich; "
+        "ohne: alle Warteschlangen)",
     )
     sa.set_defaults(func=cmd_staff_add)
     sl = stsub.add_parser(

@@ -1,12 +1,17 @@
-"""Start the bot's processes, wait until they answer, stop them together.
+"""Start the bot's processes as children, wait until they answer, stop them together.
 
 Processes: the gateway (web chat, staff console, JSON API; started first because the others
 report to it), the Rasa action server (custom actions, loads the search index once) and the Rasa
-server (REST/socketio channels, HTTP API). Ctrl-C or SIGTERM stops all of them cleanly.
+server (REST/socketio channels, HTTP API). Each is ``jenabot serve ROLE`` (``bot/roles.py``) in a
+process group of its own. ``start``/``stop`` serve the tests and benchmarks; ``jenabot run`` keeps
+them running with ``bot/supervisor.py``.
+
+This module stays light (no Rasa, no models): the supervisor imports it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -16,10 +21,14 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
-from bot.build.rasa_model import MODEL_NAME
-from bot.channels.credentials import write_credentials
-from bot.settings import ROOT, Settings
+import yaml
+
+from bot.channels.credentials import write_private
+from bot.settings import ROOT, Settings, reachable
+
+STOP_SECONDS = 30  # what the deployment files allow (stop_grace_period, terminationGracePeriodSeconds)
 
 
 @dataclass
@@ -34,78 +43,44 @@ def free_port() -> int:
     """A free TCP port on loopback, for a bot of its own (tests, benchmarks)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
-def rasa_bin() -> str:
-    return str(Path(sys.executable).parent / "rasa")
+def role_command(role: str) -> list[str]:
+    return [sys.executable, "-m", "bot.cli", "serve", role]
 
 
 def processes(settings: Settings) -> list[Proc]:
+    """The three roles in start order, each with the address that answers once it is ready.
+
+    Rasa's ``GET /`` needs no token and answers only after the model is loaded (Rasa loads it before
+    it opens the port); the action server's ``/health`` only after the knowledge is loaded.
+    """
     return [
-        Proc(
-            "Gateway",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bot.gateway.app:create_app",
-                "--factory",
-                "--host",
-                "0.0.0.0",
-                "--port",
-                str(settings.gateway_port),
-                "--no-access-log",
-                "--ws",
-                "none",
-            ],
-            f"http://localhost:{settings.gateway_port}/health",
-        ),
+        Proc("Gateway", role_command("gateway"), f"http://127.0.0.1:{settings.gateway_port}/health"),
         Proc(
             "Action-Server",
-            [rasa_bin(), "run", "actions", "--actions", "actions", "--port", str(settings.action_port)],
-            f"http://localhost:{settings.action_port}/health",
+            role_command("actions"),
+            f"http://{reachable(settings.action_host)}:{settings.action_port}/health",
         ),
-        Proc(
-            "Rasa-Server",
-            [
-                rasa_bin(),
-                "run",
-                "--enable-api",
-                "--cors",
-                "*",
-                "--port",
-                str(settings.rasa_port),
-                "--model",
-                str(settings.rasa_dir / f"{MODEL_NAME}.tar.gz"),
-                "--endpoints",
-                str(endpoints_file(settings)),
-                "--credentials",
-                str(write_credentials(settings)),
-            ],
-            f"http://localhost:{settings.rasa_port}/status",
-        ),
+        Proc("Rasa-Server", role_command("rasa"), f"http://{reachable(settings.rasa_host)}:{settings.rasa_port}/"),
     ]
 
 
 def endpoints_file(settings: Settings) -> Path:
-    """endpoints.yml with the configured action-server port (Rasa does not expand variables in this URL)."""
+    """endpoints.yml with the configured addresses and the action server's secret (Rasa expands no
+    variables in these URLs). Holds a secret, so only the owner may read it."""
     path = settings.models_dir / "generated" / f"endpoints-{settings.action_port}-{settings.gateway_port}.yml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = (
-        (ROOT / "endpoints.yml")
-        .read_text(encoding="utf-8")
-        .replace("http://localhost:5055", f"http://localhost:{settings.action_port}")
-        .replace("http://localhost:8000", settings.gateway_url)
-    )
-    path.write_text(text, encoding="utf-8")
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    config["action_endpoint"] = {"url": settings.action_url, "token": settings.action_token}
+    config["event_broker"]["url"] = settings.gateway_url
+    write_private(path, yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     return path
 
 
 def child_env(settings: Settings) -> dict[str, str]:
     """The environment of every process: the same settings everywhere, also when a test changed them."""
     env = dict(os.environ)
-    env.setdefault("JENABOT_EAGER_LOAD", "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("PYTHONPATH", str(ROOT))
@@ -114,9 +89,14 @@ def child_env(settings: Settings) -> dict[str, str]:
             "JENABOT_MODELS_DIR": str(settings.models_dir),
             "JENABOT_CATALOG_DIR": str(settings.catalog_dir),
             "JENABOT_ACTION_PORT": str(settings.action_port),
+            "JENABOT_ACTION_HOST": settings.action_host,
+            "JENABOT_ACTION_URL": settings.action_url,
             "JENABOT_RASA_PORT": str(settings.rasa_port),
+            "JENABOT_RASA_HOST": settings.rasa_host,
+            "JENABOT_RASA_URL": settings.rasa_url,
             "JENABOT_GATEWAY_PORT": str(settings.gateway_port),
             "JENABOT_GATEWAY_URL": settings.gateway_url,
+            "JENABOT_TRUSTED_PROXIES": settings.trusted_proxies,
             "DATABASE_URL": settings.database_url,
             "JENABOT_SECRET_KEY": settings.secret_key,
             "JENABOT_STAFF_HOURS": settings.staff_hours,
@@ -126,19 +106,33 @@ def child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 300.0) -> bool:
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 600.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except OSError:
-            pass
+        if answers(url):
+            return True
         time.sleep(0.5)
     return False
+
+
+def spawn(p: Proc, env: dict[str, str], log_dir: Path | None = None, append: bool = False) -> None:
+    """Start ``p`` in a process group of its own (a stop reaches its children; Ctrl-C reaches only us)."""
+    out: IO[bytes] | None = None
+    if log_dir:
+        out = open(log_dir / f"{p.name}.log", "ab" if append else "wb")  # noqa: SIM115 - lives as long as the process
+    p.process = subprocess.Popen(
+        p.cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None, start_new_session=True
+    )
 
 
 def start(settings: Settings, log_dir: Path | None = None, extra_env: dict[str, str] | None = None) -> list[Proc]:
@@ -147,10 +141,8 @@ def start(settings: Settings, log_dir: Path | None = None, extra_env: dict[str, 
     env = {**child_env(settings), **(extra_env or {})}  # reads (or first creates) var/secret-key, before any start
     try:
         for p in procs:
-            out = open(log_dir / f"{p.name}.log", "w") if log_dir else None  # noqa: SIM115 - lives as long as the process
-            p.process = subprocess.Popen(
-                p.cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None, start_new_session=True
-            )
+            spawn(p, env, log_dir)
+            assert p.process is not None
             print(f"… starte {p.name}", file=sys.stderr)
             if not wait_healthy(p.health, p.process):
                 raise RuntimeError(
@@ -165,40 +157,16 @@ def start(settings: Settings, log_dir: Path | None = None, extra_env: dict[str, 
 
 
 def stop(procs: list[Proc]) -> None:
+    """SIGTERM to every process group (last started first), SIGKILL for any still there after STOP_SECONDS."""
     for p in reversed(procs):
         if p.process and p.process.poll() is None:
-            os.killpg(p.process.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # ended meanwhile
+                os.killpg(p.process.pid, signal.SIGTERM)
     for p in procs:
         if p.process:
             try:
-                p.process.wait(timeout=15)
+                p.process.wait(timeout=STOP_SECONDS)
             except subprocess.TimeoutExpired:
-                os.killpg(p.process.pid, signal.SIGKILL)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def serve(settings: Settings) -> int:
-    procs = start(settings)
-    gateway = f"http://localhost:{settings.gateway_port}"
-    print(
-        f"\nDer Bot läuft. Web-Chat: {gateway}/  Mitarbeiter-Konsole: {gateway}/staff  API: {gateway}/docs\n"
-        "Oder fragen Sie ihn direkt so:\n"
-        f"  curl -s localhost:{settings.rasa_port}/webhooks/rest/webhook -H 'Content-Type: application/json' "
-        '-d \'{"sender": "ich", "message": "Was kostet ein Personalausweis?"}\'\n'
-        "Beenden mit Strg-C.",
-        file=sys.stderr,
-    )
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        while all(p.process and p.process.poll() is None for p in procs):
-            time.sleep(1)
-        print("Ein Prozess wurde beendet; stoppe die anderen.", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nBeende ...", file=sys.stderr)
-        return 0
-    finally:
-        stop(procs)
+                with contextlib.suppress(ProcessLookupError):  # ended meanwhile
+                    os.killpg(p.process.pid, signal.SIGKILL)
+                p.process.wait()

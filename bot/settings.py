@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -45,6 +46,27 @@ class Settings(BaseSettings):
     )
     action_port: int = Field(default=5055, env="JENABOT_ACTION_PORT", description="Port des Rasa-Action-Servers")
     rasa_port: int = Field(default=5005, env="JENABOT_RASA_PORT", description="Port des Rasa-Servers")
+    rasa_host: str = Field(
+        default="127.0.0.1",
+        env="JENABOT_RASA_HOST",
+        description="Adresse, an der der Rasa-Server lauscht; 127.0.0.1 = nur dieser Rechner (im Container: 0.0.0.0)",
+    )
+    action_host: str = Field(
+        default="127.0.0.1",
+        env="JENABOT_ACTION_HOST",
+        description="Adresse, an der der Action-Server lauscht; 127.0.0.1 = nur dieser Rechner (im Container: 0.0.0.0)",
+    )
+    rasa_url_setting: str = Field(
+        default="",
+        env="JENABOT_RASA_URL",
+        description="Adresse, unter der das Gateway Rasa erreicht; leer = http://JENABOT_RASA_HOST:JENABOT_RASA_PORT",
+    )
+    action_url_setting: str = Field(
+        default="",
+        env="JENABOT_ACTION_URL",
+        description="Webhook des Action-Servers, wie Rasa ihn aufruft; "
+        "leer = http://JENABOT_ACTION_HOST:JENABOT_ACTION_PORT/webhook",
+    )
     database_url: str = Field(
         default="sqlite:///var/jenabot.db",
         env="DATABASE_URL",
@@ -97,6 +119,12 @@ class Settings(BaseSettings):
             "Höchstens so viele Chat-Nachrichten pro Minute und Absender (IP-Adresse) am öffentlichen Chat-Endpunkt"
         ),
     )
+    trusted_proxies: str = Field(
+        default="",
+        env="JENABOT_TRUSTED_PROXIES",
+        description="Reverse-Proxys (IP-Adressen oder Netze, durch Kommas getrennt), deren X-Forwarded-For, "
+        "Forwarded und X-Forwarded-Proto zählen; leer = keinem Proxy-Header glauben",
+    )
     telegram_token: str = Field(
         default="", env="JENABOT_TELEGRAM_TOKEN", description="Telegram-Bot-Token; leer = Telegram aus"
     )
@@ -115,6 +143,48 @@ class Settings(BaseSettings):
         env="JENABOT_TELEGRAM_API_URL",
         description="Adresse der Telegram-Bot-API (Tests setzen einen lokalen Ersatzserver)",
     )
+    smtp_url: str = Field(
+        default="",
+        env="JENABOT_SMTP_URL",
+        description="E-Mail-Server als Adresse: smtp://benutzer:passwort@host:587 (mit STARTTLS), smtps://…:465, "
+        "smtp://host:25?starttls=false (ohne Verschlüsselung, nur lokal); "
+        "leer = die Einzelangaben JENABOT_SMTP_HOST usw.",
+    )
+    smtp_host: str = Field(
+        default="",
+        env="JENABOT_SMTP_HOST",
+        description="E-Mail-Server (SMTP); leer und keine JENABOT_SMTP_URL = keine E-Mails",
+    )
+    smtp_port: int = Field(default=587, env="JENABOT_SMTP_PORT", description="Port des E-Mail-Servers")
+    smtp_user: str = Field(
+        default="", env="JENABOT_SMTP_USER", description="Benutzername am E-Mail-Server; leer = ohne Anmeldung"
+    )
+    smtp_password: str = Field(default="", env="JENABOT_SMTP_PASSWORD", description="Passwort am E-Mail-Server")
+    smtp_starttls: bool = Field(
+        default=True, env="JENABOT_SMTP_STARTTLS", description="Verbindung zum E-Mail-Server mit STARTTLS verschlüsseln"
+    )
+    mail_from: str = Field(
+        default="",
+        env="JENABOT_MAIL_FROM",
+        description="Absender der E-Mails, z. B. 'Bürgerservice Jena <noreply@jena.de>'; leer = keine E-Mails",
+    )
+    mail_after_minutes: int = Field(
+        default=5,
+        env="JENABOT_MAIL_AFTER_MINUTES",
+        description="Eine Antwort, die der Web-Chat so viele Minuten nicht abgeholt hat, geht per E-Mail (wenn die "
+        "Person eingewilligt hat); ist der Chat geschlossen, sofort",
+    )
+    live_answer_minutes: int = Field(
+        default=10,
+        env="JENABOT_LIVE_ANSWER_MINUTES",
+        description="Frist für die erste Antwort, wenn eine Person live im Chat wartet",
+    )
+    office_mailboxes: str = Field(
+        default="",
+        env="JENABOT_OFFICE_MAILBOXES",
+        description="Postfächer der Ämter für Hinweise auf neue und überfällige Vorgänge, z. B. "
+        "'auslaenderbehoerde=team-abh@jena.de, *=leitstelle@jena.de'; leer = keine Hinweise per E-Mail",
+    )
 
     class Config:
         allow_mutation = False
@@ -128,6 +198,16 @@ class Settings(BaseSettings):
     def sqlite_relative_to_root(cls, url: str) -> str:
         path = url[len(SQLITE) :] if url.startswith(SQLITE) else "/"
         return SQLITE + str(ROOT / path) if not path.startswith("/") and path != ":memory:" else url
+
+    @validator("trusted_proxies")
+    def proxies_parse(cls, value: str) -> str:
+        """A typo in an address fails at start, not silently at the first request."""
+        for entry in split_list(value):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"JENABOT_TRUSTED_PROXIES: „{entry}“ ist keine IP-Adresse und kein Netz") from exc
+        return value
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some values changed (tests, a second bot on other ports); values are validated again."""
@@ -155,7 +235,12 @@ class Settings(BaseSettings):
 
     @property
     def rasa_url(self) -> str:
-        return f"http://localhost:{self.rasa_port}"
+        return (self.rasa_url_setting or f"http://{reachable(self.rasa_host)}:{self.rasa_port}").rstrip("/")
+
+    @property
+    def action_url(self) -> str:
+        """The action server's webhook (Rasa calls it with ``?token=``)."""
+        return self.action_url_setting or f"http://{reachable(self.action_host)}:{self.action_port}/webhook"
 
     @property
     def secret_key(self) -> str:
@@ -174,7 +259,33 @@ class Settings(BaseSettings):
     @property
     def internal_token(self) -> str:
         """Shared by gateway, action server and Rasa's event broker; derived, so nobody configures it twice."""
-        return hmac.new(self.secret_key.encode(), b"jenabot-internal", hashlib.sha256).hexdigest()
+        return self._derived(b"jenabot-internal")
+
+    @property
+    def rasa_token(self) -> str:
+        """Rasa's HTTP API token (``--auth-token``): only the gateway (and tests) call that API."""
+        return self._derived(b"jenabot-rasa-api")
+
+    @property
+    def action_token(self) -> str:
+        """The secret Rasa sends to the action server (``?token=``); nobody else may run actions."""
+        return self._derived(b"jenabot-action-server")
+
+    def _derived(self, label: bytes) -> str:
+        """One key per purpose from the one secret key, so a leaked token opens only its own door."""
+        return hmac.new(self.secret_key.encode(), label, hashlib.sha256).hexdigest()
+
+
+def split_list(value: str) -> list[str]:
+    """The non-empty entries of a comma-separated setting."""
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
+
+
+def reachable(host: str) -> str:
+    """The address to connect to for a server bound to ``host``: a wildcard bind is reached on loopback."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def get_settings() -> Settings:

@@ -147,11 +147,17 @@ class RasaClient:
     def send(self, sender: str, message: object, raw: bytes | None = None) -> list[dict]:
         body = raw if raw is not None else json.dumps({"sender": sender, "message": message}).encode()
         req = urllib.request.Request(
-            f"{self.base}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+            f"{self.base}/webhooks/rest/webhook",
+            data=body,
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.settings.internal_token}"},
         )
         with urllib.request.urlopen(req, timeout=120) as resp:
             assert resp.status == 200
             return json.loads(resp.read().decode())
+
+    def api(self, path: str) -> str:
+        """The URL of a call to Rasa's HTTP API, with its token (``?token=``, as Rasa's ``--auth-token`` wants)."""
+        return f"{self.base}{path}{'&' if '?' in path else '?'}token={self.settings.rasa_token}"
 
     def conversation(self) -> Callable[[str], Reply]:
         sender = self.new_sender()

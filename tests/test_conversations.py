@@ -42,6 +42,6 @@ def test_known_issues_stay_a_minority() -> None:
 
 @pytest.mark.parametrize("conv", CASES, ids=[c.name for c in SUITE.conversations])
 def test_conversation(rasa, conv: Conversation) -> None:
-    results = run_conversation(rasa.base, conv)
+    results = run_conversation(rasa.base, conv, rasa.settings.internal_token)
     failures = [f"Zug {i} „{r.user}“: {'; '.join(r.errors)}" for i, r in enumerate(results, 1) if r.errors]
     assert not failures, "\n".join(failures)

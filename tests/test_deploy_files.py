@@ -66,11 +66,6 @@ KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")  # oldest supported, newest schema bu
 # "operations" issue. Remove a name once the code declares it; then a typo in a file fails here.
 NEW_SETTINGS = {
     "JENABOT_REDIS_URL",
-    "JENABOT_RASA_HOST",
-    "JENABOT_ACTION_HOST",
-    "JENABOT_RASA_URL",
-    "JENABOT_ACTION_URL",
-    "JENABOT_TRUSTED_PROXIES",
     "JENABOT_LOG_FORMAT",
     "JENABOT_THREADS",
 }

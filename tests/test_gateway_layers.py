@@ -16,6 +16,9 @@ STORAGE = {
     "bot.gateway.migrate",
     "bot.gateway.store",
     "bot.gateway.gaps",
+    "bot.gateway.dashboard",
+    "bot.gateway.team_store",
+    "bot.gateway.delivery_store",
     "bot.gateway.auth_store",
     "bot.gateway.redact",
 }

@@ -354,7 +354,15 @@ def test_staff_lockout_after_five_failures(scope: Scope) -> None:
 
 
 def test_gap_csv_survives_control_characters_in_citizen_text() -> None:
-    from bot.gateway.gaps import GapRow, content_gaps_csv
+    from bot.gateway.gaps import GapExample, GapRow, content_gaps_csv
 
-    csv_text = content_gaps_csv([GapRow("hund", thumbs_down=1, examples=["Hund\x00 anmelden\x07?", "=1+1"])])
+    csv_text = content_gaps_csv(
+        [
+            GapRow(
+                "hund",
+                thumbs_down=1,
+                details=[GapExample("Hund\x00 anmelden\x07?", "thumbs_down"), GapExample("=1+1", "thumbs_down")],
+            )
+        ]
+    )
     assert "Hund anmelden?" in csv_text and "'=1+1" in csv_text and "\x00" not in csv_text

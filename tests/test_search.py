@@ -56,7 +56,7 @@ def test_breadth_services_are_found_too(searcher) -> None:
 def test_company_only_leika_objects_yield_to_a_citizen_service(searcher) -> None:
     services = searcher.catalog.services
     assert services["leika-99084007"].for_business  # tram operator's licence: OZG "Logistik & Transport"
-    assert not services["leika-99085005"].for_business  # Reiseausweis: a citizen's document
+    assert not services["reiseausweis"].for_business  # Reiseausweis (LeiKa 99085005): a citizen's document
     ids = [h.service.id for h in searcher.search("Ich habe mein Handy in der Straßenbahn liegen lassen", top_k=5).hits]
     assert ids.index("fundsache-verloren") < ids.index("leika-99084007")
 

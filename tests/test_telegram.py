@@ -68,10 +68,10 @@ def test_with_token_rasa_loads_our_telegram_channel(tmp_path) -> None:
 
 
 def test_serve_starts_rasa_with_the_generated_credentials(tmp_path) -> None:
-    from bot.serve import processes
+    from bot.roles import rasa_args
 
     settings = get_settings().replace(models_dir=tmp_path, rasa_port=5997)
-    cmd = next(p.cmd for p in processes(settings) if p.name == "Rasa-Server")
+    cmd = rasa_args(settings)
     assert cmd[cmd.index("--credentials") + 1] == str(tmp_path / "generated" / "credentials-5997.yml")
 
 
@@ -154,7 +154,7 @@ def test_message_pushed_later_goes_to_the_latest_telegram_chat(rasa, fake_telegr
     before = len(fake_telegram.of("sendMessage", chat_id=chat_id))
     assert before >= 1
     req = urllib.request.Request(
-        f"{rasa.base}/conversations/{chat_id}/trigger_intent?output_channel=latest",
+        rasa.api(f"/conversations/{chat_id}/trigger_intent?output_channel=latest"),
         data=json.dumps({"name": "greet"}).encode(),
         headers={"Content-Type": "application/json"},
     )

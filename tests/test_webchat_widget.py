@@ -198,7 +198,7 @@ def test_rasa_webchat_widget_gets_the_fee_answer(browser, webchat_page, rasa) ->
     session = json.loads(browser.execute_script("return window.sessionStorage.getItem('chat_session')"))
     session_id = session["session_id"]
     assert session_id
-    with urllib.request.urlopen(f"{rasa.base}/conversations/{session_id}/tracker", timeout=30) as resp:
+    with urllib.request.urlopen(rasa.api(f"/conversations/{session_id}/tracker"), timeout=30) as resp:
         tracker = json.loads(resp.read().decode())
     users = [e for e in tracker["events"] if e["event"] == "user"]
     assert [e["text"] for e in users] == ["/greet", "Was kostet ein Personalausweis?"]

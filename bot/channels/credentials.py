@@ -28,14 +28,19 @@ def write_credentials(settings: Settings) -> Path:
     The file holds the bot token when Telegram is on, so only the owner may read it.
     """
     path = settings.models_dir / "generated" / f"credentials-{settings.rasa_port}.yml"
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = (ROOT / "credentials.yml").read_text(encoding="utf-8")
     if settings.telegram_token:
         block = yaml.safe_dump({TELEGRAM_CHANNEL: telegram_credentials(settings)}, allow_unicode=True, sort_keys=False)
         text = text.rstrip("\n") + "\n\n# Telegram, aus JENABOT_TELEGRAM_* erzeugt\n" + block
+    write_private(path, text)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` readable by the owner only (mode 0600), atomically: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(tmp, path)
-    return path

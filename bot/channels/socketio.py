@@ -46,6 +46,9 @@ class SocketIOInput(RasaSocketIOInput):
         bp = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None
+        # Widgets on any site of the city connect here (through the reverse proxy). Rasa's server has no
+        # CORS any more (its API needs a token), so socket.io answers cross-origin requests itself.
+        sio.eio.cors_allowed_origins = "*"
 
         # Rasa's handlers for these two events, re-registered with the repairs above.
         @sio.on("session_request", namespace=self.namespace)

@@ -18,6 +18,7 @@ def run_dialogue_bench(settings: Settings, suite_path: str | None = None, url: s
     """Talk the conversation suite through the REST webhook; report right service/aspect share and latency."""
     suite = load_suite(Path(suite_path) if suite_path else SUITE)
     procs: list[Proc] = []
+    token = settings.internal_token  # the same key as the running bot's (JENABOT_SECRET_KEY or var/secret-key)
     if url is None:
         logs = Path(tempfile.mkdtemp(prefix="jenabot-bench-"))
         live = settings.replace(
@@ -28,13 +29,13 @@ def run_dialogue_bench(settings: Settings, suite_path: str | None = None, url: s
             database_url=f"sqlite:///{logs / 'gateway.db'}",
         )  # a stack of its own: the benchmark's handoffs never reach the real staff queue
         procs = start(live, log_dir=logs, extra_env={"JENABOT_NOW": suite.now or ""})
-        url = f"http://localhost:{live.rasa_port}"
+        url = live.rasa_url
     try:
-        results = [r for conv in suite.conversations for r in run_conversation(url, conv)]
+        results = [r for conv in suite.conversations for r in run_conversation(url, conv, token)]
         bare = []
         for i in range(BARE_TURNS):
             t0 = time.perf_counter()
-            post(url, f"bench-bare-{i}", "Hallo")
+            post(url, f"bench-bare-{i}", "Hallo", token)
             bare.append((time.perf_counter() - t0) * 1000)
     finally:
         stop(procs)

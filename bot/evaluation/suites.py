@@ -57,10 +57,13 @@ def load_suite(path: Path = SUITE) -> Suite:
     return Suite(now=data.get("now"), conversations=convs)
 
 
-def post(url: str, sender: str, text: str, timeout: float = 120.0) -> list[dict[str, Any]]:
+def post(url: str, sender: str, text: str, token: str, timeout: float = 120.0) -> list[dict[str, Any]]:
+    """One message through Rasa's REST channel, which needs the internal token (``Settings.internal_token``)."""
     body = json.dumps({"sender": sender, "message": text}).encode()
     req = urllib.request.Request(
-        f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+        f"{url}/webhooks/rest/webhook",
+        data=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
     )
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read().decode())
@@ -156,12 +159,12 @@ class TurnResult:
     aspect_ok: bool
 
 
-def run_conversation(url: str, conv: Conversation) -> list[TurnResult]:
+def run_conversation(url: str, conv: Conversation, token: str) -> list[TurnResult]:
     sender = f"suite-{uuid.uuid4().hex[:12]}"
     out = []
     for turn in conv.turns:
         start = time.perf_counter()
-        messages = post(url, sender, turn.user)
+        messages = post(url, sender, turn.user, token)
         seconds = time.perf_counter() - start
         errors = check(turn.expect, messages)
         service_ok = not any(e.startswith(("Leistung", "LeiKa", "Typ", "Amt")) for e in errors)

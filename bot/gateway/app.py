@@ -12,13 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from bot.clock import Clock, make_clock
-from bot.gateway import middleware, pages
+from bot.gateway import delivery, middleware, pages
 from bot.gateway.auth import LoginRequired
 from bot.gateway.db import make_engine, make_session_factory
 from bot.gateway.migrate import upgrade
+from bot.gateway.proxies import ProxyHeaders, TrustedProxies
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.ratelimit import RateLimiter
 from bot.gateway.routes import ROUTERS, mounts
@@ -45,7 +45,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
-        async with rasa or RasaClient(settings.rasa_url) as rasa_client:
+        async with rasa or RasaClient.for_settings(settings) as rasa_client:
             app.state.gateway = Gateway(
                 settings=settings,
                 sessions=make_session_factory(engine),
@@ -56,9 +56,12 @@ def create_app(
                 clock=clock or make_clock(settings.fixed_now),
                 city_phone=city_phone(settings.catalog_dir),
             )
+            sweeper = delivery.start_sweeper(app.state.gateway)  # e-mails replies nobody fetched (if configured)
             try:
                 yield
             finally:
+                if sweeper is not None:
+                    sweeper.cancel()
                 engine.dispose()
 
     app = FastAPI(
@@ -79,7 +82,7 @@ def create_app(
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
     """All middleware in one place; the last one added runs first (outermost)."""
     app.add_middleware(
-        SessionMiddleware,
+        middleware.SessionCookie,
         secret_key=settings.secret_key,
         session_cookie="jenabot_staff",
         max_age=SESSION_SECONDS,
@@ -89,6 +92,9 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
     app.middleware("http")(middleware.limit_body_size)
     app.middleware("http")(middleware.security_headers)
     app.middleware("http")(pages.console_headers)
+    app.add_middleware(
+        ProxyHeaders, trusted=TrustedProxies.parse(settings.trusted_proxies)
+    )  # first: all see the client
 
 
 def _install_exception_handlers(app: FastAPI) -> None:

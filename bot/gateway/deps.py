@@ -7,6 +7,7 @@
   ``X-CSRF-Token`` header (401 before 403).
 - ``PageStaffDep`` / ``PageAdminDep``: the same for console pages: without a session they redirect to
   the log-in page (``auth.LoginRequired``, turned into a redirect by ``pages.login_redirect``).
+- ``TicketAccessDep``: the ticket of the path is in one of the staff member's queues (else 403).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
+from bot.gateway import staff_actions
 from bot.gateway.auth import (
     ADMIN_ONLY,
     CSRF_HEADER,
@@ -116,3 +118,20 @@ def page_admin(staff: PageStaffDep) -> Staff:
 
 
 PageAdminDep = Annotated[Staff, Depends(page_admin)]
+
+
+# --- the staff inbox: queues per office -----------------------------------------------------
+
+
+def ticket_access(ticket_id: int, request: Request, gw: GatewayDep) -> None:
+    """403 for a ticket in another office's queue; without a session the route's own dependency answers."""
+    staff = staff_of(request, gw)
+    if staff is None:
+        return
+    try:
+        staff_actions.check_access(gw, ticket_id, staff)
+    except staff_actions.NotYourOffice as exc:
+        raise HTTPException(403, str(exc)) from exc
+
+
+TicketAccessDep = Annotated[None, Depends(ticket_access)]

@@ -1,6 +1,7 @@
-"""HTTP middleware for every response of the gateway: a body-size limit and security headers.
+"""HTTP middleware for every response of the gateway: a body-size limit, security headers, the session cookie.
 
-The console adds its own headers (``pages.console_headers``); ``app.create_app`` registers all of them.
+The console adds its own headers (``pages.console_headers``), ``proxies.ProxyHeaders`` the client
+address and scheme behind a trusted proxy; ``app.create_app`` registers all of them.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Message, Receive, Scope, Send
 
 from bot.gateway import texts
 
@@ -33,3 +36,33 @@ async def security_headers(request: Request, call_next: CallNext) -> Response:
     if not request.url.path.startswith(("/docs", "/redoc", "/embed")):
         response.headers.setdefault("X-Frame-Options", "DENY")
     return response
+
+
+class SessionCookie(SessionMiddleware):
+    """Starlette's signed session cookie, marked ``Secure`` whenever the request came over HTTPS.
+
+    Behind a TLS-terminating proxy the gateway itself speaks plain HTTP; the scheme the browser used
+    is in ``scope["scheme"]`` once ``proxies.ProxyHeaders`` has read the trusted proxy's headers.
+    ``https_only=True`` still marks every cookie (a gateway whose own address is https://).
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("scheme") == "https":
+            send = _secure_cookie(send, self.session_cookie)
+        await super().__call__(scope, receive, send)
+
+
+def _secure_cookie(send: Send, cookie: str) -> Send:
+    prefix = f"{cookie}=".encode()
+
+    async def send_secure(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [
+                (key, value + b"; secure")
+                if key.lower() == b"set-cookie" and value.startswith(prefix) and b"; secure" not in value.lower()
+                else (key, value)
+                for key, value in message["headers"]
+            ]
+        await send(message)
+
+    return send_secure

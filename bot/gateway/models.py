@@ -8,13 +8,14 @@ citizens are stored redacted (``redact.py``); only a consented contact is kept v
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -34,6 +35,12 @@ CHANNELS = ("web", "telegram", "rest", "socketio")
 ROLES = ("citizen", "bot", "staff", "system")
 STATUSES = ("open", "in_progress", "resolved")
 STAFF_ROLES = ("staff", "admin")
+#: What became of a staff reply (``ReplyDelivery``): waiting for the citizen's page, fetched by it, handed to
+#: Rasa for another channel, sent by e-mail, or not delivered at all.
+DELIVERY_STATUSES = ("pending", "seen", "relayed", "emailed", "failed")
+NOTICE_KINDS = ("new", "overdue")
+#: The queue of tickets whose service names no office of the city (see ``directory.route``).
+DEFAULT_OFFICE = "buergerservice"
 
 #: Deterministic constraint names, so migrations can refer to (and later drop) them on any backend.
 NAMING = {
@@ -189,6 +196,17 @@ class Ticket(Base):
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
     resolved_at: Mapped[datetime | None] = Column(UtcDateTime, nullable=True)
+    #: The office whose queue holds the ticket (an office id of the catalogue); set on handoff, changed by transfers.
+    office: Mapped[str] = Column(
+        String(80), nullable=False, default=DEFAULT_OFFICE, server_default=DEFAULT_OFFICE, index=True
+    )
+    #: The service the conversation was about when it was handed over (from the bot's last payload).
+    service_id: Mapped[str | None] = Column(String(128), nullable=True)
+    #: The day by which the citizen was promised an answer; ``due_at`` is the moment the console counts down to.
+    answer_by: Mapped[date | None] = Column(Date, nullable=True)
+    due_at: Mapped[datetime | None] = Column(UtcDateTime, nullable=True)
+    #: The first staff reply; a ticket answered in time is never overdue, and the dashboard's median comes from here.
+    first_reply_at: Mapped[datetime | None] = Column(UtcDateTime, nullable=True)
 
     conversation: Mapped[Conversation] = relationship("Conversation", back_populates="tickets")
     notes: Mapped[list[Note]] = relationship("Note", back_populates="ticket", passive_deletes=True, order_by="Note.id")
@@ -226,3 +244,107 @@ class Feedback(Base):
     service_id: Mapped[str | None] = Column(String(128), nullable=True)
     confidence: Mapped[float | None] = Column(Float, nullable=True)
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+# --- the staff inbox: offices, transfers, labels, canned replies, ratings, delivery ---------------
+
+
+class StaffOffice(Base):
+    """An office whose queue a staff account works; an account without any works all queues."""
+
+    __tablename__ = "staff_offices"
+
+    staff_id: Mapped[int] = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
+    office: Mapped[str] = Column(String(80), primary_key=True)
+
+
+class TicketTransfer(Base):
+    """A ticket moved to another office's queue, with the note that explains why (the history staff see)."""
+
+    __tablename__ = "ticket_transfers"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    from_office: Mapped[str] = Column(String(80), nullable=False)
+    to_office: Mapped[str] = Column(String(80), nullable=False)
+    staff_id: Mapped[int | None] = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
+    note: Mapped[str] = Column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class TicketLabel(Base):
+    """A short tag on a ticket ("Rückruf", "Akte angefordert"), to filter the queue by."""
+
+    __tablename__ = "ticket_labels"
+
+    ticket_id: Mapped[int] = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    label: Mapped[str] = Column(String(40), primary_key=True, index=True)
+
+
+class CannedReply(Base):
+    """A prepared answer with placeholders ({service}, {office_hours}, …); ``office`` None = for every office."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    office: Mapped[str | None] = Column(String(80), nullable=True, index=True)
+    title: Mapped[str] = Column(String(120), nullable=False)
+    body: Mapped[str] = Column(Text, nullable=False)
+    created_by: Mapped[int | None] = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class TicketRating(Base):
+    """The citizen's one-tap rating (1 = schlecht … 5 = sehr gut) after a resolved ticket; the last tap counts."""
+
+    __tablename__ = "ticket_ratings"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score"),)
+
+    ticket_id: Mapped[int] = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    score: Mapped[int] = Column(SmallInteger, nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class ReplyDelivery(Base):
+    """Whether a staff reply reached the citizen: seen by the chat page, relayed to Telegram, e-mailed, or failed."""
+
+    __tablename__ = "reply_deliveries"
+    __table_args__ = (CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),)
+
+    message_id: Mapped[int] = Column(Integer, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    conversation_id: Mapped[str] = Column(
+        String(128), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    #: The ticket the reply answered (its consented contact is where an e-mail goes).
+    ticket_id: Mapped[int | None] = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=True)
+    channel: Mapped[str] = Column(String(16), nullable=False)
+    status: Mapped[str] = Column(String(16), nullable=False, default="pending")
+    seen_at: Mapped[datetime | None] = Column(UtcDateTime, nullable=True)
+    emailed_at: Mapped[datetime | None] = Column(UtcDateTime, nullable=True)
+    #: Why it failed, for staff (never shown to citizens).
+    error: Mapped[str | None] = Column(Text, nullable=True)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class ChatPresence(Base):
+    """When the citizen's chat page last had its event stream open, and when it closed (tab closed, offline)."""
+
+    __tablename__ = "chat_presence"
+
+    conversation_id: Mapped[str] = Column(
+        String(128), ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_seen_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    left_at: Mapped[datetime | None] = Column(UtcDateTime, nullable=True)
+
+
+class OfficeNotice(Base):
+    """An e-mail to an office's mailbox about a ticket (new, overdue); the row is the claim, so it goes out once."""
+
+    __tablename__ = "office_notices"
+    __table_args__ = (CheckConstraint(_in("kind", NOTICE_KINDS), name="kind"),)
+
+    ticket_id: Mapped[int] = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = Column(String(16), primary_key=True)
+    sent_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, default=utcnow)

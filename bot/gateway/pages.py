@@ -7,7 +7,8 @@ Content-Security-Policy (no inline script or style) and are not cached.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +22,7 @@ from starlette.templating import Jinja2Templates
 from bot.gateway.auth import CSRF_INVALID, LoginRequired, Staff, csrf_ok, csrf_token, staff_of
 from bot.gateway.deps import get_gateway
 from bot.gateway.middleware import CallNext
+from bot.gateway.transcripts import link_parts
 from knowledge.hours import TZ
 
 HERE = Path(__file__).resolve().parent
@@ -31,6 +33,19 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 STATUS_LABELS = {"open": "offen", "in_progress": "in Bearbeitung", "resolved": "abgeschlossen"}
+ASPECT_LABELS = {
+    "procedure": "Ablauf",
+    "documents": "Unterlagen",
+    "requirements": "Voraussetzungen",
+    "fees": "Kosten",
+    "duration": "Dauer",
+    "location": "Ort",
+    "hours": "Öffnungszeiten",
+    "online": "online",
+    "legal": "Rechtsgrundlage",
+    "general": "allgemein",
+}
+KIND_LABELS = {"thumbs_down": "Daumen runter", "unconfident": "unsicher", "no_data": "keine Angaben im Katalog"}
 CHANNEL_LABELS = {"web": "Web-Chat", "telegram": "Telegram", "rest": "REST", "socketio": "Socket.IO"}
 
 
@@ -54,12 +69,51 @@ def _duration(seconds: int | None) -> str:
     return "1 Tag" if days == 1 else f"{days} Tage"
 
 
+def _due(seconds: int | None) -> str:
+    """A deadline as a countdown: "noch 2 Std. 5 Min." or "seit 20 Min. überfällig" (``inbox.js`` ticks it on)."""
+    if seconds is None:
+        return "–"
+    return f"noch {_duration(seconds)}" if seconds >= 0 else f"seit {_duration(-seconds)} überfällig"
+
+
+def _aspects(ids: Sequence[str]) -> str:
+    """Aspect ids of the answer payload in German: "Kosten, Dauer"."""
+    return ", ".join(ASPECT_LABELS.get(a, a) for a in ids)
+
+
+def _percent(share: float | None) -> str:
+    return "–" if share is None else f"{share * 100:.0f} %"
+
+
+def _german_date(value: date | str | None) -> str:
+    """A day as 03.03.2026 (also an ISO text such as a card's ``stand``)."""
+    if isinstance(value, str):
+        try:
+            day = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+        return f"{day:%d.%m.%Y}"
+    return f"{value:%d.%m.%Y}" if value else ""
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
 env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True, undefined=jinja2.StrictUndefined
 )
 env.filters["local_time"] = _local_time
 env.filters["duration"] = _duration
-env.globals.update(STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS, REFRESH_SECONDS=REFRESH_SECONDS)
+env.filters["due"] = _due
+env.filters["percent"] = _percent
+env.filters["aspects"] = _aspects
+env.filters["iso"] = _iso
+env.filters["link_parts"] = link_parts
+env.filters["german_date"] = _german_date
+env.globals.update(
+    STATUS_LABELS=STATUS_LABELS, CHANNEL_LABELS=CHANNEL_LABELS, REFRESH_SECONDS=REFRESH_SECONDS, KIND_LABELS=KIND_LABELS
+)
 templates = Jinja2Templates(env=env)
 
 

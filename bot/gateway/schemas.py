@@ -39,6 +39,13 @@ if TYPE_CHECKING:
     QueueLimit = int
     Threshold = float
     Days = int
+    LabelText = str
+    OfficeId = str
+    NoteText = str
+    CannedTitle = str
+    CannedBody = str
+    Score = int
+    TicketNumber = str
 else:
     ConversationId = constr(regex=CONVERSATION_ID)
     ChatText = constr(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
@@ -60,6 +67,13 @@ else:
     QueueLimit = conint(ge=1, le=500)
     Threshold = confloat(ge=0, le=1)
     Days = conint(ge=1, le=3650)
+    LabelText = constr(strip_whitespace=True, min_length=1, max_length=40)
+    OfficeId = constr(regex=r"^[a-z0-9][a-z0-9-]{1,79}$")
+    NoteText = constr(strip_whitespace=True, max_length=MAX_REPLY)
+    CannedTitle = constr(strip_whitespace=True, min_length=1, max_length=120)
+    CannedBody = constr(strip_whitespace=True, min_length=1, max_length=MAX_REPLY)
+    Score = conint(ge=1, le=5)
+    TicketNumber = constr(regex=r"^[A-Z]{2}-\d{4}-\d{6,}$")
 
 
 # --- citizen chat ---------------------------------------------------------------------------
@@ -202,6 +216,42 @@ class TicketOut(BaseModel):
     updated_at: datetime
     resolved_at: datetime | None = None
     waiting_seconds: int | None = Field(None, description="Sekunden seit Eröffnung; leer bei abgeschlossenen Vorgängen")
+    office: str = Field("buergerservice", description="Amt, in dessen Warteschlange der Vorgang liegt")
+    office_name: str = ""
+    service_id: str | None = Field(None, description="Leistung, um die es bei der Übergabe ging")
+    service_name: str | None = None
+    answer_by: date | None = Field(None, description="der Person zugesagter Tag für die Antwort")
+    due_at: datetime | None = Field(None, description="Frist für die erste Antwort")
+    seconds_left: int | None = Field(None, description="Sekunden bis zur Frist; negativ = überfällig")
+    overdue: bool = Field(False, description="Frist verstrichen, noch keine Antwort, nicht abgeschlossen")
+    first_reply_at: datetime | None = None
+    labels: list[str] = []
+    rating: int | None = Field(None, description="Bewertung der Person nach dem Abschluss (1–5)")
+    language: str | None = Field(None, description="Sprache des Gesprächs, sobald der Chat sie kennt")
+
+
+class CardOut(BaseModel):
+    """A bot payload as staff read it."""
+
+    type: str = Field(description="answer, clarify, decline oder handoff")
+    service: str | None = None
+    service_id: str | None = None
+    office: str | None = None
+    aspects: list[str] = []
+    source: str | None = None
+    stand: str | None = None
+    confidence: float | None = None
+    options: list[str] = []
+    ticket: str | None = None
+    no_data: bool = Field(False, description="die Antwort sagt, dass der Katalog zu einem Aspekt nichts enthält")
+
+
+class DeliveryOut(BaseModel):
+    status: str = Field(description="pending, seen, relayed, emailed oder failed")
+    label: str = Field(description="für Menschen: gesehen, per E-Mail gesendet, fehlgeschlagen …")
+    seen_at: datetime | None = None
+    emailed_at: datetime | None = None
+    error: str | None = None
 
 
 class MessageOut(BaseModel):
@@ -211,6 +261,11 @@ class MessageOut(BaseModel):
     text: str
     created_at: datetime
     undelivered: bool = Field(False, description="Antwort gespeichert, aber nicht zugestellt")
+    shown_text: str = Field("", description="lesbarer Text: gedrückte Schaltflächen mit ihrem Titel")
+    pressed: str | None = Field(None, description="die Nutzlast der gedrückten Schaltfläche")
+    card: CardOut | None = None
+    offered: list[str] = Field([], description="Schaltflächen, die der Bot angeboten hat")
+    delivery: DeliveryOut | None = Field(None, description="nur bei Antworten von Mitarbeitenden")
 
 
 class NoteOut(BaseModel):
@@ -221,10 +276,30 @@ class NoteOut(BaseModel):
     created_at: datetime
 
 
+class TransferOut(BaseModel):
+    from_office: str
+    from_office_name: str
+    to_office: str
+    to_office_name: str
+    staff_name: str | None = None
+    note: str
+    created_at: datetime
+
+
+class CannedFilled(BaseModel):
+    """A canned reply with its placeholders filled for one ticket."""
+
+    id: int
+    title: str
+    text: str
+
+
 class TicketDetail(BaseModel):
     ticket: TicketOut
     transcript: list[MessageOut]
     notes: list[NoteOut]
+    transfers: list[TransferOut] = []
+    canned: list[CannedFilled] = []
 
 
 class TextIn(BaseModel):
@@ -251,9 +326,127 @@ class StaffOut(BaseModel):
     role: str
     created_at: datetime
     locked: bool
+    offices: list[str] = Field([], description="Ämter, deren Warteschlangen das Konto bearbeitet; leer = alle")
 
 
 class StaffIn(BaseModel):
     username: NewUsername
     password: NewPassword
     role: str = Field("staff", regex="^(staff|admin)$")
+    offices: list[OfficeId] = Field([], description="Ämter des Kontos; leer = alle Warteschlangen")
+
+
+# --- the staff inbox ------------------------------------------------------------------------
+
+
+class OfficeOut(BaseModel):
+    id: str
+    name: str
+
+
+class OfficesIn(BaseModel):
+    offices: list[OfficeId] = Field(description="Ämter des Kontos; leer = alle Warteschlangen")
+
+
+class TransferIn(BaseModel):
+    office: OfficeId = Field(description="Amt, an das der Vorgang geht")
+    note: NoteText = Field("", description="warum (sehen die Mitarbeitenden im Verlauf des Vorgangs)")
+
+
+class LabelIn(BaseModel):
+    label: LabelText
+
+
+class CannedIn(BaseModel):
+    title: CannedTitle
+    body: CannedBody = Field(
+        description="Text mit Platzhaltern {service}, {office}, {office_hours}, {booking_link}, {phone}"
+    )
+    office: OfficeId | None = Field(None, description="Amt; leer = für alle Ämter")
+
+
+class CannedOut(BaseModel):
+    id: int
+    title: str
+    body: str
+    office: str | None
+    office_name: str | None = None
+
+
+class BriefOut(BaseModel):
+    id: int
+    number: str
+    office: str
+    office_name: str
+    reason: str
+    live: bool
+    assigned: bool
+    due_at: datetime | None = None
+    overdue: bool
+
+
+class AttentionOut(BaseModel):
+    open: int = Field(description="offene Vorgänge in meinen Warteschlangen")
+    overdue: int
+    unassigned: int
+    overdue_tickets: list[BriefOut]
+
+
+class DayOut(BaseModel):
+    day: date
+    conversations: int
+
+
+class OutcomesOut(BaseModel):
+    total: int = Field(description="Gespräche im Zeitraum")
+    answered: int = Field(description="der Bot hat zuletzt aus dem Katalog geantwortet")
+    clarified: int = Field(description="der Bot hat zuletzt nachgefragt")
+    declined: int = Field(description="der Bot war zuletzt unsicher und hat nicht geantwortet")
+    handed_off: int = Field(description="an Mitarbeitende übergeben")
+    other: int = Field(description="ohne Frage zu einer Leistung (Begrüßung u. Ä.)")
+
+
+class GapExampleOut(BaseModel):
+    question: str
+    kind: str = Field(description="thumbs_down, unconfident oder no_data")
+    aspects: list[str] = []
+
+
+class GapGroupOut(BaseModel):
+    service_id: str
+    service_name: str = Field(description="Name der Leistung; leer = keine passte")
+    total: int
+    thumbs_down: int
+    unconfident: int
+    no_data: int = Field(description="Antworten, in denen der Katalog zu einem gefragten Aspekt nichts enthielt")
+    examples: list[GapExampleOut]
+
+
+class DashboardOut(BaseModel):
+    since: date
+    days: int
+    conversations_per_day: list[DayOut]
+    outcomes: OutcomesOut
+    median_first_reply_seconds: int | None = Field(None, description="Median der Zeit bis zur ersten Antwort")
+    tickets: int
+    open_tickets: int
+    overdue_tickets: int
+    feedback_up: int
+    feedback_down: int
+    ratings: int
+    rating_average: float | None = None
+    satisfied_share: float | None = Field(None, description="Anteil der Bewertungen 4 oder 5")
+    gaps: list[GapGroupOut]
+
+
+# --- citizen rating -------------------------------------------------------------------------
+
+
+class RatingIn(BaseModel):
+    conversation_id: ConversationId
+    ticket: TicketNumber = Field(description="Vorgangsnummer, z. B. JE-2026-000123")
+    score: Score = Field(description="1 = schlecht … 5 = sehr gut")
+
+
+class RatingOut(BaseModel):
+    ok: bool

@@ -7,16 +7,29 @@ from citizens are redacted here, so nothing unredacted reaches the database by a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
-from bot.gateway.models import CHANNELS, ROLES, Conversation, Feedback, Message, Note, StaffUser, Ticket, as_utc
+from bot.gateway.models import (
+    CHANNELS,
+    ROLES,
+    Conversation,
+    Feedback,
+    Message,
+    Note,
+    StaffUser,
+    Ticket,
+    TicketLabel,
+    TicketRating,
+    TicketTransfer,
+    as_utc,
+)
 from bot.gateway.redact import redact
 from knowledge.hours import TZ  # the year in a ticket number is the one citizens see
 
@@ -312,36 +325,52 @@ def list_tickets(
     assigned_to: int | None = None,
     unassigned: bool = False,
     q: str | None = None,
+    offices: Sequence[str] | None = None,
+    label: str | None = None,
+    overdue_at: datetime | None = None,
     limit: int = 200,
 ) -> list[Ticket]:
     """The staff queue: tickets matching all given filters, the longest waiting first.
 
     ``q`` is searched (case-insensitively, as far as the database folds case) in the reason, the
-    ticket number and the stored transcript of the conversation.
+    ticket number and the stored transcript of the conversation. ``offices`` None means every office;
+    ``overdue_at`` keeps only tickets overdue at that moment (see ``deadlines.is_overdue``).
     """
+    rules: list[tuple[object, Callable[[], Any]]] = [
+        (statuses, lambda: Ticket.status.in_(list(statuses))),
+        (channel, lambda: Conversation.channel == channel),
+        (live is not None, lambda: Ticket.live == live),
+        (assigned_to is not None, lambda: Ticket.assigned_to == assigned_to),
+        (unassigned, lambda: Ticket.assigned_to.is_(None)),
+        (q and q.strip(), lambda: _matches(q or "")),
+        (offices is not None, lambda: Ticket.office.in_(list(offices or ()))),
+        (label, lambda: exists().where(TicketLabel.ticket_id == Ticket.id, TicketLabel.label == label)),
+        (overdue_at is not None, lambda: overdue_condition(overdue_at)),
+    ]
     query = (
         select(Ticket).join(Ticket.conversation).options(contains_eager(Ticket.conversation))
     )  # one query, not one per ticket
-    if statuses:
-        query = query.where(Ticket.status.in_(list(statuses)))
-    if channel:
-        query = query.where(Conversation.channel == channel)
-    if live is not None:
-        query = query.where(Ticket.live == live)
-    if assigned_to is not None:
-        query = query.where(Ticket.assigned_to == assigned_to)
-    if unassigned:
-        query = query.where(Ticket.assigned_to.is_(None))
-    if q and q.strip():
-        pattern = _like_pattern(q.strip())
-        in_transcript = exists().where(
-            Message.conversation_id == Ticket.conversation_id, Message.text.ilike(pattern, escape="\\")
-        )
-        query = query.where(
-            or_(Ticket.reason.ilike(pattern, escape="\\"), Ticket.number.ilike(pattern, escape="\\"), in_transcript)
-        )
+    query = query.where(*[condition() for active, condition in rules if active])
     query = query.order_by(Ticket.created_at, Ticket.id).limit(limit)
     return list(s.scalars(query))
+
+
+def _matches(q: str) -> Any:
+    pattern = _like_pattern(q.strip())
+    in_transcript = exists().where(
+        Message.conversation_id == Ticket.conversation_id, Message.text.ilike(pattern, escape="\\")
+    )
+    return or_(Ticket.reason.ilike(pattern, escape="\\"), Ticket.number.ilike(pattern, escape="\\"), in_transcript)
+
+
+def overdue_condition(now: datetime | None) -> Any:
+    """SQL for ``deadlines.is_overdue``: unresolved, unanswered, deadline passed."""
+    return and_(
+        Ticket.status != "resolved",
+        Ticket.first_reply_at.is_(None),
+        Ticket.due_at.is_not(None),
+        Ticket.due_at < as_utc(now),
+    )
 
 
 def notes_of(s: Session, ticket_id: int) -> list[Note]:
@@ -366,6 +395,136 @@ def add_note(s: Session, ticket_id: int, author_id: int, text: str, *, now: date
     s.add(note)
     s.flush()
     return note
+
+
+# --- routing, deadlines, transfers, labels -------------------------------------------------
+
+
+def last_payloads(s: Session, conversation_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    """The bot's stored payloads in this conversation, newest first (what the conversation was about)."""
+    query = (
+        select(Message.meta)
+        .where(Message.conversation_id == conversation_id, Message.role == "bot", Message.meta.is_not(None))
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    return [meta for meta in s.scalars(query) if meta]
+
+
+def set_promise(
+    s: Session,
+    ticket_id: int,
+    *,
+    answer_by: date | None,
+    due_at: datetime | None,
+    office: str | None = None,
+    service_id: str | None = None,
+) -> Ticket:
+    """Where a ticket waits (``office``, if given) and by when it must be answered."""
+    ticket = get_ticket(s, ticket_id)
+    if office:
+        ticket.office = office
+    if service_id:
+        ticket.service_id = service_id
+    ticket.answer_by = answer_by
+    ticket.due_at = as_utc(due_at) if due_at else None
+    s.flush()
+    return ticket
+
+
+def note_first_reply(s: Session, ticket_id: int, *, now: datetime | None = None) -> None:
+    ticket = get_ticket(s, ticket_id)
+    if ticket.first_reply_at is None:
+        ticket.first_reply_at = as_utc(now)
+        s.flush()
+
+
+def transfer_ticket(
+    s: Session, ticket_id: int, to_office: str, staff_id: int | None, note: str, *, now: datetime | None = None
+) -> TicketTransfer:
+    """Move a ticket to another office's queue; it is nobody's there until someone takes it."""
+    ticket = get_ticket(s, ticket_id)
+    if ticket.status == "resolved":
+        raise TicketConflict(f"ticket {ticket.number} is resolved; reopen it first")
+    if ticket.office == to_office:
+        raise ValueError("Der Vorgang liegt schon bei diesem Amt.")
+    moved = TicketTransfer(
+        ticket_id=ticket.id,
+        from_office=ticket.office,
+        to_office=to_office,
+        staff_id=staff_id,
+        note=note,
+        created_at=as_utc(now),
+    )
+    s.add(moved)
+    ticket.office = to_office
+    ticket.assigned_to = None
+    ticket.status = "open"
+    ticket.updated_at = as_utc(now)
+    s.flush()
+    return moved
+
+
+def transfers_of(s: Session, ticket_id: int) -> list[TicketTransfer]:
+    query = select(TicketTransfer).where(TicketTransfer.ticket_id == ticket_id)
+    return list(s.scalars(query.order_by(TicketTransfer.created_at, TicketTransfer.id)))
+
+
+def add_label(s: Session, ticket_id: int, label: str) -> None:
+    """Tag a ticket (idempotent)."""
+    ticket = get_ticket(s, ticket_id)
+    if s.get(TicketLabel, (ticket.id, label)) is None:
+        s.add(TicketLabel(ticket_id=ticket.id, label=label))
+        s.flush()
+
+
+def remove_label(s: Session, ticket_id: int, label: str) -> None:
+    ticket = get_ticket(s, ticket_id)
+    found = s.get(TicketLabel, (ticket.id, label))
+    if found is not None:
+        s.delete(found)
+        s.flush()
+
+
+def labels_of(s: Session, ticket_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Labels per ticket, alphabetically (one query for a whole queue)."""
+    found: dict[int, list[str]] = {}
+    if not ticket_ids:
+        return found
+    query = select(TicketLabel).where(TicketLabel.ticket_id.in_(list(ticket_ids))).order_by(TicketLabel.label)
+    for row in s.scalars(query):
+        found.setdefault(row.ticket_id, []).append(row.label)
+    return found
+
+
+def known_labels(s: Session, limit: int = 200) -> list[str]:
+    """Labels in use, to suggest and to filter by."""
+    query = select(TicketLabel.label).distinct().order_by(TicketLabel.label).limit(limit)
+    return list(s.scalars(query))
+
+
+def rate_ticket(s: Session, ticket_id: int, score: int, *, now: datetime | None = None) -> TicketRating:
+    """The citizen's rating of a resolved ticket; a second tap replaces the first."""
+    if not 1 <= score <= 5:
+        raise ValueError("score must be between 1 and 5")
+    ticket = get_ticket(s, ticket_id)
+    rating = s.get(TicketRating, ticket.id)
+    if rating is None:
+        rating = TicketRating(ticket_id=ticket.id, score=score, created_at=as_utc(now))
+        s.add(rating)
+    else:
+        rating.score, rating.created_at = score, as_utc(now)
+    s.flush()
+    return rating
+
+
+def rating_of(s: Session, ticket_id: int) -> int | None:
+    rating = s.get(TicketRating, ticket_id)
+    return rating.score if rating else None
+
+
+def find_ticket_by_number(s: Session, number: str) -> Ticket | None:
+    return s.scalars(select(Ticket).where(Ticket.number == number)).first()
 
 
 # --- feedback -------------------------------------------------------------------------------

@@ -51,3 +51,29 @@ CONVERSATION_NOT_FOUND = "Gespräch nicht gefunden."
 ANSWER_NOT_FOUND = "Antwort nicht gefunden."
 VOTE_INVALID = "vote muss 1 oder -1 sein."
 BODY_TOO_LARGE = "Die Anfrage ist zu groß."
+
+
+# --- after a ticket -------------------------------------------------------------------------
+
+#: Stored as a system message in the web chat when staff resolve a ticket; the page offers 1–5 to tap.
+RATING_QUESTION = (
+    "Wie zufrieden sind Sie mit der Hilfe des Bürgerservice? Tippen Sie eine Zahl von 1 (schlecht) bis 5 (sehr gut)."
+)
+RATING_THANKS = "Danke für Ihre Bewertung."
+TICKET_NOT_RATABLE = "Diesen Vorgang können Sie nicht bewerten."
+
+
+def reply_mail(ticket_number: str, reply: str, office_name: str, phone: str) -> tuple[str, str]:
+    """Subject and body of the e-mail that carries a staff reply to a citizen who left the chat."""
+    subject = f"Antwort der Stadt Jena zu Ihrem Vorgang {ticket_number}"
+    body = (
+        "Guten Tag,\n\n"
+        "Sie haben uns im Chat der Stadt Jena geschrieben und zugestimmt, dass wir Ihnen per E-Mail antworten. "
+        "Hier ist unsere Antwort:\n\n"
+        f"{reply}\n\n"
+        f"Ihre Vorgangsnummer: {ticket_number}\n"
+        "Bitte antworten Sie nicht auf diese E-Mail. Wenn Sie Fragen haben, rufen Sie uns an: "
+        f"Telefon {phone}. Nennen Sie dann bitte Ihre Vorgangsnummer.\n\n"
+        f"Freundliche Grüße\n{office_name}\n"
+    )
+    return subject, body

@@ -18,7 +18,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from bot import contract
-from bot.gateway import store, texts, views
+from bot.gateway import delivery_store, store, texts, views
 from bot.gateway.db import session_scope
 from bot.gateway.deps import GatewayDep
 from bot.gateway.models import Conversation, Message
@@ -128,7 +128,10 @@ def get_messages(
 ) -> ChatOut:
     with session_scope(gw.sessions) as s:
         _web_conversation(s, conversation_id)
-        return _chat_out(s, conversation_id, store.messages_after(s, conversation_id, after))
+        messages = store.messages_after(s, conversation_id, after)
+        if messages:  # the page has fetched these: staff replies among them count as seen
+            delivery_store.citizen_fetched(s, conversation_id, messages[-1].id, now=gw.clock())
+        return _chat_out(s, conversation_id, messages)
 
 
 @router.get(
@@ -155,24 +158,30 @@ async def _event_stream(gw: Gateway, request: Request, conversation_id: str, sta
     """New messages and status changes as Server-Sent Events, polled from the store; a ping keeps proxies open."""
     seen, last_status, idle = start, None, 0.0
     yield "retry: 2000\n\n"
-    while not await request.is_disconnected():
-        with session_scope(gw.sessions) as s:
-            messages = store.messages_after(s, conversation_id, seen)
-            status = views.chat_status(s, store.find_conversation(s, conversation_id))
-            payloads = [(m.id, views.chat_message(m).json()) for m in messages]
-        for mid, data in payloads:
-            seen = mid
-            yield f"id: {mid}\nevent: message\ndata: {data}\n\n"
-        if status != last_status:
-            last_status = status
-            yield f"event: status\ndata: {status.json()}\n\n"
-        if payloads:
-            idle = 0.0
-        elif idle >= HEARTBEAT_SECONDS:
-            idle = 0.0
-            yield ": ping\n\n"
-        await asyncio.sleep(POLL_SECONDS)
-        idle += POLL_SECONDS
+    try:
+        while not await request.is_disconnected():
+            with session_scope(gw.sessions) as s:
+                messages = store.messages_after(s, conversation_id, seen)
+                status = views.chat_status(s, store.find_conversation(s, conversation_id))
+                payloads = [(m.id, views.chat_message(m).json()) for m in messages]
+                # The page is open (for e-mail delivery) and gets these messages (staff replies count as seen).
+                delivery_store.citizen_present(s, conversation_id, messages[-1].id if messages else 0, now=gw.clock())
+            for mid, data in payloads:
+                seen = mid
+                yield f"id: {mid}\nevent: message\ndata: {data}\n\n"
+            if status != last_status:
+                last_status = status
+                yield f"event: status\ndata: {status.json()}\n\n"
+            if payloads:
+                idle = 0.0
+            elif idle >= HEARTBEAT_SECONDS:
+                idle = 0.0
+                yield ": ping\n\n"
+            await asyncio.sleep(POLL_SECONDS)
+            idle += POLL_SECONDS
+    finally:
+        with session_scope(gw.sessions) as s:  # tab closed or connection lost: replies may now go by e-mail
+            delivery_store.citizen_left(s, conversation_id, now=gw.clock())
 
 
 @router.post("/feedback", response_model=FeedbackOut, summary="Daumen hoch oder runter zu einer Antwort des Bots")

@@ -17,11 +17,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from bot.gateway import staff_actions, store, views
+from bot.gateway import directory, staff_actions, store, team_store, views
 from bot.gateway.auth import (
     CSRF_FIELD,
     LoginFailed,
     LoginThrottled,
+    Staff,
     add_staff,
     csrf_ok,
     log_in,
@@ -30,15 +31,16 @@ from bot.gateway.auth import (
     staff_of,
 )
 from bot.gateway.db import session_scope
-from bot.gateway.deps import GatewayDep, PageAdminDep, PageStaffDep
+from bot.gateway.deps import GatewayDep, PageAdminDep, PageStaffDep, TicketAccessDep
 from bot.gateway.gaps import DEFAULT_CONFIDENCE_THRESHOLD
 from bot.gateway.models import CHANNELS
 from bot.gateway.pages import back, check_form_csrf, flash, render
+from bot.gateway.schemas import TicketDetail
 from bot.gateway.staff_actions import OTHER_OPEN, RESOLVED_FIRST
 from bot.gateway.state import Gateway
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript"}
+STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript", "inbox.js": "text/javascript"}
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,39 +94,61 @@ def logout_submit(request: Request, staff: PageStaffDep, csrf_token_field: CsrfF
 # --- queue ----------------------------------------------------------------------------------
 
 
+#: The queue's filters as the page's query string has them: allowed values ("" = no filter).
+QUEUE_CHOICES = {
+    "status": ("active", "open", "in_progress", "resolved"),
+    "channel": CHANNELS,
+    "live": ("yes", "no"),
+    "assigned": ("me", "free"),
+    "overdue": ("yes",),
+}
+
+
+def queue_filters(params: dict[str, str], offices: list[str], labels: list[str]) -> dict[str, str]:
+    """The filters from the query string; unknown values fall back to no filter (or "active" for status)."""
+    allowed = {**QUEUE_CHOICES, "office": tuple(offices), "label": tuple(labels)}
+    filters = {name: params.get(name, "") if params.get(name, "") in values else "" for name, values in allowed.items()}
+    filters["status"] = filters["status"] or "active"
+    filters["q"] = params.get("q", "").strip()[:200]
+    return filters
+
+
 @router.get("/staff")
-def queue_page(
-    request: Request,
-    staff: PageStaffDep,
-    gw: GatewayDep,
-    status: str = Query("active"),
-    channel: str = Query(""),
-    live: str = Query(""),
-    assigned: str = Query(""),
-    q: str = Query(""),
-) -> Response:
-    filters = {
-        "status": status if status in ("active", "open", "in_progress", "resolved") else "active",
-        "channel": channel if channel in CHANNELS else "",
-        "live": live if live in ("yes", "no") else "",
-        "assigned": assigned if assigned in ("me", "free") else "",
-        "q": q.strip()[:200],
-    }
+def queue_page(request: Request, staff: PageStaffDep, gw: GatewayDep) -> Response:
+    names, now = directory.of(gw.settings), gw.clock()
     with session_scope(gw.sessions) as s:
+        scope = team_store.scope_of(s, staff.id, staff.is_admin)
+        offices = [o for o in names.city_offices() if team_store.may_see(scope, o.id)]
+        labels = store.known_labels(s)
+        filters = queue_filters(dict(request.query_params), [o.id for o in offices], labels)
         tickets = views.queue(
             s,
-            gw.clock(),
+            now,
             staff.id,
             status=None if filters["status"] == "active" else [filters["status"]],
             channel=filters["channel"] or None,
             live={"yes": True, "no": False}.get(filters["live"]),
             assigned=filters["assigned"] or None,
             q=filters["q"] or None,
+            offices=[filters["office"]] if filters["office"] else scope,
+            label=filters["label"] or None,
+            overdue=filters["overdue"] == "yes",
+            directory=names,
         )
+        overdue = len(store.list_tickets(s, offices=scope, overdue_at=now, limit=500))
     return render(
         request,
         "queue.html",
-        {"tickets": tickets, "filters": filters, "channels": CHANNELS, "now": gw.clock()},
+        {
+            "tickets": tickets,
+            "filters": filters,
+            "channels": CHANNELS,
+            "now": now,
+            "offices": offices,
+            "labels": labels,
+            "overdue_count": overdue,
+            "all_offices": scope is None,
+        },
         staff=staff,
     )
 
@@ -132,11 +156,21 @@ def queue_page(
 # --- one ticket -----------------------------------------------------------------------------
 
 
+def _canned_text(detail: TicketDetail, canned: str) -> str:
+    """The reply box's text after "Textbaustein einfügen" without JavaScript (``?canned=ID``)."""
+    chosen = [c.text for c in detail.canned if str(c.id) == canned]
+    return chosen[0] if chosen else ""
+
+
 @router.get("/staff/tickets/{ticket_id}")
-def ticket_page(request: Request, ticket_id: int, staff: PageStaffDep, gw: GatewayDep) -> Response:
+def ticket_page(
+    request: Request, ticket_id: int, staff: PageStaffDep, gw: GatewayDep, _: TicketAccessDep, canned: str = ""
+) -> Response:
+    names = directory.of(gw.settings)
     try:
         with session_scope(gw.sessions) as s:
-            detail = views.detail_of(s, ticket_id, gw.clock())
+            detail = views.detail_of(s, ticket_id, gw.clock(), names)
+            labels = store.known_labels(s)
     except LookupError:
         return render(
             request,
@@ -145,7 +179,15 @@ def ticket_page(request: Request, ticket_id: int, staff: PageStaffDep, gw: Gatew
             status_code=404,
             staff=staff,
         )
-    return render(request, "ticket.html", {"d": detail, "t": detail.ticket}, staff=staff)
+    context = {
+        "d": detail,
+        "t": detail.ticket,
+        "offices": [o for o in names.city_offices() if o.id != detail.ticket.office],
+        "labels": labels,
+        "reply_text": _canned_text(detail, canned),
+        "now": gw.clock(),
+    }
+    return render(request, "ticket.html", context, staff=staff)
 
 
 @dataclass(frozen=True)
@@ -211,6 +253,7 @@ async def reply_submit(
     ticket_id: int,
     staff: PageStaffDep,
     gw: GatewayDep,
+    _: TicketAccessDep,
     text: FormText = "",
     csrf_token_field: CsrfField = "",
 ) -> Response:
@@ -223,15 +266,77 @@ async def note_submit(
     ticket_id: int,
     staff: PageStaffDep,
     gw: GatewayDep,
+    _: TicketAccessDep,
     text: FormText = "",
     csrf_token_field: CsrfField = "",
 ) -> Response:
     return await _ticket_action(request, ticket_id, csrf_token_field, "note", staff.id, gw, text)
 
 
+@router.post("/staff/tickets/{ticket_id}/transfer")
+def transfer_submit(
+    request: Request,
+    ticket_id: int,
+    staff: PageStaffDep,
+    gw: GatewayDep,
+    _: TicketAccessDep,
+    office: Annotated[str, Form(max_length=80)] = "",
+    note: FormText = "",
+    csrf_token_field: CsrfField = "",
+) -> Response:
+    check_form_csrf(request, csrf_token_field)
+    try:
+        moved = staff_actions.transfer(gw, ticket_id, staff.id, office, note)
+    except LookupError:
+        flash(request, "error", "Diesen Vorgang gibt es nicht (mehr).")
+        return back("/staff")
+    except store.TicketConflict:
+        flash(request, "error", RESOLVED_FIRST)
+        return back(f"/staff/tickets/{ticket_id}")
+    except ValueError as exc:
+        flash(request, "error", str(exc))
+        return back(f"/staff/tickets/{ticket_id}")
+    office_name = directory.of(gw.settings).office_name(moved.office)
+    flash(request, "ok", f"Der Vorgang {moved.number} liegt jetzt bei {office_name}.")
+    try:
+        staff_actions.check_access(gw, ticket_id, staff)
+    except staff_actions.NotYourOffice:
+        return back("/staff")  # no longer in one of my queues
+    return back(f"/staff/tickets/{ticket_id}")
+
+
+@router.post("/staff/tickets/{ticket_id}/labels")
+def label_submit(
+    request: Request,
+    ticket_id: int,
+    staff: PageStaffDep,
+    gw: GatewayDep,
+    _: TicketAccessDep,
+    label: Annotated[str, Form(max_length=200)] = "",
+    remove: Annotated[str, Form()] = "",
+    csrf_token_field: CsrfField = "",
+) -> Response:
+    check_form_csrf(request, csrf_token_field)
+    try:
+        staff_actions.label(gw, ticket_id, label, remove=bool(remove))
+        flash(request, "ok", f"Schlagwort „{label.strip()}“ {'entfernt' if remove else 'hinzugefügt'}.")
+    except LookupError:
+        flash(request, "error", "Diesen Vorgang gibt es nicht (mehr).")
+        return back("/staff")
+    except ValueError as exc:
+        flash(request, "error", str(exc))
+    return back(f"/staff/tickets/{ticket_id}")
+
+
 @router.post("/staff/tickets/{ticket_id}/{action}")
 async def action_submit(
-    request: Request, ticket_id: int, action: str, staff: PageStaffDep, gw: GatewayDep, csrf_token_field: CsrfField = ""
+    request: Request,
+    ticket_id: int,
+    action: str,
+    staff: PageStaffDep,
+    gw: GatewayDep,
+    _: TicketAccessDep,
+    csrf_token_field: CsrfField = "",
 ) -> Response:
     if action not in BUTTONS:
         raise HTTPException(404)
@@ -245,18 +350,23 @@ async def action_submit(
 def gaps_page(request: Request, staff: PageStaffDep, gw: GatewayDep, days: str = Query("")) -> Response:
     period = int(days) if days.isdigit() and 1 <= int(days) <= 3650 else None
     with session_scope(gw.sessions) as s:
-        rows = views.gap_rows(s, DEFAULT_CONFIDENCE_THRESHOLD, period, gw.clock())
-    csv_url = "/api/gaps.csv" + (f"?{urlencode({'days': period})}" if period else "")
-    return render(request, "gaps.html", {"rows": rows, "days": period, "csv_url": csv_url}, staff=staff)
+        rows = views.gap_rows(s, DEFAULT_CONFIDENCE_THRESHOLD, period, gw.clock(), directory.of(gw.settings))
+    query = f"?{urlencode({'days': period})}" if period else ""
+    context = {"rows": rows, "days": period, "csv_url": "/api/gaps.csv" + query}
+    return render(request, "gaps.html", {**context, "examples_url": "/api/gaps/examples.csv" + query}, staff=staff)
+
+
+def _users(request: Request, staff: Staff, gw: Gateway, form: dict[str, Any], status_code: int = 200) -> Response:
+    with session_scope(gw.sessions) as s:
+        accounts = views.staff_list(s, gw.clock())
+    offices = directory.of(gw.settings).city_offices()
+    context = {"accounts": accounts, "offices": offices, "office_names": {o.id: o.name for o in offices}, **form}
+    return render(request, "users.html", context, status_code=status_code, staff=staff)
 
 
 @router.get("/staff/users")
 def users_page(request: Request, staff: PageAdminDep, gw: GatewayDep) -> Response:
-    with session_scope(gw.sessions) as s:
-        accounts = views.staff_list(s, gw.clock())
-    return render(
-        request, "users.html", {"accounts": accounts, "error": None, "username": "", "role": "staff"}, staff=staff
-    )
+    return _users(request, staff, gw, {"error": None, "username": "", "role": "staff", "chosen": []})
 
 
 @router.post("/staff/users")
@@ -267,22 +377,19 @@ def users_submit(
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     role: Annotated[str, Form()] = "staff",
+    offices: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies form defaults)
     csrf_token_field: CsrfField = "",
 ) -> Response:
     check_form_csrf(request, csrf_token_field)
+    chosen = [o for o in offices if directory.of(gw.settings).is_office(o)]
     try:
         created = add_staff(gw, username, password, role)
     except (KeyError, ValueError) as exc:
-        with session_scope(gw.sessions) as s:
-            accounts = views.staff_list(s, gw.clock())
         error = exc.args[0] if isinstance(exc, KeyError) else str(exc)
-        return render(
-            request,
-            "users.html",
-            {"accounts": accounts, "error": error, "username": username[:64], "role": role},
-            status_code=422,
-            staff=staff,
-        )
+        form = {"error": error, "username": username[:64], "role": role, "chosen": chosen}
+        return _users(request, staff, gw, form, status_code=422)
+    with session_scope(gw.sessions) as s:
+        team_store.set_offices(s, created.id, chosen)
     flash(request, "ok", f"Das Konto „{created.username}“ ist angelegt.")
     return back("/staff/users")
 
@@ -294,4 +401,5 @@ def users_submit(
 def static_file(name: str) -> Response:
     if name not in STATIC_FILES:
         raise HTTPException(404)
-    return FileResponse(STATIC / name, media_type=STATIC_FILES[name], headers={"Cache-Control": "no-cache"})
+    path = STATIC / "console" / name if (STATIC / "console" / name).is_file() else STATIC / name
+    return FileResponse(path, media_type=STATIC_FILES[name], headers={"Cache-Control": "no-cache"})

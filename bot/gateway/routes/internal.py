@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from bot import contract
-from bot.gateway import rasa_events, store, texts, views
+from bot.gateway import intake, rasa_events, store, texts, views
 from bot.gateway.db import session_scope
 from bot.gateway.deps import InternalDep
 from bot.gateway.schemas import BrokerEvent, ContactIn, HandoffIn, HandoffOut
@@ -31,6 +31,7 @@ def handoff(body: HandoffIn, gw: InternalDep) -> HandoffOut:
         if store.has_thumbs_down(s, conversation.id):  # thumbs down, then "Mitarbeiter"
             reason = f"{AFTER_THUMBS_DOWN} {reason}"
         ticket = store.open_ticket(s, conversation.id, reason, live=gw.staff_hours.is_open(now), now=now)
+        intake.route_new_ticket(s, gw, ticket.id)
         if ticket.live:
             conversation.paused = True
         store.record_message(
@@ -64,12 +65,14 @@ def contact(body: ContactIn, gw: InternalDep) -> HandoffOut:
         if ticket is None:
             raise HTTPException(404, "Kein offener Vorgang für dieses Gespräch.")
         store.set_contact(s, ticket.id, body.contact, now=now)
+        answer_by = gw.staff_hours.answer_by(now)
+        intake.promise_after_contact(s, gw, ticket.id, answer_by)
         return HandoffOut(
             ticket=ticket.number,
             ticket_id=ticket.id,
             live=ticket.live,
             staff_hours=gw.staff_hours.describe(),
-            answer_by=gw.staff_hours.answer_by(now),
+            answer_by=answer_by,
             contact=True,
         )
 

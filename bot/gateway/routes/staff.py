@@ -13,10 +13,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from bot.gateway import staff_actions, store, views
-from bot.gateway.auth import LoginFailed, LoginThrottled, add_staff, log_in, log_out
+from bot.gateway import directory, staff_actions, store, team_store, views
+from bot.gateway.auth import LoginFailed, LoginThrottled, Staff, add_staff, log_in, log_out
 from bot.gateway.db import session_scope
-from bot.gateway.deps import AdminDep, AdminWritingDep, GatewayDep, StaffDep, StaffWritingDep
+from bot.gateway.deps import AdminDep, AdminWritingDep, GatewayDep, StaffDep, StaffWritingDep, TicketAccessDep
 from bot.gateway.gaps import DEFAULT_CONFIDENCE_THRESHOLD, content_gaps_csv
 from bot.gateway.schemas import (
     Assigned,
@@ -24,9 +24,11 @@ from bot.gateway.schemas import (
     Channel,
     Days,
     GapOut,
+    LabelText,
     LoginIn,
     Me,
     MessageOut,
+    OfficeId,
     QueueLimit,
     SearchText,
     StaffIn,
@@ -50,6 +52,8 @@ def ticket_errors(conflict: str = RESOLVED_FIRST) -> Iterator[None]:
         yield
     except LookupError as exc:
         raise HTTPException(404, NOT_FOUND) from exc
+    except staff_actions.NotYourOffice as exc:
+        raise HTTPException(403, str(exc)) from exc
     except store.TicketConflict as exc:
         raise HTTPException(409, conflict) from exc
     except staff_actions.DeliveryFailed as exc:
@@ -60,12 +64,19 @@ def ticket_errors(conflict: str = RESOLVED_FIRST) -> Iterator[None]:
 
 def _detail(gw: Gateway, ticket_id: int) -> TicketDetail:
     with ticket_errors(), session_scope(gw.sessions) as s:
-        return views.detail_of(s, ticket_id, gw.clock())
+        return views.detail_of(s, ticket_id, gw.clock(), directory.of(gw.settings))
 
 
-def _ticket(gw: Gateway, ticket_id: int) -> TicketOut:
+def ticket_response(gw: Gateway, ticket_id: int) -> TicketOut:
+    """One ticket as the API answers after an action on it."""
     with ticket_errors(), session_scope(gw.sessions) as s:
-        return views.ticket_view(s, ticket_id, gw.clock())
+        return views.ticket_view(s, ticket_id, gw.clock(), directory.of(gw.settings))
+
+
+def scope(gw: Gateway, staff: Staff) -> list[str] | None:
+    """The offices whose queues this staff member sees (None = all)."""
+    with session_scope(gw.sessions) as s:
+        return team_store.scope_of(s, staff.id, staff.is_admin)
 
 
 # --- log-in ---------------------------------------------------------------------------------
@@ -119,8 +130,14 @@ def list_tickets(
     live: Annotated[bool | None, Query(description="true = Person wartet live im Chat")] = None,
     assigned: Annotated[Assigned | None, Query(description="me = von mir übernommen, free = von niemandem")] = None,
     q: Annotated[SearchText | None, Query(description="Suche in Grund, Gesprächsverlauf und Vorgangsnummer")] = None,
+    office: Annotated[OfficeId | None, Query(description="nur die Warteschlange dieses Amts")] = None,
+    label: Annotated[LabelText | None, Query(description="nur Vorgänge mit diesem Schlagwort")] = None,
+    overdue: Annotated[bool, Query(description="true = nur überfällige Vorgänge")] = False,
     limit: Annotated[QueueLimit, Query()] = 200,
 ) -> list[TicketOut]:
+    offices = scope(gw, staff)
+    if office:
+        offices = [office] if team_store.may_see(offices, office) else []
     with session_scope(gw.sessions) as s:
         return views.queue(
             s,
@@ -131,7 +148,11 @@ def list_tickets(
             live=live,
             assigned=assigned.value if assigned else None,
             q=q,
+            offices=offices,
+            label=label,
+            overdue=overdue,
             limit=limit,
+            directory=directory.of(gw.settings),
         )
 
 
@@ -140,7 +161,7 @@ def list_tickets(
     response_model=TicketDetail,
     summary="Ein Vorgang mit Gesprächsverlauf und internen Notizen",
 )
-def get_ticket(ticket_id: int, staff: StaffDep, gw: GatewayDep) -> TicketDetail:
+def get_ticket(ticket_id: int, staff: StaffDep, gw: GatewayDep, _: TicketAccessDep) -> TicketDetail:
     return _detail(gw, ticket_id)
 
 
@@ -154,10 +175,11 @@ def get_ticket(ticket_id: int, staff: StaffDep, gw: GatewayDep) -> TicketDetail:
         502: {"description": "gespeichert, aber nicht zugestellt"},
     },
 )
-async def reply(ticket_id: int, body: TextIn, staff: StaffWritingDep, gw: GatewayDep) -> MessageOut:
+async def reply(ticket_id: int, body: TextIn, staff: StaffWritingDep, gw: GatewayDep, _: TicketAccessDep) -> MessageOut:
     with ticket_errors():
         message = await staff_actions.reply(gw, ticket_id, staff.id, body.text)
-    return views.message_out(message)
+    with ticket_errors(), session_scope(gw.sessions) as s:
+        return views.reply_out(s, message.id)
 
 
 @router.post(
@@ -166,7 +188,7 @@ async def reply(ticket_id: int, body: TextIn, staff: StaffWritingDep, gw: Gatewa
     status_code=201,
     summary="Interne Notiz (sieht nur das Team, nie die Bürgerin oder der Bürger)",
 )
-def add_note(ticket_id: int, body: TextIn, staff: StaffWritingDep, gw: GatewayDep) -> TicketDetail:
+def add_note(ticket_id: int, body: TextIn, staff: StaffWritingDep, gw: GatewayDep, _: TicketAccessDep) -> TicketDetail:
     with ticket_errors():
         staff_actions.note(gw, ticket_id, staff.id, body.text)
     return _detail(gw, ticket_id)
@@ -178,10 +200,10 @@ def add_note(ticket_id: int, body: TextIn, staff: StaffWritingDep, gw: GatewayDe
     summary="Vorgang abschließen (der Bot antwortet wieder)",
     responses={502: {"description": "abgeschlossen, aber Rasa nicht erreichbar"}},
 )
-async def resolve(ticket_id: int, staff: StaffWritingDep, gw: GatewayDep) -> TicketOut:
+async def resolve(ticket_id: int, staff: StaffWritingDep, gw: GatewayDep, _: TicketAccessDep) -> TicketOut:
     with ticket_errors():
         await staff_actions.resolve(gw, ticket_id)
-    return _ticket(gw, ticket_id)
+    return ticket_response(gw, ticket_id)
 
 
 @router.post(
@@ -190,10 +212,10 @@ async def resolve(ticket_id: int, staff: StaffWritingDep, gw: GatewayDep) -> Tic
     summary="Abgeschlossenen Vorgang wieder öffnen",
     responses={409: {"description": "das Gespräch hat schon einen anderen offenen Vorgang"}},
 )
-def reopen(ticket_id: int, staff: StaffWritingDep, gw: GatewayDep) -> TicketOut:
+def reopen(ticket_id: int, staff: StaffWritingDep, gw: GatewayDep, _: TicketAccessDep) -> TicketOut:
     with ticket_errors(OTHER_OPEN):
         staff_actions.reopen(gw, ticket_id)
-    return _ticket(gw, ticket_id)
+    return ticket_response(gw, ticket_id)
 
 
 @router.post(
@@ -202,10 +224,10 @@ def reopen(ticket_id: int, staff: StaffWritingDep, gw: GatewayDep) -> TicketOut:
     summary="Gespräch an den Bot zurückgeben (Vorgang bleibt, wie er ist)",
     responses={502: {"description": "zurückgegeben, aber Rasa nicht erreichbar"}},
 )
-async def handback(ticket_id: int, staff: StaffWritingDep, gw: GatewayDep) -> TicketOut:
+async def handback(ticket_id: int, staff: StaffWritingDep, gw: GatewayDep, _: TicketAccessDep) -> TicketOut:
     with ticket_errors():
         await staff_actions.hand_back(gw, ticket_id)
-    return _ticket(gw, ticket_id)
+    return ticket_response(gw, ticket_id)
 
 
 @router.post(
@@ -214,10 +236,10 @@ async def handback(ticket_id: int, staff: StaffWritingDep, gw: GatewayDep) -> Ti
     summary="Vorgang übernehmen (take) oder zurück in die Warteschlange geben (release)",
     responses={409: {"description": "Vorgang abgeschlossen"}},
 )
-def assign(ticket_id: int, body: AssignIn, staff: StaffWritingDep, gw: GatewayDep) -> TicketOut:
+def assign(ticket_id: int, body: AssignIn, staff: StaffWritingDep, gw: GatewayDep, _: TicketAccessDep) -> TicketOut:
     with ticket_errors():
         staff_actions.assign(gw, ticket_id, staff.id if body.action == "take" else None)
-    return _ticket(gw, ticket_id)
+    return ticket_response(gw, ticket_id)
 
 
 # --- content gaps ---------------------------------------------------------------------------
@@ -237,7 +259,7 @@ def gaps(
     days: Annotated[Days | None, Query(description="nur die letzten so vielen Tage")] = None,
 ) -> list[GapOut]:
     with session_scope(gw.sessions) as s:
-        rows = views.gap_rows(s, threshold, days, gw.clock())
+        rows = views.gap_rows(s, threshold, days, gw.clock(), directory.of(gw.settings))
     return [views.gap_out(r) for r in rows]
 
 
@@ -254,7 +276,7 @@ def gaps_csv(
     days: Annotated[Days | None, Query()] = None,
 ) -> Response:
     with session_scope(gw.sessions) as s:
-        rows = views.gap_rows(s, threshold, days, gw.clock())
+        rows = views.gap_rows(s, threshold, days, gw.clock(), directory.of(gw.settings))
     filename = f"katalog-luecken-{gw.clock().date().isoformat()}.csv"
     return Response(
         "\ufeff" + content_gaps_csv(rows),  # BOM: spreadsheet programs then read the umlauts right
@@ -280,10 +302,15 @@ def users(staff: AdminDep, gw: GatewayDep) -> list[StaffOut]:
     responses={409: {"description": "Benutzername vergeben"}, 422: {"description": "Passwort zu kurz o. Ä."}},
 )
 def create_user(body: StaffIn, staff: AdminWritingDep, gw: GatewayDep) -> StaffOut:
+    unknown = [o for o in body.offices if not directory.of(gw.settings).is_office(o)]
+    if unknown:
+        raise HTTPException(422, f"{staff_actions.UNKNOWN_OFFICE} ({', '.join(unknown)})")
     try:
         user = add_staff(gw, body.username, body.password, body.role)
     except KeyError as exc:
         raise HTTPException(409, exc.args[0]) from exc
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    return views.staff_out(user, gw.clock())
+    with session_scope(gw.sessions) as s:
+        offices = team_store.set_offices(s, user.id, body.offices)
+    return views.staff_out(user, gw.clock(), offices)

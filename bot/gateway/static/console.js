@@ -36,4 +36,5 @@
   }
 
   window.setInterval(refresh, SECONDS * 1000);
+  document.addEventListener("jenabot:refresh", refresh); // inbox.js: a new or overdue ticket was announced
 })();

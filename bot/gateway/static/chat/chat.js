@@ -130,37 +130,35 @@
     log.appendChild(node);
   }
 
-  function bubble(role, text) {
-    var node = make("div", "msg msg-" + (WHO[role] ? role : "system"));
-    node.appendChild(make("span", "msg-who", (WHO[role] || WHO.system) + ":"));
-    var body = make("p", "msg-text");
-    appendLinked(body, String(text));
-    node.appendChild(body);
-    return node;
-  }
+  var LINK = /https?:\/\/[^\s<>"']+/g;
 
-  // Web addresses in a text become links; everything else stays text (text nodes only, never HTML).
-  var URL_IN_TEXT = /https?:\/\/[^\s<>"]+/g;
-
-  function appendLinked(parent, text) {
-    var at = 0;
-    var match;
-    URL_IN_TEXT.lastIndex = 0;
-    while ((match = URL_IN_TEXT.exec(text)) !== null) {
-      var raw = match[0].replace(/[.,;:!?)\]]+$/, ""); // sentence punctuation after an address is not part of it
-      var url = safeUrl(raw);
-      if (!url) continue;
-      parent.appendChild(document.createTextNode(text.slice(at, match.index)));
-      var link = make("a", "msg-link", raw);
+  function linkedText(className, text) {
+    // Web addresses in the bot's and staff's texts become links; everything else stays text (textContent).
+    var p = make("p", className);
+    var position = 0;
+    String(text).replace(LINK, function (found, offset) {
+      var address = found.replace(/[.,;:!?)\]}»“"]+$/, "");
+      var url = safeUrl(address);
+      if (!url) return found;
+      if (offset > position) p.appendChild(document.createTextNode(text.slice(position, offset)));
+      var link = make("a", null, address);
       link.href = url.href;
       link.target = "_blank";
       link.rel = "noopener noreferrer";
       link.appendChild(make("span", "new-tab", " (öffnet in neuem Tab)"));
-      parent.appendChild(link);
-      at = match.index + raw.length;
-      URL_IN_TEXT.lastIndex = at;
-    }
-    parent.appendChild(document.createTextNode(text.slice(at)));
+      p.appendChild(link);
+      position = offset + address.length;
+      return found;
+    });
+    if (position < text.length) p.appendChild(document.createTextNode(text.slice(position)));
+    return p;
+  }
+
+  function bubble(role, text) {
+    var node = make("div", "msg msg-" + (WHO[role] ? role : "system"));
+    node.appendChild(make("span", "msg-who", (WHO[role] || WHO.system) + ":"));
+    node.appendChild(role === "citizen" ? make("p", "msg-text", text) : linkedText("msg-text", String(text)));
+    return node;
   }
 
   // A long answer shows its first lines (about six on a phone); "Mehr anzeigen" shows the rest.
@@ -237,7 +235,40 @@
     if (m.role === "bot" && (custom.type === "answer" || custom.type === "decline")) {
       node.appendChild(feedbackNode(m.id));
     }
+    if (m.role === "system" && custom.type === "rating" && custom.ticket) {
+      node.appendChild(ratingNode(String(custom.ticket)));
+    }
     return node;
+  }
+
+  function ratingNode(ticket) {
+    // One tap after a resolved ticket: 1 (schlecht) … 5 (sehr gut); a second tap replaces the first.
+    var box = make("div", "feedback rating");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "Bewertung von 1 (schlecht) bis 5 (sehr gut)");
+    var note = make("p", "feedback-note");
+    var buttons = [1, 2, 3, 4, 5].map(function (score) {
+      var b = make("button", "vote rate", String(score));
+      b.type = "button";
+      b.setAttribute("aria-pressed", "false");
+      b.setAttribute("aria-label", score + " von 5" + (score === 1 ? " (schlecht)" : score === 5 ? " (sehr gut)" : ""));
+      b.addEventListener("click", function () { rate(ticket, score, buttons, note); });
+      box.appendChild(b);
+      return b;
+    });
+    box.appendChild(note);
+    return box;
+  }
+
+  async function rate(ticket, score, buttons, note) {
+    try {
+      var response = await postJson(API + "/rating", { conversation_id: state.cid, ticket: ticket, score: score });
+      if (!response.ok) throw new Error(String(response.status));
+      buttons.forEach(function (b, i) { b.setAttribute("aria-pressed", String(i + 1 === score)); });
+      note.textContent = "Danke für Ihre Bewertung.";
+    } catch (e) {
+      showError(ERRORS.feedback);
+    }
   }
 
   function feedbackNode(messageId) {
