@@ -193,9 +193,16 @@ def choose_office(office: Office, asked: list[str]) -> Choice:
 
 def choose_hours(catalog: Catalog, turn: Turn) -> Choice:
     """Opening hours of the office named in the message, else the one in context; ask when there is none.
-    A question for another field of the office ("Wie ist die Adresse?") gets exactly that field."""
+    A question for another field of the office ("Wie ist die Adresse?") gets exactly that field; about the
+    office of the current topic, it stays a question about the topic (as in ``_office_question``)."""
     office = resolve_office(catalog, turn.text, turn.office_id, turn.state.service_id)
-    return choose_office(office, detect_aspects(turn.text)) if office else Choice("ask_office")
+    if office is None:
+        return Choice("ask_office")
+    asked = detect_aspects(turn.text)
+    current = catalog.services.get(turn.state.service_id or "")
+    if current is not None and current.office == office.id and set(asked) - {"hours"}:
+        return Choice("answer", current, office, tuple(asked), confidence=1.0)  # "Wo ist das Fundbüro?" on its topic
+    return choose_office(office, asked)
 
 
 def _off_topic(turn: Turn, asked: list[str], decision: Decision) -> bool:

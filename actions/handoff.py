@@ -16,12 +16,11 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.contact import declines, leaves_form, normalise_contact
 from actions.gateway_client import GatewayUnavailable, HandoffResult, leave_contact, open_handoff
 from actions.offices import city_phone, topic_office
 from actions.texts import CONTACT_EMAIL, CONTACT_PHONE, domain_text
@@ -130,64 +129,6 @@ class ActionHandoff(Action):
         if intent == "complaint_or_case":
             lead = complaint_lead(domain, tracker.get_slot("office"), tracker.get_slot("service"))
         return await hand_over(dispatcher, tracker, intent, lead)
-
-
-class ValidateContactForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_contact_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Validate the contact and the consent; a clear new request leaves the form and is answered."""
-        target = _leaving_to(tracker)
-        if target is None:
-            return list(await super().run(dispatcher, tracker, domain))
-        if target not in ("action_handoff", "utter_offer_human"):  # a handoff says itself what happens to the ticket
-            dispatcher.utter_message(
-                response="utter_contact_form_left", ticket=tracker.get_slot("handoff_ticket") or ""
-            )
-        return [
-            SlotSet("contact", None),
-            SlotSet("contact_consent", None),
-            SlotSet("requested_slot", None),
-            FollowupAction(target),
-        ]
-
-    def validate_contact(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        text = str(value or "")
-        if declines(text):
-            return {"contact": "-", "contact_consent": False}  # nothing to store; the form ends
-        contact = normalise_contact(text)
-        if contact is None:
-            dispatcher.utter_message(response="utter_contact_invalid")
-            return {"contact": None}
-        return {"contact": contact}
-
-    def validate_contact_consent(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if value is None:
-            dispatcher.utter_message(response="utter_contact_yes_or_no")
-        return {"contact_consent": value}
-
-
-def _leaving_to(tracker: Tracker) -> str | None:
-    """The action a message during the form asks for instead of the form (None: it belongs to the form).
-    Only once the form has asked something: at its start, the message that opened it is not a new one."""
-    if not tracker.get_slot("requested_slot"):
-        return None
-    message = tracker.latest_message
-    intent = message.get("intent") or {}
-    return leaves_form(
-        message.get("text") or "", intent.get("name"), float(intent.get("confidence") or 0.0), _search_is_sure
-    )
-
-
-def _search_is_sure(text: str) -> bool:
-    from actions.runtime import searcher  # loaded once per process; only needed for an unclear message
-
-    return searcher().search(text, top_k=1).confident
 
 
 class ActionSubmitContact(Action):

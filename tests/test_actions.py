@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import actions, handoff, hours_answer, offices
+from actions import actions, contact_form, handoff, hours_answer, offices
 from actions.dialogue import State
 from actions.gateway_client import GatewayUnavailable, HandoffResult
 from actions.texts import domain_text
@@ -349,7 +349,7 @@ def test_a_contact_that_cannot_be_stored_gives_the_phone_number(gateway: FakeGat
 
 
 def test_the_form_asks_again_for_an_unreadable_contact_and_a_missing_yes_or_no() -> None:
-    form, dispatcher, t = handoff.ValidateContactForm(), CollectingDispatcher(), tracker("hallo", None)
+    form, dispatcher, t = contact_form.ValidateContactForm(), CollectingDispatcher(), tracker("hallo", None)
     assert form.validate_contact("hallo", dispatcher, t, DOMAIN) == {"contact": None}
     assert form.validate_contact("nein", dispatcher, t, DOMAIN) == {"contact": "-", "contact_consent": False}
     assert form.validate_contact_consent(None, dispatcher, t, DOMAIN) == {"contact_consent": None}
@@ -376,42 +376,51 @@ def _in_form(text: str, intent: str, confidence: float = 0.95, requested: str | 
     return t
 
 
+@searching
 def test_a_clear_new_question_leaves_the_contact_form_and_is_answered() -> None:
-    run = Run(handoff.ValidateContactForm(), _in_form("Wo ist die Ausländerbehörde?", "ask_office_hours"))
-    assert run.texts == [
+    run = Run(contact_form.ValidateContactForm(), _in_form("Wo ist die Ausländerbehörde?", "ask_office_hours"))
+    assert run.texts[0] == (
         "Gern. Ihr Anliegen bleibt als Vorgang JN-0042 gespeichert. Wenn wir uns bei Ihnen melden sollen, "
         "schreiben Sie später einfach „Mitarbeiter sprechen“; dann können Sie eine E-Mail-Adresse oder "
         "Telefonnummer hinterlassen."
-    ]
-    assert run.events == [
+    )
+    assert "Löbdergraben 12" in run.texts[1]  # answered right here, by the office-hours action's own logic
+    assert run.events[:4] == [
         SlotSet("contact", None),
         SlotSet("contact_consent", None),
         SlotSet("requested_slot", None),
-        FollowupAction("action_office_hours"),
+        ActiveLoop(None),
     ]
+    assert run.events[-1] == FollowupAction("action_listen")  # then the bot listens; nothing answers twice
 
 
 def test_asking_for_a_person_during_the_form_goes_to_the_handoff() -> None:
-    run = Run(handoff.ValidateContactForm(), _in_form("Ich will sofort mit einem Menschen sprechen", "request_human"))
+    run = Run(
+        contact_form.ValidateContactForm(), _in_form("Ich will sofort mit einem Menschen sprechen", "request_human")
+    )
     assert run.texts == []  # the handoff says itself what happens to the ticket
     assert run.events[-1] == FollowupAction("action_handoff")
 
 
+@searching
 def test_the_consent_question_is_left_as_well() -> None:
     run = Run(
-        handoff.ValidateContactForm(), _in_form("Was kostet ein Reisepass?", "ask_service", requested="contact_consent")
+        contact_form.ValidateContactForm(),
+        _in_form("Was kostet ein Reisepass?", "ask_service", requested="contact_consent"),
     )
-    assert run.events[-1] == FollowupAction("action_answer_service")
+    assert run.payloads[-1]["type"] == "answer" and run.payloads[-1]["service"]["id"] == "reisepass"
+    assert run.events[-1] == FollowupAction("action_listen")
 
 
 def test_the_message_that_opened_the_form_does_not_leave_it() -> None:
     """At its start the form has asked nothing yet: the request for a person that opened it is no new request."""
     form, t = (
-        handoff.ValidateContactForm(),
+        contact_form.ValidateContactForm(),
         _in_form("Ich möchte mit einem Menschen sprechen", "request_human", requested=None),
     )
-    events = asyncio.run(form.run(CollectingDispatcher(), t, DOMAIN))
-    assert FollowupAction("action_handoff") not in events
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(form.run(dispatcher, t, DOMAIN)) == []  # nothing to validate: the form asks for the contact
+    assert dispatcher.messages == []  # and no "Das sieht nicht wie eine E-Mail-Adresse aus"
 
 
 # --- staff replies and the hand-back ----------------------------------------------------------------
@@ -456,6 +465,21 @@ def test_office_hours_name_the_day_and_carry_an_office_payload() -> None:
 def test_a_bare_day_asks_the_hours_of_the_office_in_context_again() -> None:
     run = Run(actions.ActionAnswerService(), tracker("Und am Montag?", "ask_followup", {"office": "standesamt"}))
     assert run.payloads[0]["office"] == "standesamt" and "Montag, 30.11.2026" in run.texts[0]
+
+
+def test_where_the_office_of_the_topic_is_stays_on_the_topic(catalog) -> None:
+    on_topic = State("fundsache-verloren", ["procedure"], [])
+    choice = actions.choose_hours(catalog, actions.Turn("Wo ist das Fundbüro?", "ask_office_hours", on_topic))
+    assert (choice.kind, choice.service and choice.service.id, choice.office and choice.office.id) == (
+        "answer",
+        "fundsache-verloren",
+        "fundbuero",
+    )
+    assert choice.aspects == ("location",)
+    hours = actions.choose_hours(catalog, actions.Turn("Wann hat das Fundbüro offen?", "ask_office_hours", on_topic))
+    assert (hours.kind, hours.service) == ("hours", None)  # opening hours stay the office's answer
+    elsewhere = actions.choose_hours(catalog, actions.Turn("Wo ist das Standesamt?", "ask_office_hours", on_topic))
+    assert (elsewhere.kind, elsewhere.service, elsewhere.aspects) == ("office", None, ("location",))
 
 
 def test_hours_without_any_office_ask_which_one() -> None:
