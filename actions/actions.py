@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -24,13 +25,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import answers
-from actions.aspects import GENERAL, detect_aspects
-from actions.dialogue import Decision, State, decide, elliptical
+from actions.aspects import GENERAL, OFFICE_ASPECTS, detect_aspects, strip_aspect_words
+from actions.dialogue import Decision, State, decide, elliptical, has_content
 from actions.handoff import hand_over
-from actions.hours_answer import hours_reply, is_day_followup, resolve_office
+from actions.hours_answer import hours_body, hours_reply, is_day_followup, named_office, resolve_office
 from actions.language import language_of
-from actions.offices import city_phone, default_office
+from actions.offices import city_phone
 from actions.runtime import searcher
+from actions.service_names import MAX_OPTIONS, names_service
 from actions.texts import domain_text
 from bot import contract
 from knowledge.language import Language
@@ -42,7 +44,8 @@ log = logging.getLogger(__name__)
 FOLLOWUP_INTENTS = {"ask_followup", "choose_option"}
 UNSURE_BEFORE_HANDOFF = 2
 
-ChoiceKind = Literal["answer", "hours", "ask_office", "clarify", "decline", "ask_service", "handoff"]
+ChoiceKind = Literal["answer", "hours", "office", "ask_office", "clarify", "decline", "ask_service", "handoff"]
+STAYING_RULES = {"follow_up_stays", "follow_up_on_topic", "still_on_topic"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Choice:
     options: tuple[Service, ...] = ()
     confidence: float = 0.0
     unsure_turns: float | None = None  # the new count of unsure turns in a row; None leaves it
+    also: tuple[Service, ...] = ()  # services the citizen needs next, named after the answer
 
 
 def read_turn(tracker: Tracker) -> Turn:
@@ -92,10 +96,14 @@ def read_turn(tracker: Tracker) -> Turn:
 
 
 def choose(kb: Searcher, turn: Turn) -> Choice:
-    """The reply to a question about a service (or a bare day: "Und morgen?" asks the hours again)."""
+    """The reply to a question about a service (or a bare day: "Und morgen?" asks the hours again; or a
+    question about an office itself: "Welche Telefonnummer hat das Standesamt?")."""
     asked = detect_aspects(turn.text)
     if is_day_followup(turn.text) and asked in ([], ["hours"]):
         return choose_hours(kb.catalog, turn)
+    office_question = _office_question(kb, turn, asked)
+    if office_question is not None:
+        return office_question
     followup = turn.intent in FOLLOWUP_INTENTS or (bool(asked) and not turn.mentions_service)
     decision = decide(kb, turn.text, turn.state, is_followup=followup, asks_aspect=bool(asked))
     if _off_topic(turn, asked, decision):
@@ -110,21 +118,97 @@ def choose(kb: Searcher, turn: Turn) -> Choice:
             confidence=decision.confidence,
         )
     assert decision.service is not None
-    # A follow-up without an aspect of its own ("Und für Kinder?") asks the same thing as before.
-    keeps_aspect = (
+    aspects = asked or _carried_aspects(turn, decision) or [GENERAL]
+    service = _entry_with_the_figure(kb, turn, decision, aspects)
+    # The office the entry names: a body outside the city is named as such; a breadth entry names none.
+    office = kb.catalog.office_of(service)
+    return Choice(
+        "answer",
+        service,
+        office,
+        tuple(aspects),
+        confidence=decision.confidence,
+        also=tuple(decision.also) if service is decision.service else (),
+    )
+
+
+def _carried_aspects(turn: Turn, decision: Decision) -> list[str]:
+    """What a message without an aspect of its own asks: the same as before, when it leans on the previous
+    question ("Und für Kinder?", "Und für einen Personalausweis?", an option chosen); else what the
+    situation it describes needs first."""
+    keeps = (
         turn.intent == "choose_option"
         or bool(turn.state.options)
-        or (followup and bool(turn.state.service_id) and elliptical(turn.text))
+        or (bool(turn.state.aspects) and elliptical(turn.text))
     )
-    aspects = asked or (turn.state.aspects if keeps_aspect else []) or [GENERAL]
-    office = kb.catalog.office_of(decision.service) or default_office(kb.catalog)
-    return Choice("answer", decision.service, office, tuple(aspects), confidence=decision.confidence)
+    if keeps and turn.state.aspects:
+        return [a for a in turn.state.aspects if a != "hours"] or []
+    return [decision.aspect] if decision.aspect else []
+
+
+def _entry_with_the_figure(kb: Searcher, turn: Turn, decision: Decision, aspects: list[str]) -> Service:
+    """A message that stays on its topic although the topic's entry lacks what it asks, while an entry the
+    message points to has it ("Was kostet die Kita?" on the Kita place: the Kita fees). Only entries related
+    to the topic or named in the message count, and only when the message says more than the aspect."""
+    service = decision.service
+    assert service is not None
+    catalog = kb.catalog
+    if decision.rule not in STAYING_RULES or decision.result is None or not has_content(turn.text, kb):
+        return service
+    if any(answers.has_data(service, a, catalog.office_of(service)) for a in aspects):
+        return service
+    for hit in decision.result.hits[:MAX_OPTIONS]:
+        other = hit.service
+        close = other.id in service.related or service.id in other.related
+        if other.id == service.id or not (close or names_service(turn.text, other, decision.result)):
+            continue
+        if all(answers.has_data(other, a, catalog.office_of(other)) for a in aspects):
+            return other
+    return service
+
+
+def _office_question(kb: Searcher, turn: Turn, asked: list[str]) -> Choice | None:
+    """A question about an office itself ("Wo ist die Ausländerbehörde?", "Welche Telefonnummer hat das
+    Standesamt?"): it names an office (or follows an answer about one, with no service in context), asks only
+    what an office file answers, and names no service. About the office of the current topic, it stays a
+    question about the topic."""
+    if not asked or not set(asked) <= OFFICE_ASPECTS:
+        return None
+    office = named_office(kb.catalog, turn.text)
+    if office is None and turn.office_id and not turn.state.service_id:  # "Und wo ist die?" after an office answer
+        office = kb.catalog.offices.get(turn.office_id)
+    if office is None:
+        return None
+    rest = strip_aspect_words(turn.text)
+    for name in sorted([office.name, *office.synonyms], key=len, reverse=True):
+        rest = re.sub(re.escape(name), " ", rest, flags=re.IGNORECASE)
+    if has_content(rest, kb):
+        return None
+    current = kb.catalog.services.get(turn.state.service_id or "")
+    if current is not None and current.office == office.id:
+        return Choice("answer", current, office, tuple(asked), confidence=1.0)
+    return choose_office(office, asked)
+
+
+def choose_office(office: Office, asked: list[str]) -> Choice:
+    """Exactly the fields asked of an office; hours alone are the opening-hours answer."""
+    aspects = tuple(a for a in asked if a in OFFICE_ASPECTS) or ("hours",)
+    kind: ChoiceKind = "hours" if aspects == ("hours",) else "office"
+    return Choice(kind, office=office, aspects=aspects, confidence=1.0)
 
 
 def choose_hours(catalog: Catalog, turn: Turn) -> Choice:
-    """Opening hours of the office named in the message, else the one in context; ask when there is none."""
+    """Opening hours of the office named in the message, else the one in context; ask when there is none.
+    A question for another field of the office ("Wie ist die Adresse?") gets exactly that field; about the
+    office of the current topic, it stays a question about the topic (as in ``_office_question``)."""
     office = resolve_office(catalog, turn.text, turn.office_id, turn.state.service_id)
-    return Choice("hours", office=office, aspects=("hours",), confidence=1.0) if office else Choice("ask_office")
+    if office is None:
+        return Choice("ask_office")
+    asked = detect_aspects(turn.text)
+    current = catalog.services.get(turn.state.service_id or "")
+    if current is not None and current.office == office.id and set(asked) - {"hours"}:
+        return Choice("answer", current, office, tuple(asked), confidence=1.0)  # "Wo ist das Fundbüro?" on its topic
+    return choose_office(office, asked)
 
 
 def _off_topic(turn: Turn, asked: list[str], decision: Decision) -> bool:
@@ -157,14 +241,16 @@ def _answer(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> lis
     assert service is not None
     lang = turn.language
     parts = [answers.answer(service, aspect, office, lang) for aspect in aspects]
+    parts += [answers.also_line(other, lang) for other in choice.also]
     dispatcher.utter_message(text=answers.with_source("\n\n".join(parts), service, lang=lang))
+    source, stand = answers.source_of(service)
     payload = contract.Answer(
         service=service_ref(service),
         office=office.id if office else None,
         aspects=choice.aspects,
         confidence=choice.confidence,
-        source=str(service.source),
-        stand=service.stand.isoformat(),
+        source=source,
+        stand=stand.isoformat(),
     )
     dispatcher.utter_message(json_message=contract.to_wire(payload))
     return [
@@ -180,6 +266,34 @@ def _hours(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list
     office = choice.office
     assert office is not None
     dispatcher.utter_message(text=hours_reply(office, turn.text, lang=turn.language))
+    payload = contract.Answer(
+        service=None,
+        office=office.id,
+        aspects=choice.aspects,
+        confidence=choice.confidence,
+        source=str(office.source),
+        stand=office.stand.isoformat(),
+    )
+    dispatcher.utter_message(json_message=contract.to_wire(payload))
+    return [SlotSet("office", office.id), SlotSet("aspects", list(choice.aspects))]
+
+
+def _office(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
+    """Fields of an office (its address, phone, e-mail, booking link), each said once, in answer order."""
+    office = choice.office
+    assert office is not None
+    lang = turn.language
+    found = {
+        a: hours_body(office, turn.text, lang=lang) if a == "hours" else answers.office_field(office, a, lang)
+        for a in choice.aspects
+    }
+    parts = [text for text in found.values() if text]
+    if not parts:  # none of the fields asked: say so, and how else to reach the office
+        unknown = answers.WORDING[lang].OFFICE_FIELD_UNKNOWN
+        parts = [unknown[a].format(name=answers.office_name(office, lang)) for a in choice.aspects]
+        parts.append(answers.other_contact(office, lang) or answers.ask_whom(None, lang))
+    text = "\n".join(dict.fromkeys(parts))
+    dispatcher.utter_message(text=f"{text}\n\n{answers.source_line(str(office.source), office.stand, lang)}")
     payload = contract.Answer(
         service=None,
         office=office.id,
@@ -227,6 +341,7 @@ def _unsure_slot(choice: Choice) -> list[EventType]:
 _RENDERERS: dict[str, Callable[[CollectingDispatcher, Choice, Turn], list[EventType]]] = {
     "answer": _answer,
     "hours": _hours,
+    "office": _office,
     "ask_office": _ask_office,
     "clarify": _clarify,
     "decline": _decline,

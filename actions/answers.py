@@ -9,6 +9,7 @@ marked as such. The German text stays binding, and the English source line says 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -16,14 +17,31 @@ from types import ModuleType
 
 from actions import texts, texts_en
 from actions.offices import city_phone
+from actions.responsibility import BUND_PORTAL, JENA_PORTAL, LAND_PORTAL, leika_types, responsibility
 from actions.texts import UNKNOWN
 from knowledge import hours as hrs
+from knowledge.breadth import LEIKA_STAND
 from knowledge.language import Language
 from knowledge.schema import Fee, FeeEn, Office, Service
 
-__all__ = ["UNKNOWN", "answer", "ask_whom", "fee_line", "hours_text", "office_name", "office_text", "with_source"]
+__all__ = [
+    "UNKNOWN",
+    "also_line",
+    "answer",
+    "has_data",
+    "ask_whom",
+    "fee_line",
+    "hours_text",
+    "office_field",
+    "office_name",
+    "office_text",
+    "other_contact",
+    "source_of",
+    "with_source",
+]
 
 WORDING: dict[Language, ModuleType] = {"de": texts, "en": texts_en}
+_PHOTO_WORDS = re.compile(r"foto|passbild|lichtbild|photo|picture", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -103,8 +121,30 @@ def answer(service: Service, aspect: str, office: Office | None, lang: Language 
     return body if body else f"{w.UNKNOWN} {ask_whom(office, lang)}"
 
 
+def has_data(service: Service, aspect: str, office: Office | None) -> bool:
+    """Whether the entry (or its office) says something about this aspect."""
+    builder = _BUILDERS.get(aspect, _general)
+    return service.tier == "rich" and bool(builder(service, Fields.of(service, "de"), office, "de"))
+
+
+def source_of(service: Service) -> tuple[str, date]:
+    """The page a citizen can follow, and its date. A breadth entry has no page of its own: the portal where
+    the responsible authority is found stands in for the catalogue file it was read from."""
+    if service.tier == "breadth":
+        return responsibility(leika_types(service.leika_object)).portal, LEIKA_STAND
+    return str(service.source), service.stand
+
+
 def with_source(text: str, service: Service, office: Office | None = None, lang: Language = "de") -> str:
-    return f"{text}\n\n{source_line(str(service.source), service.stand, lang)}"
+    source, stand = source_of(service)
+    return f"{text}\n\n{source_line(source, stand, lang)}"
+
+
+def also_line(service: Service, lang: Language = "de") -> str:
+    """A second service the citizen's situation needs too, in one sentence from its own summary."""
+    f = Fields.of(service, lang)
+    summary = _first_sentence(f.summary) if f.summary else ""
+    return str(WORDING[lang].ALSO.format(name=f.name, summary=summary)).rstrip(": ")
 
 
 def source_line(source: str, stand: date, lang: Language = "de") -> str:
@@ -193,25 +233,105 @@ def _legal(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
 
 
 def _location(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
-    return office_text(office, WORDING[lang].LOCATION_LEAD.format(name=f.name), lang) if office else ""
+    w = WORDING[lang]
+    if office is None:
+        return ""
+    if outside_city(office):
+        return office_text(
+            office, first=w.LOCATION_OUTSIDE.format(name=f.name, office=office_name(office, lang)), lang=lang
+        )
+    return office_text(office, w.LOCATION_LEAD.format(name=f.name), lang=lang)
 
 
 def _hours(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
     return hours_text(office, lang) if office else ""
 
 
+def _booking(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    url = s.booking_url or (office.appointment_url if office else None)
+    return str(WORDING[lang].BOOKING.format(name=f.name, url=url)) if url else ""
+
+
+def _photo(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    """The entry's photo rule; else what its document list says about a photo."""
+    w = WORDING[lang]
+    if s.photo:
+        photo = s.photo if lang == "de" else texts_en.ONLY_GERMAN.format(text=s.photo)
+        return str(w.PHOTO.format(name=f.name, photo=photo))
+    documents = [d for d in f.documents if _PHOTO_WORDS.search(d)]
+    return _bullets(w.PHOTO_DOCUMENTS.format(name=f.name), documents, lang)
+
+
+def _form(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    w = WORDING[lang]
+    if s.form_url:
+        return str(w.FORM.format(name=f.name, url=s.form_url))
+    if s.online is not None and s.online.available and s.online.url:
+        return str(w.FORM_ONLINE.format(name=f.name, url=s.online.url))
+    return ""
+
+
+def _phone(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    return office_field(office, "phone", lang) if office else ""
+
+
+def _email(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
+    return office_field(office, "email", lang) if office else ""
+
+
 def _general(s: Service, f: Fields, office: Office | None, lang: Language) -> str:
     w = WORDING[lang]
     parts = [w.GENERAL_SUMMARY.format(name=f.name, summary=f.summary) if f.summary else f.name]
-    if office:
+    if office and outside_city(office):
+        parts.append(w.GENERAL_OUTSIDE.format(name=office_name(office, lang), contact=_short_contact(office, lang)))
+    elif office:
         parts.append(w.GENERAL_OFFICE.format(name=office_name(office, lang)))
     parts.append(w.GENERAL_MORE)
     return "\n".join(parts)
 
 
-def office_text(office: Office, lead: str, lang: Language = "de") -> str:
+def outside_city(office: Office) -> bool:
+    """A body outside the city administration (a state or federal authority, the pension insurance, ...)."""
+    return office.level != "kommune"
+
+
+def _short_contact(office: Office, lang: Language = "de") -> str:
+    """ ", Telefon …" or ", https://…" for a body outside the city; "" when its file has neither."""
     w = WORDING[lang]
-    lines = [w.OFFICE_LEAD.format(lead=lead, name=office_name(office, lang))]
+    contact = w.CONTACT_PHONE.format(phone=office.phone) if office.phone else (office.website or "")
+    return f", {contact}" if contact else ""
+
+
+def office_field(office: Office, aspect: str, lang: Language = "de") -> str:
+    """Exactly the field of an office a question asks for ("Welche Telefonnummer hat …?"); "" when its file
+    does not have it. ``location`` is the address with phone and e-mail, as an office's card shows it."""
+    w, name = WORDING[lang], office_name(office, lang)
+    if aspect == "phone" and office.phone:
+        return str(w.OFFICE_PHONE.format(name=name, phone=office.phone))
+    if aspect == "email" and office.email:
+        return str(w.OFFICE_EMAIL.format(name=name, email=office.email))
+    if aspect == "booking" and office.appointment_url:
+        return str(w.APPOINTMENTS.format(url=office.appointment_url))
+    if aspect == "location" and (office.address or office.phone or office.email or office.website):
+        return office_text(office, first=f"{name}.", lang=lang)
+    return ""
+
+
+def other_contact(office: Office, lang: Language = "de") -> str:
+    """Every way to reach an office its file names (for a question about a field it does not have)."""
+    w = WORDING[lang]
+    contact = [
+        *([w.CONTACT_PHONE.format(phone=office.phone)] if office.phone else []),
+        *([w.CONTACT_EMAIL.format(email=office.email)] if office.email else []),
+        *([office.website] if office.website else []),
+    ]
+    return str(w.OFFICE_OTHER_CONTACT.format(contact=", ".join(contact))) if contact else ""
+
+
+def office_text(office: Office, lead: str = "", first: str = "", lang: Language = "de") -> str:
+    """An office's card: ``first`` line (or ``lead`` followed by its name), address, phone, e-mail, booking, website."""
+    w = WORDING[lang]
+    lines = [first or w.OFFICE_LEAD.format(lead=lead, name=office_name(office, lang))]
     if office.address:
         addr = office.address
         postcode = f"{addr.postcode} " if addr.postcode else ""
@@ -226,6 +346,8 @@ def office_text(office: Office, lead: str, lang: Language = "de") -> str:
         lines.append(w.EMAIL.format(email=office.email))
     if office.appointment_url:
         lines.append(w.APPOINTMENTS.format(url=office.appointment_url))
+    if office.website and not (office.address or office.phone or office.email):
+        lines.append(w.WEBSITE.format(url=office.website))
     return "\n".join(lines)
 
 
@@ -249,14 +371,28 @@ def hours_text(office: Office, lang: Language = "de") -> str:
 
 
 def _breadth(s: Service, aspect: str, office: Office | None, lang: Language) -> str:
+    """What the nationwide catalogue says: the name, who usually handles it (LeiKa typisation) and where a
+    citizen finds that authority; never a Jena office the entry does not name."""
     w = WORDING[lang]
     lines = [w.BREADTH_HEAD.format(name=s.name)]
     if aspect == "legal" and s.legal_basis:
         lines.append(_legal(s, Fields.of(s, lang), office, lang))
-    elif s.topic:
-        lines.append(w.BREADTH_TOPIC.format(topic=s.topic))
-    lines.append(w.BREADTH_ASK.format(phone=city_phone()))
+    lines.append(w.BREADTH_NO_DETAILS)
+    who = responsibility(leika_types(s.leika_object))
+    if who.known:
+        lines.append(w.BREADTH_LEVEL.format(rule=who.rule_words_in(lang), executes=who.executes_words_in(lang)))
+    if "kommune" in who.executes or not who.known:
+        lines.append(w.BREADTH_ASK_CITY.format(phone=city_phone(), url=JENA_PORTAL))
+    if "land" in who.executes:
+        lines.append(w.BREADTH_ASK_LAND.format(url=LAND_PORTAL, name=s.name))
+    if "bund" in who.executes:
+        lines.append(w.BREADTH_ASK_BUND.format(url=BUND_PORTAL, name=s.name))
     return "\n".join(lines)
+
+
+def _first_sentence(text: str) -> str:
+    match = re.match(r"(.+?[.!?])(\s|$)", text.strip())
+    return match.group(1) if match else text.strip()
 
 
 def _bullets(head: str, items: list[str], lang: Language) -> str:
@@ -273,5 +409,10 @@ _BUILDERS: dict[str, Builder] = {
     "legal": _legal,
     "location": _location,
     "hours": _hours,
+    "booking": _booking,
+    "photo": _photo,
+    "form": _form,
+    "phone": _phone,
+    "email": _email,
     "general": _general,
 }

@@ -1,8 +1,10 @@
-"""Is this an e-mail address or a phone number a citizen wants to be reached at? Pure functions."""
+"""Is this an e-mail address or a phone number a citizen wants to be reached at, a "no", or something else
+altogether (a new question, a request for a person) that should end the contact form? Pure functions."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from knowledge.text import fold
 
@@ -29,3 +31,31 @@ def normalise_contact(text: str) -> str | None:
 def declines(text: str) -> bool:
     """The citizen does not want to leave a contact."""
     return bool(_NO.match(fold(text).strip()))
+
+
+#: A clear new request during the contact form, and the action that answers it once the form is left.
+LEAVE_FOR = {
+    "ask_service": "action_answer_service",
+    "ask_followup": "action_answer_service",
+    "ask_office_hours": "action_office_hours",
+    "request_human": "action_handoff",
+    "complaint_or_case": "action_handoff",
+    "dissatisfied": "utter_offer_human",
+}
+LEAVE_CONFIDENCE = 0.6  # the NLU must be this sure that the message is another request
+
+
+def leaves_form(text: str, intent: str | None, confidence: float, search_is_sure: Callable[[str], bool]) -> str | None:
+    """The action to run instead of asking for the contact again, or None when the message belongs to the form.
+
+    A contact or a "no" always belongs to the form. A message the NLU clearly reads as a new question or a
+    request for a person leaves it; so does a question the search answers with confidence (a service named in
+    a way the NLU did not expect). ``search_is_sure`` is called only when needed.
+    """
+    if not text.strip() or normalise_contact(text) is not None or declines(text):
+        return None
+    if intent in LEAVE_FOR and confidence >= LEAVE_CONFIDENCE:
+        return LEAVE_FOR[intent]
+    if intent in ("affirm", "deny"):
+        return None
+    return "action_answer_service" if search_is_sure(text) else None

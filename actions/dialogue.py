@@ -20,12 +20,23 @@ from typing import Literal
 
 from actions.aspects import strip_aspect_words
 from actions.service_names import MAX_OPTIONS, bare_topic, name_verb, name_words, names_service, plain_form
+from actions.situations import situation_of
 from knowledge.loader import Catalog
 from knowledge.schema import Service
 from knowledge.search import Hit, Searcher, SearchResult
 from knowledge.text import fold, join_separable_verb
 
-__all__ = ["MAX_OPTIONS", "RULES", "Decision", "DecisionKind", "Message", "State", "decide", "elliptical"]
+__all__ = [
+    "MAX_OPTIONS",
+    "RULES",
+    "Decision",
+    "DecisionKind",
+    "Message",
+    "State",
+    "decide",
+    "elliptical",
+    "has_content",
+]
 
 DecisionKind = Literal["answer", "clarify", "decline", "ask_service"]  # ask_service: an aspect question, no topic yet
 VARIANT_MARGIN = 0.03  # a follow-up on its own must point this much more clearly to a related entry
@@ -75,6 +86,8 @@ class Decision:
     confidence: float = 0.0
     result: SearchResult | None = None
     rule: str = ""  # the name of the rule that decided
+    also: list[Service] = field(default_factory=list)  # services the citizen needs next (a situation)
+    aspect: str | None = None  # the aspect a situation answers when the message asks none
 
 
 @dataclass(frozen=True)
@@ -124,7 +137,7 @@ class Message:
     @cached_property
     def has_content(self) -> bool:
         """The message names something the catalogue knows, beyond question and aspect words."""
-        return _has_content(self.text, self.searcher)
+        return has_content(self.text, self.searcher)
 
     def decision(self, kind: DecisionKind, service: Service | None = None, options: Sequence[Service] = ()) -> Decision:
         return Decision(kind, service, list(options), confidence=self.result.confidence, result=self.result)
@@ -153,6 +166,30 @@ def chosen_option(m: Message) -> Decision | None:
     offered = [m.catalog.services[i] for i in m.state.options if i in m.catalog.services]
     chosen = pick_option(m.text, offered)
     return Decision("answer", chosen, confidence=1.0) if chosen is not None else None
+
+
+def options_still_open(m: Message) -> Decision | None:
+    """Right after a question back, a question about an aspect that names no service ("Und was kostet
+    der?") still needs the choice: ask again with the same options; the new aspect is kept."""
+    if not m.state.options or not m.asks_aspect or m.has_content:
+        return None
+    offered = [m.catalog.services[i] for i in m.state.options if i in m.catalog.services]
+    return Decision("clarify", options=offered, confidence=1.0) if len(offered) > 1 else None
+
+
+def everyday_situation(m: Message) -> Decision | None:
+    """A situation a clerk recognises at once (see ``actions.situations``): its service, and what comes next."""
+    found = situation_of(m.text)
+    if found is None:
+        return None
+    services = m.catalog.services
+    if found.options:
+        offered = [services[i] for i in found.options if i in services]
+        return Decision("clarify", options=offered, confidence=1.0) if len(offered) > 1 else None
+    if found.answer not in services:
+        return None
+    also = [services[i] for i in found.also if i in services]
+    return Decision("answer", services[found.answer], confidence=1.0, also=also, aspect=found.aspect)
 
 
 def follow_up_stays(m: Message) -> Decision | None:
@@ -245,6 +282,8 @@ def shared_topic(m: Message) -> Decision | None:
 
 RULES: tuple[Rule, ...] = (
     chosen_option,
+    options_still_open,
+    everyday_situation,
     follow_up_stays,
     close_call,
     bare_topic_asked_back,
@@ -306,7 +345,7 @@ def variant(searcher: Searcher, current: Service, text: str) -> Service:
     related += [
         sid for sid, s in services.items() if current.id in s.related and sid not in related
     ]  # relations go both ways
-    if not related or not _has_content(text, searcher):
+    if not related or not has_content(text, searcher):
         return current
     rest = strip_aspect_words(text)
     scores = searcher.score_ids(f"{current.name} {rest}", [current.id, *related])
@@ -394,7 +433,7 @@ def _shared_topic(m: Message) -> list[Service]:
     return []
 
 
-def _has_content(text: str, searcher: Searcher) -> bool:
+def has_content(text: str, searcher: Searcher) -> bool:
     """Whether the message names something the catalogue knows, beyond question and aspect words."""
     terms = searcher.index.analyzer.terms([strip_aspect_words(text)])[0]
     return any(t in searcher.index.bm25.vocab_dict for t in terms)

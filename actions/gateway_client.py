@@ -27,6 +27,7 @@ class HandoffResult:
     live: bool
     staff_hours: str
     answer_by: date | None
+    has_contact: bool = False  # the ticket already has a consented contact: the form is not offered again
 
 
 async def _post(path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -51,6 +52,7 @@ def _result(data: dict[str, Any]) -> HandoffResult:
         bool(data["live"]),
         str(data.get("staff_hours") or ""),
         date.fromisoformat(answer_by) if answer_by else None,
+        bool(data.get("contact")),
     )
 
 

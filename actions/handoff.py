@@ -3,6 +3,11 @@ pauses) or, outside staff hours, offer to leave a contact with explicit consent.
 
 Triggers are decided elsewhere (rules for ``request_human``/``complaint_or_case``; the answer
 action after two unsure answers in a row); this module only carries them out.
+
+The contact form never traps: a clear new question or request leaves it politely (the ticket stays)
+and is answered; a ticket that already has a contact is not asked for one again. A complaint gets a
+kind word and the number of the office responsible for the topic before the handoff. A staff reply on a
+Rasa channel pauses the bot, so the citizen's answer reaches the ticket, until staff hand back.
 """
 
 from __future__ import annotations
@@ -11,17 +16,18 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.contact import declines, normalise_contact
+from actions.answers import WORDING, office_name
 from actions.gateway_client import GatewayUnavailable, HandoffResult, leave_contact, open_handoff
 from actions.language import language_of
-from actions.offices import city_phone
+from actions.offices import city_phone, topic_office
 from actions.texts import domain_text
 from bot import contract
+from knowledge.language import Language
 
 log = logging.getLogger(__name__)
 
@@ -94,15 +100,30 @@ async def hand_over(
         dispatcher.utter_message(response="utter_handoff_live", lead=lead, ticket=result.ticket)
         dispatcher.utter_message(json_message=payload)
         return [*taken, ConversationPaused()]
+    later = "utter_handoff_later_contact_known" if result.has_contact else "utter_handoff_later"
     dispatcher.utter_message(
-        response="utter_handoff_later",
+        response=later,
         lead=lead,
         staff_hours=result.staff_hours,
         ticket=result.ticket,
         answer_by=_date(result, language_of(tracker)),
     )
     dispatcher.utter_message(json_message=payload)
-    return [*taken, FollowupAction(CONTACT_FORM)]
+    return taken if result.has_contact else [*taken, FollowupAction(CONTACT_FORM)]
+
+
+def complaint_lead(domain: DomainDict, office_id: str | None, service_id: str | None, lang: Language = "de") -> str:
+    """A kind word and whom to call about the topic: the office of the current topic, else the city."""
+    w = WORDING[lang]
+    office = topic_office(office_id, service_id)
+    name = office_name(office, lang) if office else ""
+    contact = [
+        *([w.CONTACT_PHONE.format(phone=office.phone)] if office and office.phone else []),
+        *([w.CONTACT_EMAIL.format(email=office.email)] if office and office.email else []),
+    ]
+    if not contact:  # an office without phone or e-mail in its file: the city's switchboard
+        name, contact = w.CITY_ADMINISTRATION, [w.CONTACT_PHONE.format(phone=city_phone())]
+    return domain_text(domain, "utter_handoff_lead_personal", lang, office=name, contact=", ".join(contact))
 
 
 class ActionHandoff(Action):
@@ -111,33 +132,11 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "request_human"
-        personal = intent == "complaint_or_case"
-        lead = domain_text(domain, "utter_handoff_lead_personal", language_of(tracker)) if personal else ""
+        lead = ""
+        if intent == "complaint_or_case":
+            office_id, service_id = tracker.get_slot("office"), tracker.get_slot("service")
+            lead = complaint_lead(domain, office_id, service_id, language_of(tracker))
         return await hand_over(dispatcher, tracker, intent, lead)
-
-
-class ValidateContactForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_contact_form"
-
-    def validate_contact(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        text = str(value or "")
-        if declines(text):
-            return {"contact": "-", "contact_consent": False}  # nothing to store; the form ends
-        contact = normalise_contact(text)
-        if contact is None:
-            dispatcher.utter_message(response="utter_contact_invalid")
-            return {"contact": None}
-        return {"contact": contact}
-
-    def validate_contact_consent(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if value is None:
-            dispatcher.utter_message(response="utter_contact_yes_or_no")
-        return {"contact_consent": value}
 
 
 class ActionSubmitContact(Action):
@@ -180,7 +179,8 @@ class ActionRelayStaffReply(Action):
         if text:  # filled here, not by Rasa: staff write free text (see texts.domain_text)
             reply = domain_text(domain, "utter_staff_reply", language_of(tracker), reply=text)
             dispatcher.utter_message(text=reply, staff=True)
-        return [SlotSet("staff_reply", None)]
+        # The citizen's answer to the clerk goes to the ticket, not to the bot, until staff hand back.
+        return [SlotSet("staff_reply", None), ConversationPaused()]
 
 
 class ActionHandback(Action):

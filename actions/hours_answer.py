@@ -1,8 +1,14 @@
 """Answer "Hat das Bürgeramt am Samstag offen?" (or "Is the Bürgeramt open on Saturday?") from the office schedule.
 
-Dates in German ("heute", "morgen", "am Samstag", "am 3. Oktober") and English ("today", "tomorrow",
-"on Saturday", "on 25 December") are parsed relative to now in Europe/Berlin (explicit dates by
-``dateparser``); every answer names the concrete date it refers to, in the conversation's language.
+Dates in German ("heute", "morgen", "am Samstag", "am 3. Oktober", "am 5. Juni 2027") and English ("today",
+"tomorrow", "on Saturday", "on 25 December") are parsed relative to now in Europe/Berlin (explicit dates by
+``dateparser``); an explicit date wins over a weekday named beside it. Every answer names the concrete date
+it refers to, in one or two short lines, in the conversation's language.
+
+The dated list of an office (Saturday openings, closures) is complete only up to its
+``exceptions_until``: beyond it, a day on which the office opens only on announced dates
+(``occasional_days``) is unknown, and the bot says so and how to check instead of "geschlossen";
+a regular day gets its weekly hours with the note that later closures are not known yet.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from bot.settings import get_settings
 from knowledge import hours as hrs
 from knowledge.language import Language
 from knowledge.loader import Catalog
-from knowledge.schema import Office
+from knowledge.schema import WEEKDAYS, Office
 from knowledge.text import fold
 
 _SETTINGS = {"PREFER_DATES_FROM": "future", "TIMEZONE": "Europe/Berlin", "RETURN_AS_TIMEZONE_AWARE": True}
@@ -47,8 +53,8 @@ def now() -> datetime:
     return make_clock(get_settings().fixed_now)()
 
 
-def resolve_office(catalog: Catalog, text: str, slot_office: str | None, slot_service: str | None) -> Office | None:
-    """The office named in the text (German or English name), else the one in context, else the Bürgerservice."""
+def named_office(catalog: Catalog, text: str) -> Office | None:
+    """The office the text names (its name, a synonym or its short English name; the longest match wins)."""
     folded = fold(text)
     best: Office | None = None
     best_len = 0
@@ -57,6 +63,12 @@ def resolve_office(catalog: Catalog, text: str, slot_office: str | None, slot_se
             n = fold(name)
             if len(n) >= 4 and n in folded and len(n) > best_len:
                 best, best_len = office, len(n)
+    return best
+
+
+def resolve_office(catalog: Catalog, text: str, slot_office: str | None, slot_service: str | None) -> Office | None:
+    """The office named in the text, else the one in context, else the Bürgerservice."""
+    best = named_office(catalog, text)
     if best:
         return best
     if slot_office and slot_office in catalog.offices:
@@ -76,7 +88,11 @@ def english_names(office: Office) -> list[str]:
 
 
 def parse_day(text: str, reference: datetime) -> date | None:
-    """The day a German or English question refers to, or None if it names none."""
+    """The day a German or English question refers to, or None if it names none. An explicit date counts
+    first: "am Samstag, 5. Juni 2027" is that Saturday, not the coming one."""
+    explicit = _explicit_day(text, reference)
+    if explicit is not None:
+        return explicit
     folded = fold(text)
     for word, index in _WEEKDAY.items():
         if re.search(rf"\b{word}s?\b", folded):
@@ -88,6 +104,11 @@ def parse_day(text: str, reference: datetime) -> date | None:
         return (reference + timedelta(days=1)).date()
     if _TODAY_WORDS.search(folded) or _NOW_WORDS.search(folded):
         return reference.date()
+    return None
+
+
+def _explicit_day(text: str, reference: datetime) -> date | None:
+    """A date written out: "3.10.", "03.10.2027", "3. Oktober", "5. Juni 2027"."""
     numeric = _NUMERIC_DATE.search(text)
     if numeric:
         return _numeric_day(numeric, reference.date())
@@ -112,19 +133,31 @@ def _numeric_day(match: re.Match[str], today: date) -> date | None:
 
 
 def hours_reply(office: Office, text: str, reference: datetime | None = None, lang: Language = "de") -> str:
+    """The weekly schedule, or one day's hours in a line or two, and the source."""
+    source = answers.source_line(str(office.source), office.stand, lang)
+    return hours_body(office, text, reference, lang) + "\n\n" + source
+
+
+def hours_body(office: Office, text: str, reference: datetime | None = None, lang: Language = "de") -> str:
+    """The weekly schedule, or the hours of the day the text names, without the source line."""
     reference = reference or now()
-    w = WORDING[lang]
-    source = "\n\n" + answers.source_line(str(office.source), office.stand, lang)
-    name = office_name(office, lang)
     day = parse_day(text, reference)
     if day is None:
-        return answers.hours_text(office, lang) + source
+        return answers.hours_text(office, lang)
+    return day_reply(office, day, reference, asks_now=bool(_NOW_WORDS.search(fold(text))), lang=lang)
+
+
+def day_reply(office: Office, day: date, reference: datetime, asks_now: bool = False, lang: Language = "de") -> str:
+    """One day: open and when, closed and why, or unknown and how to check."""
+    w, name = WORDING[lang], office_name(office, lang)
     today = day == reference.date()
     when = w.TODAY.format(day=hrs.format_day(day, lang)) if today else hrs.format_day(day, lang)
     info = hrs.hours_on(office, day, lang)
     if not info.known:
-        return str(w.ON_DAY.format(when=when, text=answers.hours_text(office, lang))) + source
-    if today and _NOW_WORDS.search(fold(text)):
+        return str(w.ON_DAY.format(when=when, text=answers.hours_text(office, lang)))
+    if not day_is_known(office, day, info):
+        return str(w.DAY_UNKNOWN.format(when=when, name=name)) + " " + how_to_check(office, lang)
+    if today and asks_now:
         line = _now_line(office, reference, info, when, lang)
     elif info.open:
         line = w.OPEN_ON_DAY.format(when=when, name=name, spans=hrs.format_spans(info.spans, lang))
@@ -132,10 +165,35 @@ def hours_reply(office: Office, text: str, reference: datetime | None = None, la
     else:
         reason = w.REASON.format(reason=info.reason) if info.reason else ""
         line = w.CLOSED_ON_DAY.format(when=when, name=name, reason=reason)
-    note = answers.hours_note(office, lang)
-    if note:
-        line += w.HOURS_HINT.format(note=note)
-    return str(line) + source
+    if info.open and not info.reason and office.exceptions_until and day > office.exceptions_until:
+        until = hrs.english_date(office.exceptions_until) if lang == "en" else f"{office.exceptions_until:%d.%m.%Y}"
+        line += "\n" + w.BEYOND_HORIZON.format(until=until)
+    return str(line)
+
+
+def beyond_horizon(office: Office, day: date) -> bool:
+    """The day lies after the last date up to which the office's dated list is complete (or it has none
+    but opens on occasional days)."""
+    if office.exceptions_until is not None:
+        return day > office.exceptions_until
+    return bool(office.occasional_days)
+
+
+def day_is_known(office: Office, day: date, info: hrs.DayHours) -> bool:
+    """Whether the bot may say open or closed: a dated entry or a holiday always; a day the office opens only
+    on announced dates not beyond the horizon of its dated list."""
+    if info.reason:
+        return True
+    occasional = WEEKDAYS[day.weekday()] in office.occasional_days
+    return not (occasional and beyond_horizon(office, day))
+
+
+def how_to_check(office: Office, lang: Language = "de") -> str:
+    """Where a citizen finds what the bot does not know: the office's page and its phone."""
+    w, url = WORDING[lang], office.website or office.source
+    if office.phone:
+        return str(w.CHECK_WEB_PHONE.format(url=url, phone=office.phone))
+    return str(w.CHECK_WEB.format(url=url))
 
 
 def _now_line(office: Office, reference: datetime, info: hrs.DayHours, when: str, lang: Language) -> str:

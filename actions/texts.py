@@ -36,10 +36,11 @@ def _for_language(variation: Mapping[str, Any], language: str) -> bool:
 # --- any answer -------------------------------------------------------------------------------
 SOURCE = "Quelle: {source} (Stand: {stand:%d.%m.%Y})"
 UNKNOWN = "Dazu habe ich keine gesicherten Angaben."
-ASK_CITY = "Bitte fragen Sie beim Bürgerservice der Stadt Jena nach: Telefon {phone}."
+ASK_CITY = "Bitte fragen Sie bei der Stadtverwaltung Jena nach: Telefon {phone}."
 ASK_OFFICE = "Bitte fragen Sie dort nach: {name}{contact}."  # contact: "" or ", Telefon …, E-Mail …"
 CONTACT_PHONE = "Telefon {phone}"
 CONTACT_EMAIL = "E-Mail {email}"
+CITY_ADMINISTRATION = "Stadtverwaltung Jena"  # whom to call when an office file has no phone or e-mail
 BULLET = "• {item}"
 STEP = "{number}. {step}"
 
@@ -56,15 +57,37 @@ ONLINE_NO = "Das geht nicht vollständig online."
 ONLINE_LINK = "Link: {url}"
 LEGAL_HEAD = "Rechtsgrundlage:"
 LOCATION_LEAD = "Zuständig für „{name}“ ist"
+LOCATION_OUTSIDE = "Zuständig für „{name}“ ist nicht die Stadt Jena, sondern: {office}."
 GENERAL_SUMMARY = "{name}: {summary}"
 GENERAL_OFFICE = "Zuständig ist: {name}."
+GENERAL_OUTSIDE = "Zuständig ist nicht die Stadt Jena, sondern: {name}{contact}."  # contact: "" or ", Telefon …"
 GENERAL_MORE = "Sie können mich auch nach Unterlagen, Kosten, Dauer, Ablauf oder Öffnungszeiten fragen."
+BOOKING = "Einen Termin für „{name}“ buchen Sie hier: {url}"
+PHOTO = "Foto für „{name}“: {photo}"
+PHOTO_DOCUMENTS = "Zum Foto steht bei „{name}“:"
+FORM = "Das Formular für „{name}“ finden Sie hier: {url}"
+FORM_ONLINE = "Ein eigenes Formular für „{name}“ kenne ich nicht. Den Online-Antrag finden Sie hier: {url}"
+OFFICE_PHONE = "Telefon {name}: {phone}"
+OFFICE_EMAIL = "E-Mail {name}: {email}"
+OFFICE_FIELD_UNKNOWN = {
+    "phone": "{name}: Eine Telefonnummer habe ich nicht.",
+    "email": "{name}: Eine E-Mail-Adresse habe ich nicht.",
+    "location": "{name}: Eine Adresse habe ich nicht.",
+    "booking": "{name}: Einen Link zur Terminbuchung habe ich nicht.",
+}
+OFFICE_OTHER_CONTACT = "So erreichen Sie es: {contact}."  # contact: "E-Mail …" / "Telefon …" / a website
+ALSO = "Außerdem wichtig – „{name}“: {summary}"  # a second service the situation needs (a lost ID: a new one)
+
+# --- a service from the nationwide catalogue (LeiKa), without Jena's details ------------------
 BREADTH_HEAD = "Ich kenne diese Leistung aus dem bundesweiten Leistungskatalog: „{name}“."
 BREADTH_TOPIC = "Themenbereich: {topic}."
-BREADTH_ASK = (
-    "Genaue Angaben für Jena zu Unterlagen, Kosten und Ablauf habe ich dazu nicht. "
-    "Bitte wenden Sie sich an den Bürgerservice der Stadt Jena: Telefon {phone}, oder suchen Sie auf https://service.jena.de."
-)
+BREADTH_NO_DETAILS = "Genaue Angaben für Jena zu Unterlagen, Kosten und Ablauf habe ich dazu nicht."
+#: Who usually handles it, from the LeiKa typisation (see actions/responsibility.py): {rule} regulates,
+#: {executes} carries it out.
+BREADTH_LEVEL = "Geregelt wird sie {rule}; zuständig ist in der Regel {executes}."
+BREADTH_ASK_CITY = "Bei der Stadt Jena hilft die Stadtverwaltung weiter: Telefon {phone}, oder suchen Sie auf {url}."
+BREADTH_ASK_LAND = "Die zuständige Stelle in Thüringen finden Sie im Landesportal: {url} (Suche: „{name}“)."
+BREADTH_ASK_BUND = "Bundesbehörden finden Sie im Verwaltungsportal des Bundes: {url} (Suche: „{name}“)."
 
 # --- an office --------------------------------------------------------------------------------
 OFFICE_LEAD = "{lead}: {name}."
@@ -73,6 +96,7 @@ ADDRESS_NOTE = " ({note})"
 PHONE = "Telefon: {phone}"
 EMAIL = "E-Mail: {email}"
 APPOINTMENTS = "Termine: {url}"
+WEBSITE = "Internet: {url}"
 HOURS_UNKNOWN = "Zu den Öffnungszeiten von {name} habe ich keine gesicherten Angaben. {ask}"
 HOURS_HEAD = "Öffnungszeiten {name}:"
 
@@ -85,4 +109,10 @@ NEXT_OPENING = " Nächste Öffnung: {day} um {start:%H:%M} Uhr."
 OPEN_ON_DAY = "{when}: {name} hat geöffnet, {spans}."
 REASON = " ({reason})"
 CLOSED_ON_DAY = "{when}: {name} ist geschlossen{reason}."
-HOURS_HINT = "\nHinweis: {note}"
+DAY_UNKNOWN = (
+    "{when}: Ob {name} an diesem Tag geöffnet hat, weiß ich noch nicht; an diesem Wochentag wird nur an "
+    "angekündigten Terminen geöffnet."
+)
+CHECK_WEB_PHONE = "Bitte sehen Sie auf {url} nach oder rufen Sie an: Telefon {phone}."
+CHECK_WEB = "Bitte sehen Sie auf {url} nach."
+BEYOND_HORIZON = "Schließtage kenne ich nur bis zum {until}."  # until: "30.06.2027"

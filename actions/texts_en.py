@@ -14,6 +14,7 @@ ASK_CITY = "Please ask the City of Jena: phone {phone} (switchboard)."
 ASK_OFFICE = "Please ask there: {name}{contact}."  # contact: "" or ", phone …, e-mail …"
 CONTACT_PHONE = "phone {phone}"
 CONTACT_EMAIL = "e-mail {email}"
+CITY_ADMINISTRATION = "City of Jena (Stadtverwaltung Jena)"  # whom to call when an office file has no phone
 BULLET = "• {item}"
 STEP = "{number}. {step}"
 SERVICE_NAME = "“{en}” (German: „{de}“)"  # the English name beside the German official one
@@ -33,18 +34,41 @@ ONLINE_NO = "This cannot be done completely online."
 ONLINE_LINK = "Link: {url}"
 LEGAL_HEAD = "Legal basis (German law):"
 LOCATION_LEAD = "Responsible for {name}"
+LOCATION_OUTSIDE = "The City of Jena is not responsible for {name}. Responsible: {office}."
 GENERAL_SUMMARY = "{name}: {summary}"
 GENERAL_OFFICE = "Responsible: {name}."
+GENERAL_OUTSIDE = (
+    "The City of Jena is not responsible for this. Responsible: {name}{contact}."  # contact: "" or ", phone …"
+)
 GENERAL_MORE = "You can also ask me about documents, costs, processing time, the procedure or opening hours."
+BOOKING = "Book an appointment for {name} here: {url}"
+PHOTO = "Photo for {name}: {photo}"
+PHOTO_DOCUMENTS = "About the photo for {name}:"
+FORM = "You find the form for {name} here: {url}"
+FORM_ONLINE = "I know of no separate form for {name}. You can apply online here: {url}"
+OFFICE_PHONE = "Phone of {name}: {phone}"
+OFFICE_EMAIL = "E-mail of {name}: {email}"
+OFFICE_FIELD_UNKNOWN = {
+    "phone": "{name}: I have no phone number.",
+    "email": "{name}: I have no e-mail address.",
+    "location": "{name}: I have no address.",
+    "booking": "{name}: I have no link for booking an appointment.",
+}
+OFFICE_OTHER_CONTACT = "You can reach it here: {contact}."  # contact: "e-mail …" / "phone …" / a website
+ALSO = "Also important – {name}: {summary}"  # a second service the situation needs (a lost ID: a new one)
+
+# --- a service from the nationwide catalogue (LeiKa), without Jena's details ------------------
 BREADTH_HEAD = (
     "I know this service from the nationwide catalogue of administrative services, under its German official name: "
     "„{name}“."
 )
 BREADTH_TOPIC = "Topic (German): {topic}."
-BREADTH_ASK = (
-    "I have no details for Jena on documents, costs and the procedure. "
-    "Please contact the City of Jena: phone {phone} (switchboard), or search on https://service.jena.de."
-)
+BREADTH_NO_DETAILS = "I have no details for Jena on documents, costs and the procedure."
+#: Who usually handles it (see actions/responsibility.py): {rule} regulates, {executes} carries it out.
+BREADTH_LEVEL = "It is regulated {rule}; usually {executes} is responsible."
+BREADTH_ASK_CITY = "At the City of Jena, the city administration can help: phone {phone}, or search on {url}."
+BREADTH_ASK_LAND = "You find the responsible office in Thuringia on the state portal: {url} (search: „{name}“)."
+BREADTH_ASK_BUND = "You find federal authorities on the federal administration portal: {url} (search: „{name}“)."
 
 # --- an office --------------------------------------------------------------------------------
 OFFICE_LEAD = "{lead}: {name}."
@@ -53,6 +77,7 @@ ADDRESS_NOTE = " ({note})"
 PHONE = "Phone: {phone}"
 EMAIL = "E-mail: {email}"
 APPOINTMENTS = "Appointments: {url}"
+WEBSITE = "Website: {url}"
 HOURS_UNKNOWN = "I have no reliable information on the opening hours of {name}. {ask}"
 HOURS_HEAD = "Opening hours of {name}:"
 
@@ -65,4 +90,9 @@ NEXT_OPENING = " Next opening: {day} at {start:%H:%M}."
 OPEN_ON_DAY = "{when}: {name} is open, {spans}."
 REASON = " ({reason})"
 CLOSED_ON_DAY = "{when}: {name} is closed{reason}."
-HOURS_HINT = "\nNote: {note}"
+DAY_UNKNOWN = (
+    "{when}: I do not know yet if {name} is open on that day. On this weekday it only opens on announced dates."
+)
+CHECK_WEB_PHONE = "Please check {url} or call: phone {phone}."
+CHECK_WEB = "Please check {url}."
+BEYOND_HORIZON = "I only know closing days up to {until}."  # until: "30 June 2027"

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import actions, handoff, hours_answer, offices
+from actions import actions, contact_form, handoff, hours_answer, offices
 from actions.dialogue import State
 from actions.gateway_client import GatewayUnavailable, HandoffResult
 from actions.texts import domain_text
@@ -31,7 +31,7 @@ PHONE = "03641 49-0"
 DECLINE = (
     "Dazu kann ich Ihnen leider keine sichere Auskunft geben. "
     "Ich beantworte Fragen zu Leistungen der Stadt Jena, zum Beispiel Personalausweis, Ummeldung, Kfz-Zulassung "
-    "oder Öffnungszeiten. Persönlich hilft Ihnen der Bürgerservice: Telefon 03641 49-0."
+    "oder Öffnungszeiten. Persönlich hilft Ihnen die Stadtverwaltung Jena weiter: Telefon 03641 49-0."
 )
 FRIDAY_10 = datetime(2026, 11, 27, 10, 0, tzinfo=hrs.TZ)  # the conversation suite's clock
 
@@ -97,15 +97,16 @@ def searching(test: Callable[..., None]) -> Callable[..., None]:
 class FakeGateway:
     """Stands in for ``actions.gateway_client``: records the handoff and answers like the gateway."""
 
-    def __init__(self, live: bool = True, down: bool = False) -> None:
-        self.live, self.down = live, down
+    def __init__(self, live: bool = True, down: bool = False, has_contact: bool = False) -> None:
+        self.live, self.down, self.has_contact = live, down, has_contact
         self.calls: list[tuple[str, Any, str, list[dict[str, Any]]]] = []
 
     async def open_handoff(self, conversation_id: str, channel: Any, reason: str, transcript: Any) -> HandoffResult:
         if self.down:
             raise GatewayUnavailable("stub")
         self.calls.append((conversation_id, channel, reason, transcript))
-        return HandoffResult("JN-0042", self.live, "Montag bis Freitag 08:00–16:00 Uhr", date(2026, 11, 30))
+        hours = "Montag bis Freitag 08:00–16:00 Uhr"
+        return HandoffResult("JN-0042", self.live, hours, date(2026, 11, 30), has_contact=self.has_contact)
 
     async def leave_contact(self, conversation_id: str, contact: str) -> HandoffResult:
         if self.down:
@@ -182,6 +183,50 @@ def test_an_option_chosen_by_number_is_answered_with_the_aspect_asked_before() -
     assert run.slot("options") is None
 
 
+@searching
+def test_a_new_service_in_a_fragment_keeps_the_aspect_even_when_the_nlu_says_service_question() -> None:
+    slots = {"service": "reisepass", "aspects": ["fees"], "office": "buergerservice"}
+    run = Run(actions.ActionAnswerService(), tracker("Und für einen Personalausweis?", "ask_service", slots))
+    assert run.payloads[0]["service"]["id"] == "personalausweis" and run.payloads[0]["aspects"] == ["fees"]
+    assert "46,00 Euro" in run.texts[0]
+
+
+@searching
+def test_a_figure_another_entry_has_is_not_answered_with_no_data() -> None:
+    """On the Kita place (no fees of its own), "Was kostet die Kita?" gets the Kita fees, which are related."""
+    slots = {"service": "kita-platz", "aspects": ["procedure"], "office": "kita-jena"}
+    run = Run(actions.ActionAnswerService(), tracker("Was kostet die Kita im Monat?", "ask_followup", slots))
+    assert run.payloads[0]["service"]["id"] == "kita-gebuehren" and "300,00 Euro" in run.texts[0]
+
+
+@searching
+def test_a_question_about_an_office_gets_exactly_that_field() -> None:
+    run = Run(actions.ActionAnswerService(), tracker("Welche E-Mail-Adresse hat das Bürgeramt?"))
+    assert run.texts[0].startswith("E-Mail Bürgerservice der Stadt Jena: buergerservice@jena.de\n\nQuelle:")
+    [payload] = run.payloads
+    assert (payload["service"], payload["office"], payload["aspects"]) == (None, "buergerservice", ["email"])
+    where = Run(actions.ActionOfficeHours(), tracker("Wo ist die Ausländerbehörde?", "ask_office_hours"))
+    assert "Löbdergraben 12" in where.texts[0] and "Montag:" not in where.texts[0]  # the address, not the hours
+    assert where.events == [SlotSet("office", "auslaenderbehoerde"), SlotSet("aspects", ["location"])]
+
+
+@searching
+def test_a_breadth_entry_names_no_jena_office_and_a_followable_source() -> None:
+    run = Run(actions.ActionAnswerService(), tracker("Darf ich in Jena eine Drohne fliegen lassen?"))
+    [payload] = run.payloads
+    assert payload["service"]["id"].startswith("leika-") and payload["office"] is None
+    assert "github" not in payload["source"] and "github" not in run.texts[0]
+    assert "Bürgerservice" not in run.texts[0] and "Landesbehörde" in run.texts[0]
+
+
+@searching
+def test_a_lost_id_card_gets_the_loss_report_and_then_the_new_card() -> None:
+    run = Run(actions.ActionAnswerService(), tracker("Ich habe meinen Personalausweis verloren"))
+    text = run.texts[0]
+    assert run.payloads[0]["service"]["id"] == "ausweis-verlust-melden" and run.payloads[0]["aspects"] == ["procedure"]
+    assert text.index("Melden Sie den Verlust") < text.index("„Personalausweis beantragen“")
+
+
 # --- unsure: decline, ask for the service, hand over ----------------------------------------------
 
 
@@ -240,8 +285,20 @@ def test_outside_staff_hours_the_handoff_offers_the_contact_form(gateway: FakeGa
 
 def test_a_personal_case_is_handed_over_with_its_lead(gateway: FakeGateway) -> None:
     run = Run(handoff.ActionHandoff(), tracker("Wie ist der Stand meines Antrags?", "complaint_or_case"))
-    assert run.texts[0].startswith("Bei persönlichen Anliegen kann ich keine Auskunft geben. Ich verbinde Sie")
+    assert run.texts[0].startswith(
+        "Ich verstehe, dass Ihnen das wichtig ist. Zu persönlichen Anliegen kann ich selbst keine Auskunft geben; "
+        "direkt erreichen Sie: Stadtverwaltung Jena, Telefon 03641 49-0. Ich verbinde Sie"
+    )  # no topic yet: the city's switchboard
     assert gateway.calls[0][2].startswith("Persönliches Anliegen (Beschwerde,")
+
+
+def test_a_complaint_names_the_office_of_the_topic(gateway: FakeGateway) -> None:
+    slots = {"service": "hundesteuer-anmelden", "office": None}
+    run = Run(handoff.ActionHandoff(), tracker("Mein Hundesteuerbescheid ist falsch!", "complaint_or_case", slots))
+    assert "direkt erreichen Sie: Team Gemeindesteuern der Stadt Jena, E-Mail gemeindesteuern@jena.de." in run.texts[0]
+    slots = {"service": "hundesteuer-anmelden", "office": "kfz-zulassung"}  # the office answered about last wins
+    run = Run(handoff.ActionHandoff(), tracker("Das ist eine Frechheit!", "complaint_or_case", slots))
+    assert "Kfz-Zulassungsbehörde (im Bürgerservice), Telefon 03641 49-3800" in run.texts[0]
 
 
 @searching
@@ -250,7 +307,8 @@ def test_without_the_gateway_the_citizen_gets_the_phone_number(gateway: FakeGate
     run = Run(actions.ActionAnswerService(), tracker("Was kostet das?", slots={"unsure_turns": 1.0}))
     assert run.texts == [
         "Dazu kann ich Ihnen leider wieder keine sichere Auskunft geben. Ich kann Sie gerade leider nicht an eine "
-        "Mitarbeiterin oder einen Mitarbeiter weiterleiten. Bitte rufen Sie den Bürgerservice an: Telefon 03641 49-0."
+        "Mitarbeiterin oder einen Mitarbeiter weiterleiten. "
+        "Bitte rufen Sie die Stadtverwaltung Jena an: Telefon 03641 49-0."
     ]
     assert run.payloads == [{"type": "decline", "confidence": 0.0, "reason": "handoff_unavailable"}]
     assert run.events == [SlotSet("options", None)]
@@ -274,8 +332,8 @@ def test_without_consent_nothing_is_stored(gateway: FakeGateway, contact: str | 
     slots = {"contact": contact, "contact_consent": consent, "handoff_ticket": "JN-0042"}
     run = Run(handoff.ActionSubmitContact(), tracker("nein", "deny", slots))
     assert run.texts == [
-        "In Ordnung, ich speichere keine Kontaktangabe. Ihre Vorgangsnummer ist JN-0042. "
-        "Bitte nennen Sie sie, wenn Sie den Bürgerservice anrufen: Telefon 03641 49-0."
+        "In Ordnung, ich speichere keine Kontaktangabe. Ihr Anliegen bleibt als Vorgang JN-0042 gespeichert. "
+        "Bitte nennen Sie die Nummer, wenn Sie die Stadtverwaltung Jena anrufen: Telefon 03641 49-0."
     ]
 
 
@@ -285,13 +343,13 @@ def test_a_contact_that_cannot_be_stored_gives_the_phone_number(gateway: FakeGat
     run = Run(handoff.ActionSubmitContact(), tracker("ja", "affirm", slots))
     assert run.texts == [
         "Ihre Kontaktangabe konnte ich leider nicht speichern. "
-        "Bitte rufen Sie den Bürgerservice an: Telefon 03641 49-0."
+        "Bitte rufen Sie die Stadtverwaltung Jena an: Telefon 03641 49-0."
     ]
     assert run.payloads[0]["reason"] == "handoff_unavailable"
 
 
 def test_the_form_asks_again_for_an_unreadable_contact_and_a_missing_yes_or_no() -> None:
-    form, dispatcher, t = handoff.ValidateContactForm(), CollectingDispatcher(), tracker("hallo", None)
+    form, dispatcher, t = contact_form.ValidateContactForm(), CollectingDispatcher(), tracker("hallo", None)
     assert form.validate_contact("hallo", dispatcher, t, DOMAIN) == {"contact": None}
     assert form.validate_contact("nein", dispatcher, t, DOMAIN) == {"contact": "-", "contact_consent": False}
     assert form.validate_contact_consent(None, dispatcher, t, DOMAIN) == {"contact_consent": None}
@@ -302,6 +360,69 @@ def test_the_form_asks_again_for_an_unreadable_contact_and_a_missing_yes_or_no()
     ]
 
 
+def test_a_ticket_that_has_a_contact_is_not_asked_for_one_again(gateway: FakeGateway) -> None:
+    gateway.live, gateway.has_contact = False, True
+    run = Run(handoff.ActionHandoff(), tracker("Ich möchte doch mit jemandem sprechen", "request_human"))
+    assert run.texts == [
+        "Gerade ist niemand vom Team erreichbar (Montag bis Freitag 08:00–16:00 Uhr). Ihr Anliegen ist als Vorgang "
+        "JN-0042 gespeichert. Wir melden uns bis zum 30.11.2026 unter der Kontaktangabe, die Sie uns genannt haben."
+    ]
+    assert not [e for e in run.events if e.get("event") == "followup"]  # no contact form
+
+
+def _in_form(text: str, intent: str, confidence: float = 0.95, requested: str | None = "contact") -> Tracker:
+    t = tracker(text, intent, {"requested_slot": requested, "handoff_ticket": "JN-0042", "contact": text})
+    t.latest_message["intent"]["confidence"] = confidence
+    return t
+
+
+@searching
+def test_a_clear_new_question_leaves_the_contact_form_and_is_answered() -> None:
+    run = Run(contact_form.ValidateContactForm(), _in_form("Wo ist die Ausländerbehörde?", "ask_office_hours"))
+    assert run.texts[0] == (
+        "Gern. Ihr Anliegen bleibt als Vorgang JN-0042 gespeichert. Wenn wir uns bei Ihnen melden sollen, "
+        "schreiben Sie später einfach „Mitarbeiter sprechen“; dann können Sie eine E-Mail-Adresse oder "
+        "Telefonnummer hinterlassen."
+    )
+    assert "Löbdergraben 12" in run.texts[1]  # answered right here, by the office-hours action's own logic
+    assert run.events[:4] == [
+        SlotSet("contact", None),
+        SlotSet("contact_consent", None),
+        SlotSet("requested_slot", None),
+        ActiveLoop(None),
+    ]
+    assert run.events[-1] == FollowupAction("action_listen")  # then the bot listens; nothing answers twice
+
+
+def test_asking_for_a_person_during_the_form_goes_to_the_handoff() -> None:
+    run = Run(
+        contact_form.ValidateContactForm(), _in_form("Ich will sofort mit einem Menschen sprechen", "request_human")
+    )
+    assert run.texts == []  # the handoff says itself what happens to the ticket
+    assert run.events[-1] == FollowupAction("action_handoff")
+
+
+@searching
+def test_the_consent_question_is_left_as_well() -> None:
+    run = Run(
+        contact_form.ValidateContactForm(),
+        _in_form("Was kostet ein Reisepass?", "ask_service", requested="contact_consent"),
+    )
+    assert run.payloads[-1]["type"] == "answer" and run.payloads[-1]["service"]["id"] == "reisepass"
+    assert run.events[-1] == FollowupAction("action_listen")
+
+
+def test_the_message_that_opened_the_form_does_not_leave_it() -> None:
+    """At its start the form has asked nothing yet: the request for a person that opened it is no new request."""
+    form, t = (
+        contact_form.ValidateContactForm(),
+        _in_form("Ich möchte mit einem Menschen sprechen", "request_human", requested=None),
+    )
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(form.run(dispatcher, t, DOMAIN)) == []  # nothing to validate: the form asks for the contact
+    assert dispatcher.messages == []  # and no "Das sieht nicht wie eine E-Mail-Adresse aus"
+
+
 # --- staff replies and the hand-back ----------------------------------------------------------------
 
 
@@ -309,7 +430,9 @@ def test_the_form_asks_again_for_an_unreadable_contact_and_a_missing_yes_or_no()
 def test_a_staff_reply_is_said_word_for_word_with_its_prefix(reply: str) -> None:
     run = Run(handoff.ActionRelayStaffReply(), tracker("", None, {"staff_reply": reply}))
     assert run.texts == [f"Bürgerservice Jena (Mitarbeiterin/Mitarbeiter):\n{reply}"]
-    assert run.messages[0]["staff"] is True and run.events == [SlotSet("staff_reply", None)]
+    assert run.messages[0]["staff"] is True
+    # What the citizen answers goes to the ticket, not to the bot (Rasa pauses), until staff hand back.
+    assert run.events == [SlotSet("staff_reply", None), ConversationPaused()]
 
 
 def test_the_hand_back_is_marked_for_the_event_broker() -> None:
@@ -326,8 +449,8 @@ def test_the_hand_back_is_marked_for_the_event_broker() -> None:
 
 @searching
 def test_office_hours_name_the_day_and_carry_an_office_payload() -> None:
-    run = Run(actions.ActionOfficeHours(), tracker("Hat das Bürgeramt am Samstag offen?", "ask_office_hours"))
-    assert "Samstag, 28.11.2026" in run.texts[0] and "geschlossen" in run.texts[0]
+    run = Run(actions.ActionOfficeHours(), tracker("Hat das Bürgeramt am Montag offen?", "ask_office_hours"))
+    assert "Montag, 30.11.2026" in run.texts[0] and "08:30–13:00 Uhr" in run.texts[0]
     [payload] = run.payloads
     assert (payload["service"], payload["office"], payload["aspects"], payload["confidence"]) == (
         None,
@@ -342,6 +465,21 @@ def test_office_hours_name_the_day_and_carry_an_office_payload() -> None:
 def test_a_bare_day_asks_the_hours_of_the_office_in_context_again() -> None:
     run = Run(actions.ActionAnswerService(), tracker("Und am Montag?", "ask_followup", {"office": "standesamt"}))
     assert run.payloads[0]["office"] == "standesamt" and "Montag, 30.11.2026" in run.texts[0]
+
+
+def test_where_the_office_of_the_topic_is_stays_on_the_topic(catalog) -> None:
+    on_topic = State("fundsache-verloren", ["procedure"], [])
+    choice = actions.choose_hours(catalog, actions.Turn("Wo ist das Fundbüro?", "ask_office_hours", on_topic))
+    assert (choice.kind, choice.service and choice.service.id, choice.office and choice.office.id) == (
+        "answer",
+        "fundsache-verloren",
+        "fundbuero",
+    )
+    assert choice.aspects == ("location",)
+    hours = actions.choose_hours(catalog, actions.Turn("Wann hat das Fundbüro offen?", "ask_office_hours", on_topic))
+    assert (hours.kind, hours.service) == ("hours", None)  # opening hours stay the office's answer
+    elsewhere = actions.choose_hours(catalog, actions.Turn("Wo ist das Standesamt?", "ask_office_hours", on_topic))
+    assert (elsewhere.kind, elsewhere.service, elsewhere.aspects) == ("office", None, ("location",))
 
 
 def test_hours_without_any_office_ask_which_one() -> None:
@@ -395,6 +533,21 @@ def test_choose_needs_no_rasa(searcher) -> None:
     choice = actions.choose(searcher, actions.Turn("Was kostet ein Reisepass?", "ask_service", State()))
     assert (choice.kind, choice.service and choice.service.id, choice.aspects) == ("answer", "reisepass", ("fees",))
     assert choice.office is not None and choice.office.id == offices.DEFAULT_OFFICE
+
+
+@pytest.mark.slow
+def test_a_follow_up_after_an_office_answer_stays_with_that_office(searcher) -> None:
+    after_office = actions.Turn("Und wo ist die?", "ask_followup", State(), office_id="kfz-zulassung")
+    choice = actions.choose(searcher, after_office)
+    assert (choice.kind, choice.office and choice.office.id, choice.aspects) == (
+        "office",
+        "kfz-zulassung",
+        ("location",),
+    )
+    with_topic = actions.Turn(
+        "Und wo ist die?", "ask_followup", State("reisepass", ["fees"], []), office_id="kfz-zulassung"
+    )
+    assert actions.choose(searcher, with_topic).office != choice.office  # a topic's question is about the topic
 
 
 def test_the_city_phone_number_comes_from_the_catalogue(catalog) -> None:

@@ -62,10 +62,83 @@ def test_documents_and_steps_are_listed_in_order() -> None:
     assert "1. Termin buchen\n2. hingehen" in answers.answer(s, "procedure", OFFICE)
 
 
-def test_breadth_entries_point_to_the_buergerservice() -> None:
+def test_breadth_entries_without_a_known_level_point_to_the_city() -> None:
     s = service(tier="breadth", topic="Bauen", office=None)
     text = answers.answer(s, "fees", None)
     assert "Leistungskatalog" in text and "keine" not in text.split("\n")[0] and "service.jena.de" in text
+    assert "Bürgerservice" not in text and "Stadtverwaltung" in text and "03641 49-0" in text
+
+
+@pytest.mark.parametrize(
+    "leika, level, portal",
+    [
+        ("99080048000000", "die Stadt Jena oder eine Landesbehörde", "https://buerger.thueringen.de"),  # 2/3
+        ("99001009000000", "zuständig ist in der Regel die Stadt Jena.", "https://service.jena.de"),  # 5
+    ],
+)
+def test_breadth_entries_say_which_level_usually_handles_them(leika: str, level: str, portal: str) -> None:
+    s = service(id=f"leika-{leika[:8]}", tier="breadth", leika=leika, office=None, source="https://github.com/x/y")
+    text = answers.answer(s, "general", None)
+    assert level in text and portal in text and "Bürgerservice" not in text
+    source, _ = answers.source_of(s)
+    assert source.startswith("https://") and "github" not in source  # a page a citizen can follow
+    assert "github" not in answers.with_source(text, s)
+
+
+OUTSIDE = Office.parse_obj(
+    {
+        "id": "kasse",
+        "name": "Familienkasse der Bundesagentur für Arbeit",
+        "level": "bund",
+        "phone": "0800 4 5555 30",
+        "website": "https://www.familienkasse.de",
+        "stand": "2025-01-01",
+        "source": "https://www.familienkasse.de",
+    }
+)
+
+
+def test_a_body_outside_the_city_is_named_as_such() -> None:
+    general = answers.answer(service(summary="Geld für Kinder."), "general", OUTSIDE)
+    assert (
+        "Zuständig ist nicht die Stadt Jena, sondern: Familienkasse der Bundesagentur für Arbeit, Telefon 0800"
+        in general
+    )
+    where = answers.answer(service(), "location", OUTSIDE)
+    assert where.startswith("Zuständig für „Testausweis beantragen“ ist nicht die Stadt Jena, sondern: Familienkasse")
+    assert "Zuständig ist: Testamt." in answers.answer(service(), "general", OFFICE)  # a city office as before
+
+
+def test_booking_photo_form_phone_and_email_answer_exactly_that_field() -> None:
+    office = OFFICE.copy(update={"appointment_url": "https://service.jena.de/online-termin"})
+    s = service(
+        documents=["Ausweis", "ein biometrisches Passbild"],
+        online={"available": True, "url": "https://portal.jena.de/antrag"},
+    )
+    assert answers.answer(s, "booking", office) == (
+        "Einen Termin für „Testausweis beantragen“ buchen Sie hier: https://service.jena.de/online-termin"
+    )
+    own = service(booking_url="https://termine.jena.de/test")
+    assert "https://termine.jena.de/test" in answers.answer(own, "booking", office)  # the service's own link wins
+    assert (
+        answers.answer(s, "photo", office)
+        == "Zum Foto steht bei „Testausweis beantragen“:\n• ein biometrisches Passbild"
+    )
+    assert answers.answer(service(photo="35 x 45 mm, biometrisch"), "photo", office).endswith("35 x 45 mm, biometrisch")
+    assert "https://portal.jena.de/antrag" in answers.answer(s, "form", office)
+    assert "https://formulare.jena.de/t" in answers.answer(
+        service(form_url="https://formulare.jena.de/t"), "form", office
+    )
+    assert answers.answer(s, "phone", office) == "Telefon Testamt: 03641 49-1234"
+    assert answers.answer(s, "email", office) == "E-Mail Testamt: test@jena.de"
+    assert answers.UNKNOWN in answers.answer(service(), "photo", office)  # nothing about a photo: said plainly
+
+
+def test_an_also_line_names_the_next_service_in_one_sentence() -> None:
+    s = service(name="Hund anmelden (Hundesteuer)", summary="Wer einen Hund hält, zahlt Steuer. Mehr dazu im Amt.")
+    assert (
+        answers.also_line(s) == "Außerdem wichtig – „Hund anmelden (Hundesteuer)“: Wer einen Hund hält, zahlt Steuer."
+    )
 
 
 def test_pick_option_by_number_ordinal_or_name() -> None:

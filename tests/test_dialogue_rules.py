@@ -19,6 +19,24 @@ PASS_OPTIONS = State(options=["reisepass", "vorlaeufiger-reisepass", "ausweisdok
 # (rule, message, state before, follow-up?, expected kind, expected service or first option)
 CASES = [
     ("chosen_option", "die zweite bitte", PASS_OPTIONS, False, "answer", "vorlaeufiger-reisepass"),
+    # Right after the question back, an aspect question still needs the choice: the same options again.
+    ("options_still_open", "Und was kostet der?", PASS_OPTIONS, True, "clarify", "reisepass"),
+    (
+        "everyday_situation",
+        "Ich habe meinen Personalausweis verloren",
+        PERSO,
+        False,
+        "answer",
+        "ausweis-verlust-melden",
+    ),
+    (
+        "everyday_situation",
+        "Mein Perso ist abgelaufen und ich fliege am Montag nach Spanien",
+        State(),
+        False,
+        "clarify",
+        "vorlaeufiger-personalausweis",
+    ),
     # The search is sure of "Reisepass" (the photo), but the citizen is still asking about the Personalausweis.
     ("follow_up_stays", "Kann ich das Passbild mitbringen?", PERSO, True, "answer", "personalausweis"),
     ("close_call", "Wie melde ich meinen Hund an?", State(), False, "answer", "hundesteuer-anmelden"),
@@ -63,6 +81,13 @@ def test_each_rule_decides_the_message_it_is_written_for(
         assert expected is None or decision.options[0].id == expected
     else:
         assert decision.service is None and not decision.options
+
+
+@pytest.mark.slow
+def test_a_situation_names_what_comes_next(searcher) -> None:
+    decision = decide(searcher, "Wir holen einen Hund aus dem Tierheim", State(), is_followup=False)
+    assert decision.service is not None and decision.service.id == "tier-aus-dem-tierheim"
+    assert [s.id for s in decision.also] == ["hundesteuer-anmelden"]
 
 
 def test_every_rule_has_a_case() -> None:

@@ -96,7 +96,8 @@ def test_an_unknown_field_is_said_in_english_with_whom_to_ask() -> None:
 def test_breadth_entries_answer_in_english_with_the_german_official_name() -> None:
     breadth = service(id="leika-12345678", tier="breadth", name="Hundesteuer festsetzen", topic="Steuern", en=None)
     text = answers.answer(breadth, "fees", None, "en")
-    assert "German official name: „Hundesteuer festsetzen“" in text and "Topic (German): Steuern." in text
+    # Since issue 14 a breadth answer names who usually handles it instead of the catalogue's topic.
+    assert "German official name: „Hundesteuer festsetzen“" in text and texts_en.BREADTH_NO_DETAILS in text
     assert detect(text) == "en"
 
 
@@ -209,7 +210,8 @@ def test_every_fixed_reply_has_an_english_variation_with_the_same_placeholders()
 def test_domain_text_picks_the_variation_of_the_language() -> None:
     assert domain_text(DOMAIN, "utter_staff_reply", "en", reply="Hi") == "Bürgerservice Jena (member of staff):\nHi"
     assert domain_text(DOMAIN, "utter_staff_reply", reply="Hallo").startswith("Bürgerservice Jena (Mitarbeiterin")
-    assert domain_text(DOMAIN, "utter_handoff_lead_personal", "en").startswith("I cannot give information")
+    lead = domain_text(DOMAIN, "utter_handoff_lead_personal", "en", office="Fundbüro", contact="phone 1")
+    assert lead.startswith("I cannot give information")  # since issue 14 it names whom to call: {office}, {contact}
 
 
 def test_language_switch_is_wired_in_domain_and_rules() -> None:

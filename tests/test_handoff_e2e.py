@@ -188,3 +188,69 @@ def test_gateway_restart_mid_conversation_loses_nothing(rasa) -> None:
             (m["id"], m["role"], m["text"][:50]) for m in history
         ]
     assert wait_for(lambda: "Was kostet ein Reisepass?" in texts(rasa, sender), timeout=60)
+
+
+# --- issue 14: the contact form never traps ------------------------------------------------------
+
+
+def _said(reply: list[dict]) -> str:
+    return " ".join(m.get("text", "") for m in reply)
+
+
+def _kind(reply: list[dict]) -> str:
+    customs = [m["custom"] for m in reply if "custom" in m]
+    return customs[-1]["type"] if customs else "none"
+
+
+def test_a_new_question_leaves_the_contact_form_and_is_answered(rasa) -> None:
+    with gateway_restarted(rasa, JENABOT_STAFF_HOURS=""):
+        sender = rasa.new_sender()
+        ticket = [m["custom"] for m in rasa.send(sender, "Ich möchte mit einem Menschen sprechen") if "custom" in m][-1]
+        reply = rasa.send(sender, "Wo ist die Ausländerbehörde?")
+        said = _said(reply)
+        assert "nicht wie eine E-Mail-Adresse" not in said
+        assert f"Vorgang {ticket['ticket']} gespeichert" in said and "Löbdergraben 12" in said
+        reply = rasa.send(sender, "Was kostet ein Reisepass?")  # the form is gone: a plain answer
+        assert _kind(reply) == "answer" and "70,00 Euro" in _said(reply)
+        assert ticket_of(rasa, sender).status == "open"  # the ticket stays
+
+
+def test_asking_for_a_person_during_the_form_is_not_refused(rasa) -> None:
+    with gateway_restarted(rasa, JENABOT_STAFF_HOURS=""):
+        sender = rasa.new_sender()
+        first = [m["custom"] for m in rasa.send(sender, "Kann ich bitte mit jemandem reden?") if "custom" in m][-1]
+        reply = rasa.send(sender, "Ich will sofort mit einem Menschen sprechen")
+        assert "nicht wie eine E-Mail-Adresse" not in _said(reply)
+        assert _kind(reply) == "handoff" and first["ticket"] in _said(reply)  # the same ticket, said plainly
+        reply = rasa.send(sender, "nein")
+        assert "keine Kontaktangabe" in _said(reply) and "Stadtverwaltung Jena" in _said(reply)
+
+
+def test_after_contact_and_consent_the_form_does_not_ask_again(rasa) -> None:
+    with gateway_restarted(rasa, JENABOT_STAFF_HOURS=""):
+        sender = rasa.new_sender()
+        rasa.send(sender, "Ich möchte mit einem Mitarbeiter sprechen")
+        rasa.send(sender, "erika.muster@example.org")
+        rasa.send(sender, "/affirm")
+        reply = rasa.send(sender, "Ich möchte mit einem Mitarbeiter sprechen")
+        said = _said(reply)
+        assert "unter der Kontaktangabe, die Sie uns genannt haben" in said
+        assert "E-Mail-Adresse oder Telefonnummer hinterlassen" not in said
+        after = rasa.send(sender, "erika.muster@example.org")  # no form: nothing asks for a contact
+        assert "Dürfen wir Sie" not in _said(after)
+
+
+def test_the_web_chat_status_matches_a_ticket_without_contact(rasa) -> None:
+    import httpx
+
+    with (
+        gateway_restarted(rasa, JENABOT_STAFF_HOURS=""),
+        httpx.Client(base_url=rasa.settings.gateway_url, timeout=120) as web,
+    ):
+        first = web.post("/api/chat/messages", json={"text": "Ich möchte mit einem Menschen sprechen"}).json()
+        cid = first["conversation_id"]
+        assert first["status"]["ticket"] and first["status"]["live"] is False
+        answer = web.post("/api/chat/messages", json={"text": "nein", "conversation_id": cid}).json()
+        assert any("keine Kontaktangabe" in m["text"] for m in answer["messages"])
+        status = answer["status"]
+        assert (status["paused"], status["live"], status["contact"]) == (False, False, False)  # the page says: call

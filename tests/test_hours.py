@@ -94,3 +94,55 @@ def test_office_is_taken_from_text_then_context(catalog) -> None:
     assert resolve_office(catalog, "Hat das Bürgeramt samstags auf?", None, None).id == "buergerservice"
     assert resolve_office(catalog, "Haben die morgen offen?", None, "fahrzeug-zulassen").id == "kfz-zulassung"
     assert resolve_office(catalog, "Haben die morgen offen?", "fundbuero", None).id == "fundbuero"
+
+
+# --- the knowledge horizon: dated lists are complete only up to ``exceptions_until`` ----------------
+
+
+@pytest.fixture()
+def saturday_office() -> Office:
+    """Opens on announced Saturdays only; its list of them is complete up to 31 March 2026."""
+    return Office.parse_obj(
+        {
+            "id": "amt",
+            "name": "Testamt",
+            "stand": "2025-01-01",
+            "source": "https://jena.de/amt",
+            "phone": "03641 49-1234",
+            "hours": {"mo": ["08:30-13:00"], "fr": ["08:30-13:00"]},
+            "occasional_days": ["sa"],
+            "exceptions": [{"date": "2026-03-07", "hours": ["09:00-13:00"], "note": "Geöffneter Samstag"}],
+            "exceptions_until": "2026-03-31",
+        }
+    )
+
+
+def test_an_occasional_day_beyond_the_horizon_is_unknown_not_closed(saturday_office: Office) -> None:
+    reply = hours_reply(saturday_office, "Haben die morgen offen?", REF)
+    assert "Samstag, 28.11.2026" in reply and "weiß ich noch nicht" in reply and "geschlossen" not in reply
+    assert "https://jena.de/amt" in reply and "03641 49-1234" in reply  # how to check
+    listed = hours_reply(saturday_office, "Und am 7.3.2026?", REF)
+    assert "09:00–13:00 Uhr" in listed and "Geöffneter Samstag" in listed  # a listed Saturday is known
+    inside = hours_reply(saturday_office, "Und am 14.3.2026?", REF)
+    assert "geschlossen" in inside  # within the horizon an unlisted Saturday is closed
+
+
+def test_a_regular_day_beyond_the_horizon_says_closures_are_not_known(saturday_office: Office) -> None:
+    reply = hours_reply(saturday_office, "Haben die am Montag offen?", REF)
+    assert "Montag, 30.11.2026" in reply and "08:30–13:00 Uhr" in reply
+    assert "Schließtage kenne ich nur bis zum 31.03.2026." in reply
+    holiday = hours_reply(saturday_office, "Und am 25. Dezember?", REF)
+    assert "geschlossen" in holiday and "Schließtage kenne" not in holiday  # a holiday is always known
+
+
+def test_an_explicit_date_with_a_year_wins_over_the_weekday() -> None:
+    assert parse_day("Hat das Amt am Samstag, 5. Juni 2027 offen?", REF) == date(2027, 6, 5)
+    assert parse_day("Ist am Samstag, den 12.6.2027 geöffnet?", REF) == date(2027, 6, 12)
+    assert parse_day("Haben Sie am Samstag offen?", REF) == date(2026, 11, 28)
+
+
+def test_a_day_answer_is_short(office: Office) -> None:
+    """ "Haben die morgen offen?" on a phone: the answer line and the source, not the whole hours note."""
+    office = office.copy(update={"hours_note": "Ein langer Hinweis. " * 10})
+    reply = hours_reply(office, "Haben die am Montag offen?", REF)
+    assert len(reply.splitlines()) <= 3 and "langer Hinweis" not in reply

@@ -322,4 +322,4 @@ def test_event_stream_delivers_staff_reply(tmp_path: Path) -> None:
         and data["id"] > last
     )
     status = json.loads(next(e for e in events if e.get("event") == "status")["data"])
-    assert status == {"paused": True, "ticket": ticket, "live": True, "ticket_status": "open"}
+    assert status == {"paused": True, "ticket": ticket, "live": True, "ticket_status": "open", "contact": False}

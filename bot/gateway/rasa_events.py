@@ -77,6 +77,8 @@ def _citizen_event(s: Session, e: BrokerEvent) -> int:
     if conversation is None:
         conversation = store.ensure_conversation(s, e.sender_id, channel_name(e.input_channel), now=_at(e.timestamp))
     _record(s, conversation, "citizen", e, e.text, None)
+    if conversation.paused:  # staff hold the conversation (Rasa is paused too): the ticket learns of it
+        store.note_citizen_reply(s, conversation.id, now=_at(e.timestamp))
     return 1
 
 

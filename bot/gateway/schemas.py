@@ -111,6 +111,9 @@ class Status(BaseModel):
     ticket: str | None = None
     live: bool | None = None
     ticket_status: str | None = None
+    contact: bool | None = Field(
+        default=None, description="Ob der offene Vorgang eine freigegebene Kontaktangabe hat (sonst: bitte anrufen)"
+    )
 
 
 class ChatOut(BaseModel):
@@ -153,6 +156,7 @@ class HandoffOut(BaseModel):
     live: bool
     staff_hours: str
     answer_by: date | None = None
+    contact: bool = Field(default=False, description="Der Vorgang hat schon eine freigegebene Kontaktangabe")
 
 
 class ContactIn(BaseModel):

@@ -4,6 +4,8 @@ A reply is stored first and then delivered (``delivery``): on the web chat the p
 store (event stream) or, when the citizen has left, it goes by e-mail; on Rasa channels (Telegram,
 socketio) it is relayed through Rasa's API. Each reply records how far it got (``ReplyDelivery``), so the
 console shows whether the citizen has seen it, got it by e-mail, or not at all.
+A reply pauses the bot (also outside staff hours), so what the citizen answers reaches the ticket
+instead of the bot, until staff hand the conversation back or resolve the ticket.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ async def reply(gw: Gateway, ticket_id: int, staff_id: int, text: str) -> Messag
         )
         store.note_first_reply(s, ticket.id, now=now)
         delivery_store.start_delivery(s, message.id, ticket, conversation.channel, now=now)
+        conversation.paused = True  # the citizen's answer goes to the ticket, not to the bot, until hand-back
         channel, conversation_id, message_id = conversation.channel, conversation.id, message.id
     await delivery.deliver(gw, message_id, channel, conversation_id, text)
     with session_scope(gw.sessions) as s:

@@ -192,6 +192,16 @@ def find_open_ticket(s: Session, conversation_id: str) -> Ticket | None:
     return s.scalars(query).first()
 
 
+def note_citizen_reply(s: Session, conversation_id: str, *, now: datetime | None = None) -> Ticket | None:
+    """A citizen wrote while staff hold the conversation: the open ticket moves (``updated_at``), so the
+    queue shows it has news; returns the ticket, or None when there is none."""
+    ticket = find_open_ticket(s, conversation_id)
+    if ticket is not None:
+        ticket.updated_at = as_utc(now)
+        s.flush()
+    return ticket
+
+
 def open_ticket(
     s: Session,
     conversation_id: str,

@@ -42,6 +42,15 @@ HANDOFF_LIVE = "Ihr Anliegen wurde an eine Mitarbeiterin oder einen Mitarbeiter 
 HANDOFF_LATER = "Ihr Anliegen wurde als Vorgang gespeichert."
 
 
+def to_ticket_notice(ticket_number: str, staffed: bool) -> str:
+    """After a staff answer: the citizen's message went to the ticket, not to the bot (``staffed``: in staff hours)."""
+    when = "hier." if staffed else "hier, sobald das Team wieder erreichbar ist."
+    return (
+        f"Ihre Nachricht ist bei Vorgang {ticket_number} angekommen. "
+        f"Die Mitarbeiterin oder der Mitarbeiter antwortet {when}"
+    )
+
+
 def handoff_notice(ticket_number: str, live: bool) -> str:
     """The system message that a ticket was opened, with the number to quote on the phone."""
     return f"{HANDOFF_LIVE if live else HANDOFF_LATER} Vorgangsnummer: {ticket_number}"

@@ -79,7 +79,13 @@ def chat_status(s: Session, conversation: Conversation | None) -> Status:
         ticket=ticket.number if ticket else None,
         live=ticket.live if ticket else None,
         ticket_status=ticket.status if ticket else None,
+        contact=has_contact(ticket) if ticket else None,
     )
+
+
+def has_contact(ticket: Ticket) -> bool:
+    """Staff can reach the citizen: a contact was left with consent."""
+    return bool(ticket.contact and ticket.contact_consent)
 
 
 # --- tickets --------------------------------------------------------------------------------

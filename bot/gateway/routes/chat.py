@@ -12,6 +12,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
@@ -51,6 +52,16 @@ def _chat_out(s: Session, conversation_id: str, messages: list[Message]) -> Chat
     )
 
 
+def _to_ticket(s: Session, conversation_id: str, now: datetime, staffed: bool) -> list[Message]:
+    """The ticket learns of the message. In a live chat the clerk reads along; otherwise (staff answered a
+    ticket that was left for later) the citizen is told where the message went and when to expect an answer."""
+    ticket = store.note_citizen_reply(s, conversation_id, now=now)
+    if ticket is None or ticket.live:
+        return []
+    text = texts.to_ticket_notice(ticket.number, staffed)
+    return [store.record_message(s, conversation_id, CHANNEL, "system", text, now=now)]
+
+
 @router.post(
     "/messages",
     response_model=ChatOut,
@@ -73,9 +84,9 @@ async def post_message(body: ChatIn, request: Request, gw: GatewayDep) -> ChatOu
         citizen = store.record_message(s, cid, CHANNEL, "citizen", body.text, external_id=external_id, now=now)
         if duplicate:  # a retry is answered from what is stored
             return _chat_out(s, cid, store.messages_after(s, cid, citizen.id))
-        if citizen.conversation.paused:  # while staff handle it, the bot stays silent
+        if citizen.conversation.paused:  # staff handle it: the bot stays silent, the message goes to the ticket
             citizen.delivery = "staff"
-            return _chat_out(s, cid, [])
+            return _chat_out(s, cid, _to_ticket(s, cid, now, staffed=gw.staff_hours.is_open(now)))
         # The DE/EN switch: the citizen's text ("English") is stored, Rasa gets the switch itself.
         rasa_text = SWITCH.format(language=body.language) if body.language else body.text
         raw_text = rasa_text if citizen.text != rasa_text else None  # kept only while it waits

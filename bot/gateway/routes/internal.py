@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from bot import contract
-from bot.gateway import intake, rasa_events, store, texts
+from bot.gateway import intake, rasa_events, store, texts, views
 from bot.gateway.db import session_scope
 from bot.gateway.deps import InternalDep
 from bot.gateway.schemas import BrokerEvent, ContactIn, HandoffIn, HandoffOut
@@ -49,6 +49,7 @@ def handoff(body: HandoffIn, gw: InternalDep) -> HandoffOut:
             live=ticket.live,
             staff_hours=gw.staff_hours.describe(),
             answer_by=None if ticket.live else gw.staff_hours.answer_by(now),
+            contact=views.has_contact(ticket),
         )
 
 
@@ -72,6 +73,7 @@ def contact(body: ContactIn, gw: InternalDep) -> HandoffOut:
             live=ticket.live,
             staff_hours=gw.staff_hours.describe(),
             answer_by=answer_by,
+            contact=True,
         )
 
 

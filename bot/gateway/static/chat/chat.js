@@ -49,10 +49,17 @@
       retry: "Erneut senden",
       ticket: "Ihre Vorgangsnummer: ",
       connected: "Eine Mitarbeiterin oder ein Mitarbeiter ist verbunden.",
-      stay: "Bitte bleiben Sie im Chat. Gleich ist eine Mitarbeiterin oder ein Mitarbeiter für Sie da.",
+      toTicket: "Ihre Nachrichten gehen an diesen Vorgang; die Antwort erscheint hier.",
+      backToBot: "Sie schreiben wieder mit dem Bot.",
+      noContact: function (ticket) {
+        return "Ihr Vorgang " + ticket + " ist gespeichert. Ohne Kontaktangabe können wir uns nicht bei Ihnen melden. " +
+          "Bitte rufen Sie die Stadtverwaltung Jena an (Telefon " + PHONE + ") und nennen Sie die Nummer.";
+      },
       inProgress: "Ihr Anliegen wird bearbeitet. Wir melden uns bei Ihnen.",
       later: "Wir melden uns bei Ihnen, sobald der Bürgerservice wieder besetzt ist.",
       closed: function (ticket) { return "Ihr Vorgang " + ticket + " ist abgeschlossen. Der Bot antwortet wieder."; },
+      more: "Mehr anzeigen",
+      less: "Weniger anzeigen",
       page: {} // read from the HTML (data-i18n) when the page loads
     },
     en: {
@@ -87,16 +94,23 @@
       retry: "Send again",
       ticket: "Your case number: ",
       connected: "A member of staff is connected.",
-      stay: "Please stay in the chat. A member of staff will be with you shortly.",
+      toTicket: "Your messages go to this case; the answer will appear here.",
+      backToBot: "You are writing with the bot again.",
+      noContact: function (ticket) {
+        return "Your case " + ticket + " is saved. Without a phone number or e-mail address we cannot get back to you. " +
+          "Please call the City of Jena (phone " + PHONE + ") and give the case number.";
+      },
       inProgress: "Your request is being handled. We will get back to you.",
       later: "We will get back to you as soon as the Bürgerservice is staffed again.",
       closed: function (ticket) { return "Your case " + ticket + " is closed. The bot answers again."; },
+      more: "Show more",
+      less: "Show less",
       page: {
         skip: "Skip to the input field",
         intro: "Ask about services of the City of Jena. The bot names the source and the date for every answer. The German texts are binding.",
         label: "Your question",
         send: "Send",
-        hint: "Please do not write personal data such as your phone number or date of birth.",
+        hint: "Please do not write personal data such as your date of birth or bank account number. Give a phone number or e-mail address only when the bot asks for one for a call back.",
         welcome: "Hello! I answer questions about services of the City of Jena, for example: “How much is an ID card?” For every answer I name the source and the date.",
         log: "Conversation"
       }
@@ -177,6 +191,9 @@
       var key = node.getAttribute("data-i18n-label");
       if (!(key in TEXTS.de.page)) TEXTS.de.page[key] = node.getAttribute("aria-label");
       node.setAttribute("aria-label", T().page[key] || TEXTS.de.page[key]);
+    });
+    document.querySelectorAll(".fold-toggle").forEach(function (toggle) {
+      toggle.textContent = toggle.getAttribute("aria-expanded") === "true" ? T().less : T().more;
     });
     document.documentElement.lang = lang;
     if (langSwitch) {
@@ -289,6 +306,31 @@
     node.appendChild(make("span", "msg-who", (who[role] || who.system) + ":"));
     node.appendChild(role === "citizen" ? make("p", "msg-text", text) : linkedText("msg-text", String(text)));
     return node;
+  }
+
+  // A long answer shows its first lines (about six on a phone); "Mehr anzeigen" / "Show more" shows the rest.
+  var foldCount = 0;
+
+  function fold(node) {
+    var body = node.querySelector(".msg-text");
+    if (!body || node.querySelector(".fold-toggle")) return;
+    body.classList.add("folded");
+    if (body.scrollHeight <= body.clientHeight + 4) {
+      body.classList.remove("folded"); // short enough: nothing to hide
+      return;
+    }
+    foldCount += 1;
+    body.id = "msg-text-" + foldCount;
+    var toggle = make("button", "fold-toggle", T().more);
+    toggle.type = "button";
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.setAttribute("aria-controls", body.id);
+    toggle.addEventListener("click", function () {
+      var open = body.classList.toggle("folded") === false;
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      toggle.textContent = open ? T().less : T().more;
+    });
+    body.parentNode.insertBefore(toggle, body.nextSibling);
   }
 
   function sourceLine(custom, words) {
@@ -425,15 +467,20 @@
     }
     node.setAttribute("data-id", String(m.id));
     rendered.set(m.id, node);
+    if (m.role === "bot" || m.role === "staff") fold(node);
     scrollToEnd();
   }
 
+  // The line always says what the ticket really is: live with a person, waiting for staff with a way to
+  // reach the citizen, or stored without one (then the citizen should call).
   function statusText(s, previous) {
     var t = T();
     if (s.ticket) {
       var text = t.ticket + s.ticket + ". ";
-      if (s.paused) return text + t.connected;
-      if (s.live) return text + t.stay;
+      if (s.paused && s.live) return text + t.connected;
+      if (s.paused) return text + t.toTicket;
+      if (s.live) return text + t.backToBot;
+      if (s.contact === false) return t.noContact(s.ticket);
       if (s.ticket_status === "in_progress") return text + t.inProgress;
       return text + t.later;
     }
