@@ -230,3 +230,67 @@ def test_answer_builders_all_take_a_language() -> None:
     for builder in answers._BUILDERS.values():
         assert list(inspect.signature(builder).parameters)[-1] == "lang"
     assert re.search(r"def answer\(.*lang: Language", inspect.getsource(answers))
+
+
+@pytest.mark.parametrize(
+    ("question", "aspects"),
+    [
+        ("Do I need a photo?", ["photo"]),
+        ("Where is the form?", ["form"]),  # "where" of a precise aspect asks where to find it, not the address
+        ("Where do I book an appointment?", ["booking"]),
+        ("What is the phone number of the Standesamt?", ["phone"]),
+        ("What is the email address of the Standesamt?", ["email"]),
+        ("How can I reach the Bürgeramt?", ["phone", "email"]),
+        ("where is the Bürgeramt?", ["location"]),
+    ],
+)
+def test_english_words_for_the_aspects_of_issue_14(question: str, aspects: list[str]) -> None:
+    assert detect_aspects(question) == aspects
+
+
+PASSPORT_OFFICE = Office.parse_obj(
+    {
+        "id": "land",
+        "name": "Landesverwaltungsamt",
+        "level": "land",
+        "phone": "0361 57-0",
+        "stand": "2025-01-01",
+        "source": "https://example.org/land",
+        "en": {"name": "State administration office (Landesverwaltungsamt)", "stand": "2025-01-01"},
+    }
+)
+
+
+def test_english_answers_for_the_new_aspects() -> None:
+    s = service(booking_url="https://termine.jena.de", form_url="https://jena.de/form.pdf")
+    assert answers.answer(s, "booking", OFFICE, "en") == (
+        "Book an appointment for “Apply for a test card” (German: „Testausweis beantragen“) here: https://termine.jena.de"
+    )
+    assert answers.answer(s, "form", OFFICE, "en").startswith("You find the form for “Apply for a test card”")
+    assert answers.answer(s, "photo", OFFICE, "en") == (
+        "About the photo for “Apply for a test card” (German: „Testausweis beantragen“):\n• Photo"
+    )
+    assert answers.answer(s, "phone", OFFICE, "en") == "Phone of Test office (Testamt): 03641 49-1234"
+    outside = answers.answer(s, "location", PASSPORT_OFFICE, "en")
+    assert outside.startswith("The City of Jena is not responsible for “Apply for a test card”")
+    assert "State administration office (Landesverwaltungsamt)" in outside
+    also = answers.also_line(s, "en")
+    summary = "You apply for the test card in person."
+    assert also == f"Also important – “Apply for a test card” (German: „Testausweis beantragen“): {summary}"
+    assert detect(also) == "en"
+
+
+def test_english_breadth_answer_names_the_level_in_english() -> None:
+    breadth = service(id="leika-99001009", tier="breadth", leika="99001009000000", office=None, en=None)
+    text = answers.answer(breadth, "general", None, "en")
+    assert "usually the City of Jena is responsible" in text and "https://service.jena.de" in text
+    assert "Stadt Jena" not in text and "zuständig" not in text
+
+
+def test_new_german_answers_are_unchanged_by_the_language_parameter() -> None:
+    s = service(booking_url="https://termine.jena.de")
+    assert (
+        answers.answer(s, "booking", OFFICE)
+        == "Einen Termin für „Testausweis beantragen“ buchen Sie hier: https://termine.jena.de"
+    )
+    assert answers.answer(s, "booking", OFFICE) == answers.answer(s, "booking", OFFICE, "de")
