@@ -51,6 +51,10 @@ SCRIPT = (
 STAFF_REPLY = "Guten Tag, hier ist der Bürgerservice. Ihr Termin ist bestätigt."
 
 
+REPLIES = ("answer", "decline", "clarify", "handoff")  # the bot's; the gateway's own notices are not answers
+LATE_ANSWER_SECONDS = 300.0  # an answer the outbox delivers later still counts, up to this long
+
+
 @dataclass
 class Turn:
     conversation: int
@@ -271,12 +275,45 @@ async def _citizen(client: httpx.AsyncClient, number: int, turns: list[Turn]) ->
             turns.append(Turn(number, message, time.monotonic() - started, started, False, False, repr(exc)))
             continue
         conversation = reply["conversation_id"]
-        bot = [m for m in reply["messages"] if m["role"] == "bot"]
-        custom: dict[str, Any] = next((m["custom"] for m in reversed(bot) if m.get("custom")), {}) or {}
-        got = ((custom.get("service") or {}).get("id"), custom.get("aspect"))
+        custom = _custom_of([m for m in reply["messages"] if m["role"] == "bot"])
+        if custom is None:  # the bot was busy or away: the gateway's outbox delivers the answer later
+            custom = await _delivered_later(client, conversation, message, started + LATE_ANSWER_SECONDS)
+        got = ((custom or {}).get("service") or {}).get("id"), (custom or {}).get("aspect")
         turns.append(
-            Turn(number, message, time.monotonic() - started, started, bool(bot), got == (service, aspect), str(got))
+            Turn(
+                number,
+                message,
+                time.monotonic() - started,
+                started,
+                custom is not None,
+                got == (service, aspect),
+                str(got),
+            )
         )
+
+
+def _custom_of(bot: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The payload of the bot's answer among its messages; None for a notice ("Ihre Antwort folgt")."""
+    customs = [m["custom"] for m in bot if isinstance(m.get("custom"), dict) and m["custom"].get("type") in REPLIES]
+    return customs[-1] if customs else None
+
+
+async def _delivered_later(
+    client: httpx.AsyncClient, conversation: str, message: str, deadline: float
+) -> dict[str, Any] | None:
+    """Poll the conversation as the chat page does until the answer to ``message`` arrives."""
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1.0)
+        try:
+            response = await client.get(f"/api/chat/{conversation}/messages", params={"after": 0})
+            messages = response.json().get("messages") or [] if response.status_code == 200 else []
+        except (httpx.HTTPError, ValueError):
+            continue
+        mine = [m["id"] for m in messages if m.get("role") == "citizen" and m.get("text") == message]
+        answer = _custom_of([m for m in messages if m.get("role") == "bot" and mine and m.get("reply_to") == max(mine)])
+        if answer is not None:
+            return answer
+    return None
 
 
 async def _kill_when(answers: int, turns: list[Turn], stack: Stack, marks: dict[str, float]) -> None:
