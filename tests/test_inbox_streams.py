@@ -166,6 +166,27 @@ def test_the_console_stream_announces_new_and_overdue_tickets(live: Live) -> Non
     assert datetime.fromisoformat(new["due_at"]) == (NOW + timedelta(minutes=10)).astimezone(TZ)
 
 
+def test_the_console_stream_announces_a_citizen_writing_to_a_ticket_staff_answered(live: Live) -> None:
+    """After a staff reply the bot stays silent, so the clerk must hear of the citizen's answer at once."""
+    cid = live.http.post("/api/chat/messages", json={"text": "Mein Visum läuft ab."}).json()["conversation_id"]
+    opened = live.internal("/api/internal/handoff", {"conversation_id": cid, "channel": "rest", "reason": "Hilfe"})
+    staff, csrf = live.staff("abh", ["auslaenderbehoerde"])
+    with staff.stream("GET", "/api/staff/events") as response:
+        stream = events(response)
+        read_until(stream, lambda name, data: name == "counts", "the first counts")
+        live.http.post("/api/chat/messages", json={"conversation_id": cid, "text": "Noch da?"})  # the bot answers
+        sent = staff.post(
+            f"/api/tickets/{opened['ticket_id']}/reply", json={"text": "Ja, ich helfe."}, headers={"X-CSRF-Token": csrf}
+        )
+        assert sent.status_code == 201
+        asked = live.http.post("/api/chat/messages", json={"conversation_id": cid, "text": "Muss ich vorher anrufen?"})
+        assert asked.status_code == 200, asked.text
+        reply = json.loads(read_until(stream, lambda name, data: name == "reply", "the citizen's reply"))
+    assert reply["id"] == opened["ticket_id"] and reply["number"].startswith("JE-2026-")
+    transcript = staff.get(f"/api/tickets/{opened['ticket_id']}").json()["transcript"]
+    assert [m["text"] for m in transcript if m["role"] == "citizen"][-1] == "Muss ich vorher anrufen?"
+
+
 def test_the_background_sweep_mails_without_being_asked(tmp_path: Path, mailbox: Mailbox) -> None:
     """The real loop (not the tests' own sweep): a reply whose citizen has no open page is mailed within seconds."""
     settings = get_settings().replace(

@@ -190,9 +190,18 @@ def test_canned_placeholders_come_from_the_catalogue(names: directory.Directory)
 # --- live hints -----------------------------------------------------------------------------
 
 
-def brief(tid: int, overdue: bool = False) -> attention.Brief:
+def brief(tid: int, overdue: bool = False, citizen_reply: int | None = None) -> attention.Brief:
     return attention.Brief(
-        tid, f"JE-2026-{tid:06d}", "buergerservice", "Bürgerservice", "Grund", False, False, None, overdue
+        tid,
+        f"JE-2026-{tid:06d}",
+        "buergerservice",
+        "Bürgerservice",
+        "Grund",
+        False,
+        False,
+        None,
+        overdue,
+        citizen_reply,
     )
 
 
@@ -206,6 +215,17 @@ def test_live_hints_announce_only_what_changed() -> None:
     assert events[0][1] == {"open": 2, "overdue": 1, "unassigned": 2}
     assert events[1][1]["number"] == "JE-2026-000001" and events[2][1]["id"] == 2
     assert attention.changes(second, second) == []
+
+
+def test_a_citizen_writing_while_staff_handle_the_conversation_is_announced_once_per_message() -> None:
+    quiet = attention.Snapshot({1: brief(1)})  # the bot answers: nothing for staff
+    wrote = attention.Snapshot({1: brief(1, citizen_reply=7)})
+    again = attention.Snapshot({1: brief(1, citizen_reply=9)})
+    assert attention.changes(quiet, quiet) == []
+    assert [(name, data["citizen_reply"]) for name, data in attention.changes(quiet, wrote)] == [("reply", 7)]
+    assert attention.changes(wrote, wrote) == []
+    assert [name for name, _ in attention.changes(wrote, again)] == ["reply"]
+    assert [name for name, _ in attention.changes(None, wrote)] == ["counts"]  # a console opening later: no replay
 
 
 def test_office_mailboxes_setting() -> None:

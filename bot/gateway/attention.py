@@ -43,6 +43,8 @@ class Brief:
     assigned: bool
     due_at: str | None
     overdue: bool
+    #: The newest citizen message while staff handle the conversation (the bot is silent then), if any.
+    citizen_reply: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Snapshot:
         }
 
 
-def brief(ticket: Ticket, now: datetime, names: Directory) -> Brief:
+def brief(ticket: Ticket, now: datetime, names: Directory, citizen_reply: int | None = None) -> Brief:
     return Brief(
         id=ticket.id,
         number=ticket.number,
@@ -69,18 +71,22 @@ def brief(ticket: Ticket, now: datetime, names: Directory) -> Brief:
         assigned=ticket.assigned_to is not None,
         due_at=ticket.due_at.isoformat() if ticket.due_at else None,
         overdue=deadlines.is_overdue(ticket.status, ticket.first_reply_at, ticket.due_at, now),
+        citizen_reply=citizen_reply,
     )
 
 
 def snapshot(s: Session, offices: Sequence[str] | None, now: datetime, names: Directory) -> Snapshot:
     """The unresolved tickets of these offices (None = all)."""
     tickets = store.list_tickets(s, offices=offices, limit=QUEUE_LIMIT)
-    return Snapshot({t.id: brief(t, now, names) for t in tickets})
+    replies = store.last_citizen_message_ids(s, [t.conversation_id for t in tickets])
+    return Snapshot({t.id: brief(t, now, names, replies.get(t.conversation_id)) for t in tickets})
 
 
 def changes(before: Snapshot | None, after: Snapshot) -> list[tuple[str, dict[str, Any]]]:
     """Events for what changed: ``counts`` (when they changed), ``ticket`` (new in the queue, e.g. opened or
-    transferred here), ``overdue`` (deadline just passed). The first snapshot only sends the counts."""
+    transferred here), ``overdue`` (deadline just passed), ``reply`` (the citizen wrote again while staff
+    handle the conversation: the bot does not answer that, so a person must). The first snapshot only sends
+    the counts."""
     events: list[tuple[str, dict[str, Any]]] = []
     if before is None or before.counts() != after.counts():
         events.append(("counts", after.counts()))
@@ -92,6 +98,8 @@ def changes(before: Snapshot | None, after: Snapshot) -> list[tuple[str, dict[st
             events.append(("ticket", asdict(b)))
         elif b.overdue and not old.overdue:
             events.append(("overdue", asdict(b)))
+        if old is not None and b.citizen_reply is not None and b.citizen_reply != old.citizen_reply:
+            events.append(("reply", asdict(b)))
     return events
 
 

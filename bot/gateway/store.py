@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
@@ -123,6 +123,19 @@ def messages_after(s: Session, conversation_id: str, after_id: int = 0, limit: i
         .limit(limit)
     )
     return list(s.scalars(query))
+
+
+def last_citizen_message_ids(s: Session, conversation_ids: Sequence[str]) -> dict[str, int]:
+    """The newest citizen message of each conversation that staff currently handle (paused for the bot)."""
+    if not conversation_ids:
+        return {}
+    query = (
+        select(Message.conversation_id, func.max(Message.id))
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.conversation_id.in_(list(conversation_ids)), Message.role == "citizen", Conversation.paused)
+        .group_by(Message.conversation_id)
+    )
+    return {cid: int(mid) for cid, mid in s.execute(query)}
 
 
 def transcript(s: Session, conversation_id: str) -> list[Message]:

@@ -1,6 +1,6 @@
 """What needs attention, for the console and API clients: a snapshot (``/api/attention``) and a live event
 stream (``/api/staff/events``, Server-Sent Events like the citizen chat's) that announces new and newly
-overdue tickets of the staff member's queues without a reload.
+overdue tickets of the staff member's queues, and citizens writing again to a ticket, without a reload.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def attention_now(staff: StaffDep, gw: GatewayDep) -> AttentionOut:
 
 @router.get(
     "/api/staff/events",
-    summary="Live-Hinweise (Server-Sent Events): counts, neue Vorgänge (ticket) und überfällige (overdue)",
+    summary="Live-Hinweise (SSE): counts, neue (ticket) und überfällige Vorgänge (overdue), Bürger-Antworten (reply)",
 )
 async def events(request: Request, staff: StaffDep, gw: GatewayDep) -> StreamingResponse:
     return StreamingResponse(

@@ -1,5 +1,5 @@
-// Mitarbeiter-Konsole, Posteingang: live hints about new and overdue tickets (Server-Sent Events from
-// /api/staff/events), countdowns to deadlines, and canned replies inserted into the reply box.
+// Mitarbeiter-Konsole, Posteingang: live hints about new and overdue tickets and citizens' replies (Server-Sent
+// Events from /api/staff/events), countdowns to deadlines, and canned replies inserted into the reply box.
 // No inline script (CSP); text from the server is only ever set with textContent, links are built with createElement.
 (function () {
   "use strict";
@@ -83,6 +83,12 @@
       var t = parse(event);
       if (!t) return;
       announce("Neuer Vorgang " + t.number + " bei " + t.office_name + ": " + t.reason, t.id);
+      refreshPage();
+    });
+    source.addEventListener("reply", function (event) {
+      var t = parse(event);
+      if (!t) return;
+      announce("Neue Nachricht der Bürgerin oder des Bürgers zu Vorgang " + t.number + ". Der Bot antwortet darauf nicht.", t.id);
       refreshPage();
     });
     source.addEventListener("overdue", function (event) {
