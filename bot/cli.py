@@ -56,7 +56,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_catalog_check(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.loader import main as check_main
 
-    return check_main(["--root", str(args.root or settings.catalog_dir)])
+    extra = (["--warnings"] if args.warnings else []) + (["--today", args.today] if args.today else [])
+    return check_main(["--root", str(args.root or settings.catalog_dir), *extra])
 
 
 def cmd_bench_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -319,10 +320,14 @@ def parser() -> argparse.ArgumentParser:
         "check",
         help="Katalog prüfen",
         description=(
-            "Prüft Schema, Verweise, doppelte ids und Schlüssel, Daten und URLs; nennt jeden Fehler mit Datei und Feld."
+            "Prüft Schema, Verweise, doppelte ids und Schlüssel, Daten und URLs; nennt jeden Fehler mit Datei und "
+            "Feld. Danach die redaktionellen Regeln: Fehler brechen ab, Hinweise (veraltete Angaben, fehlendes "
+            "Englisch, Quellen) werden gezählt."
         ),
     )
     cc.add_argument("--root", help="Katalogordner (Standard: JENABOT_CATALOG_DIR)")
+    cc.add_argument("--warnings", action="store_true", help="jeden redaktionellen Hinweis einzeln ausgeben")
+    cc.add_argument("--today", help="Stichtag JJJJ-MM-TT für 'veraltet' (Standard: heute)")
     cc.set_defaults(func=cmd_catalog_check)
 
     bench = sub.add_parser("bench", help="Messungen")

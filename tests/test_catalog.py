@@ -170,6 +170,8 @@ def test_catalog_check_stops_on_research_notes_and_counts_warnings(
     assert "Katalog in Ordnung" not in out
 
     write(copy / "services" / "test-leistung.yml", service_data())  # stand 2025-01-01: a warning, no error
-    assert main(["--root", str(copy), "--today", "2026-12-07", "--warnings"]) == 0
+    from bot.cli import main as jenabot  # the command editors type passes the options on
+
+    assert jenabot(["catalog", "check", "--root", str(copy), "--today", "2026-12-07", "--warnings"]) == 0
     out = capsys.readouterr().out
     assert "Hinweis: " in out and "test-leistung.yml: stand: Angaben von 01.01.2025" in out
