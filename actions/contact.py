@@ -40,8 +40,11 @@ LEAVE_FOR = {
     "ask_office_hours": "action_office_hours",
     "request_human": "action_handoff",
     "complaint_or_case": "action_handoff",
-    "dissatisfied": "utter_offer_human",
 }
+#: Replies to the form itself: "ja", "nein", and "das hilft mir nicht" / "weiß ich nicht" (the citizen is
+#: already on the way to a person, so offering one again would go in a circle; the form's question names
+#: the way out).
+STAYS_FOR = ("affirm", "deny", "dissatisfied")
 LEAVE_CONFIDENCE = 0.6  # the NLU must be this sure that the message is another request
 
 
@@ -56,6 +59,6 @@ def leaves_form(text: str, intent: str | None, confidence: float, search_is_sure
         return None
     if intent in LEAVE_FOR and confidence >= LEAVE_CONFIDENCE:
         return LEAVE_FOR[intent]
-    if intent in ("affirm", "deny"):
+    if intent in STAYS_FOR:
         return None
     return "action_answer_service" if search_is_sure(text) else None

@@ -77,7 +77,8 @@ def _never(text: str) -> bool:
         ("Was kostet ein Reisepass?", "ask_service", 0.9, "action_answer_service"),
         ("Ich will sofort mit einem Menschen sprechen", "request_human", 0.97, "action_handoff"),
         ("Das ist doch eine Frechheit mit meinem Bescheid", "complaint_or_case", 0.8, "action_handoff"),
-        ("Das hilft mir nicht", "dissatisfied", 0.9, "utter_offer_human"),
+        ("Das hilft mir nicht", "dissatisfied", 0.9, None),  # already on the way to a person: no second offer
+        ("das weiß ich nicht", "dissatisfied", 0.7, None),
         ("ja", "affirm", 0.95, None),
     ],
 )
