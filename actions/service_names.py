@@ -32,6 +32,13 @@ def name_verb(service: Service) -> str | None:
     return stem(fold(words[-1]))
 
 
+def plain_service(service: Service) -> bool:
+    """The name is one noun and its verb ("Reisepass beantragen"): the plain service of that noun, which the
+    noun alone names. "Kennzeichen für Leichtkraftrad … beantragen" is one kind of plate among several."""
+    first = stem(fold(service.name.split()[0]))
+    return not name_words(service) - {first, name_verb(service)} - STOP_STEMS
+
+
 def plain_form(plain: Service, special: Service, stems: set[str]) -> bool:
     """``plain`` is ``special`` without a qualifier the message does not use: "Reisepass beantragen"
     for "Vorläufigen Reisepass beantragen" when the message does not say "vorläufig". A qualifier
@@ -48,14 +55,16 @@ def names_service(text: str, service: Service, result: SearchResult) -> bool:
     used = {n for n in own if n in folded}
     single = frozenset(n for n in own if n.isalpha())
     used |= {n for word in re.findall(r"\w+", folded) for n in near_words(word, single)}  # "reisepas"
+    others = [h.service for h in result.hits[:MAX_OPTIONS] if h.service.id != service.id]
+    name = fold(service.name.split()[0])
+    if name in used and not plain_service(service) and any(stem(name) in name_words(o) for o in others):
+        used.discard(name)  # "Kennzeichen" names the plates for mopeds no more than the red or the export plates
     if not used:
         return False
-    others = [h.service for h in result.hits[:MAX_OPTIONS] if h.service.id != service.id]
     shared = {fold(n) for o in others for n in [o.name.split()[0], *o.synonyms]}
     # A short form like "Pass" that is also the end of another candidate's word ("Reisepass") does not
     # single out this one; the service's own name ("Reisepass" in "Kinderreisepass") still does.
     other_words = {w for o in others for n in [o.name, *o.synonyms] for w in re.findall(r"\w+", fold(n))}
-    name = fold(service.name.split()[0])
     heads = {n for n in used if n != name and any(w != n and w.endswith(n) for w in other_words)}
     return bool(used - shared - heads)
 

@@ -10,8 +10,10 @@ import pytest
 
 from actions.aspects import detect_aspects
 from actions.dialogue import RULES, Message, State, confident_answer, decide, follow_up_stays
+from actions.service_names import names_service
 from knowledge.loader import Catalog
 from knowledge.schema import Service
+from knowledge.search import Hit, SearchResult
 
 PERSO = State(service_id="personalausweis", aspects=["fees"])
 PASS_OPTIONS = State(options=["reisepass", "vorlaeufiger-reisepass", "ausweisdokumente-kinder"])
@@ -145,3 +147,20 @@ def test_the_message_context_searches_at_most_once() -> None:
 
     message = Message(Counting(), "Was kostet das?", State(), is_followup=False, asks_aspect=True)  # type: ignore[arg-type]
     assert message.result is message.result and calls == ["Was kostet das?"]
+
+
+def _result(*services: Service) -> SearchResult:
+    hits = [Hit(s, 0.9 - i * 0.001, 0.9, 1.0) for i, s in enumerate(services)]
+    return SearchResult(query="", hits=hits, confidence=0.6, confident=False)
+
+
+def test_a_noun_several_candidates_share_names_none_of_them() -> None:
+    """ "Was kostet ein Kennzeichen?" names no one kind of plate, so the bot asks which; the plain service of
+    a noun ("Reisepass beantragen") is still named by it, also beside its special forms."""
+    moped = _service("moped", "Kennzeichen für Leichtkraftrad oder Anhänger beantragen")
+    red = _service("rot", "Rote Kennzeichen für Händler beantragen")
+    passport = _service("pass", "Reisepass beantragen")
+    provisional = _service("vorl", "Vorläufigen Reisepass beantragen")
+    assert not names_service("Was kostet ein Kennzeichen?", moped, _result(moped, red))
+    assert names_service("Was kostet ein Kennzeichen?", moped, _result(moped, passport))  # no other plate close
+    assert names_service("Was kostet ein Reisepass?", passport, _result(passport, provisional))
