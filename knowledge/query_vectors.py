@@ -35,13 +35,13 @@ def unpack(data: object, model: str) -> dict[str, np.ndarray]:
     if not isinstance(data, Mapping) or data.get("model") != model:
         return {}
     text, encoded = data.get("text"), data.get("vector")
-    if not isinstance(text, str) or not isinstance(encoded, str) or len(encoded) > MAX_DIMENSIONS * 8:
+    if not isinstance(text, str) or not isinstance(encoded, str) or len(encoded) > MAX_DIMENSIONS * 6:
         return {}
     try:
         raw = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         return {}
-    if not raw or len(raw) % 4:
+    if not raw or len(raw) % 4 or len(raw) > MAX_DIMENSIONS * 4:
         return {}
     vector = np.frombuffer(raw, dtype="<f4").astype(np.float32)
     return {text: vector} if bool(np.isfinite(vector).all()) else {}
