@@ -48,7 +48,7 @@ def test_the_loop_serves_others_while_a_message_is_parsed() -> None:
         return "weiter"
 
     async def both() -> tuple[Any, str]:
-        parse = nlu_thread.parse_message(processor, UserMessage(PARSED["text"], sender_id="b-1"))  # type: ignore[arg-type]
+        parse = nlu_thread.parse_message(processor, UserMessage(PARSED["text"], sender_id="b-1"))
         return await asyncio.gather(parse, other_conversation())
 
     parse_data, other = asyncio.run(both())

@@ -46,4 +46,4 @@ def validate_reply(action: RemoteAction, result: dict[str, Any]) -> bool:
 
 def install() -> None:
     """Use the cached check in every ``RemoteAction`` of this process (the Rasa server calls it before it starts)."""
-    RemoteAction._validate_action_result = validate_reply  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate_reply

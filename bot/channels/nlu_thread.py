@@ -59,4 +59,4 @@ async def parse_message(
 
 def install() -> None:
     """Parse in the NLU thread in every ``MessageProcessor`` of this process (the Rasa server, before it starts)."""
-    MessageProcessor.parse_message = parse_message  # type: ignore[method-assign]
+    MessageProcessor.parse_message = parse_message
