@@ -99,7 +99,9 @@ class Message:
 
     @cached_property
     def result(self) -> SearchResult:
-        return self.searcher.search(self.text, top_k=5, known=self.known)
+        if self.known:  # Rasa's NLU already encoded the message
+            return self.searcher.search(self.text, top_k=5, known=self.known)
+        return self.searcher.search(self.text, top_k=5)
 
     @property
     def best(self) -> Hit | None:
