@@ -35,6 +35,7 @@ from actions.runtime import searcher
 from actions.service_names import MAX_OPTIONS, names_service
 from actions.texts import domain_text
 from bot import contract
+from knowledge import query_vectors
 from knowledge.language import Language
 from knowledge.loader import Catalog
 from knowledge.schema import Office, Service
@@ -59,6 +60,7 @@ class Turn:
     unsure_turns: float = 0.0
     mentions_service: bool = False  # the NLU found a service entity in the message
     language: Language = "de"  # the language to answer in
+    vector: object = None  # the message's query vector from Rasa's NLU, as it travels (``knowledge.query_vectors``)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ def read_turn(tracker: Tracker) -> Turn:
         unsure_turns=float(tracker.get_slot("unsure_turns") or 0),
         mentions_service=any(e.get("entity") == "service" for e in message.get("entities") or []),
         language=language_of(tracker),
+        vector=message.get(query_vectors.PARSE_KEY),
     )
 
 
@@ -105,7 +108,8 @@ def choose(kb: Searcher, turn: Turn) -> Choice:
     if office_question is not None:
         return office_question
     followup = turn.intent in FOLLOWUP_INTENTS or (bool(asked) and not turn.mentions_service)
-    decision = decide(kb, turn.text, turn.state, is_followup=followup, asks_aspect=bool(asked))
+    known = query_vectors.unpack(turn.vector, kb.embedder.name)
+    decision = decide(kb, turn.text, turn.state, is_followup=followup, asks_aspect=bool(asked), known=known)
     if _off_topic(turn, asked, decision):
         return Choice("decline", confidence=decision.confidence)
     if decision.kind in ("decline", "ask_service"):  # no service found: the bot is unsure

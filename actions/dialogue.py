@@ -13,10 +13,12 @@ none does, the bot declines. A new behaviour is a new rule in ``RULES`` plus its
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Literal
+
+import numpy as np
 
 from actions.aspects import strip_aspect_words
 from actions.service_names import MAX_OPTIONS, bare_topic, name_verb, name_words, names_service, plain_form
@@ -102,6 +104,7 @@ class Message:
     state: State
     is_followup: bool
     asks_aspect: bool
+    known: Mapping[str, np.ndarray] = field(default_factory=dict)  # query vectors Rasa's NLU computed
 
     @property
     def catalog(self) -> Catalog:
@@ -109,6 +112,8 @@ class Message:
 
     @cached_property
     def result(self) -> SearchResult:
+        if self.known:  # Rasa's NLU already encoded the message
+            return self.searcher.search(self.text, top_k=5, known=self.known)
         return self.searcher.search(self.text, top_k=5)
 
     @property
@@ -146,9 +151,17 @@ class Message:
 Rule = Callable[[Message], Decision | None]
 
 
-def decide(searcher: Searcher, text: str, state: State, is_followup: bool, asks_aspect: bool = False) -> Decision:
-    """The first rule's decision; a decline when no rule decides."""
-    message = Message(searcher, text, state, is_followup, asks_aspect)
+def decide(
+    searcher: Searcher,
+    text: str,
+    state: State,
+    is_followup: bool,
+    asks_aspect: bool = False,
+    known: Mapping[str, np.ndarray] | None = None,
+) -> Decision:
+    """The first rule's decision; a decline when no rule decides. ``known``: query vectors by text that
+    need not be encoded again (``knowledge.query_vectors``)."""
+    message = Message(searcher, text, state, is_followup, asks_aspect, dict(known or {}))
     for rule in RULES:
         decision = rule(message)
         if decision is not None:

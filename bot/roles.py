@@ -70,7 +70,11 @@ def serve_rasa(settings: Settings) -> int:
     import rasa.__main__
     import torch  # the intent classifier's e5 model runs on it; loaded here anyway, so its pool is sized now
 
+    from bot.channels import action_response, nlu_thread
+
     torch.set_num_threads(settings.threads)
+    action_response.install()  # the action server's reply schema compiled once, not every turn
+    nlu_thread.install()  # the NLU parse in a worker thread: other conversations go on meanwhile
     sys.argv = ["rasa", *rasa_args(settings)]
     rasa.__main__.main()
     return 0

@@ -9,7 +9,7 @@ or a larger local model switches by configuration, not code.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,8 +31,13 @@ class Embedder:
     name: str
     e5_prefixes: bool = True
 
-    def queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode([("query: " if self.e5_prefixes else "") + t for t in texts])
+    def queries(self, texts: Sequence[str], known: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """Query vectors of ``texts``; those in ``known`` (computed by this model elsewhere) are not encoded again."""
+        if not known or not texts:
+            return self._encode([("query: " if self.e5_prefixes else "") + t for t in texts])
+        todo = [t for t in texts if t not in known]
+        fresh = dict(zip(todo, self.queries(todo), strict=True)) if todo else {}
+        return np.stack([known[t] if t in known else fresh[t] for t in texts]).astype(np.float32)
 
     def passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self._encode([("passage: " if self.e5_prefixes else "") + t for t in texts], progress)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,11 +124,12 @@ class Searcher:
         self.business = np.asarray([s.for_business for s in services], dtype=np.float32)
         self.prior = self.calibration.prior(self.rich, self.business)
 
-    def search(self, query: str, top_k: int = 5) -> SearchResult:
+    def search(self, query: str, top_k: int = 5, known: Mapping[str, np.ndarray] | None = None) -> SearchResult:
+        """The hits for ``query``; ``known``: query vectors by text already computed (``knowledge.query_vectors``)."""
         clean = join_separable_verb(" ".join(str(query).split())[:MAX_QUERY_CHARS])
         if not any(ch.isalnum() for ch in clean):
             return SearchResult(query=query, hits=[], confidence=0.0, confident=False)
-        scores, dense, lexical_raw = self.scores(clean)
+        scores, dense, lexical_raw = self.scores(clean, known)
         order = np.argsort(-scores)[: max(top_k, 10)]
         hits = [
             Hit(
@@ -150,9 +151,13 @@ class Searcher:
             close=close if len(close) > 1 else [],
         )
 
-    def scores(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def scores(
+        self, query: str, known: Mapping[str, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Fused, dense and raw BM25 scores of every service (rows as ``index.service_ids``)."""
-        dense = self.index.dense_scores(self.embedder.queries([query])[0])
+        width = self.index.faiss_index.d
+        usable = {t: v for t, v in (known or {}).items() if v.shape == (width,)}
+        dense = self.index.dense_scores(self.embedder.queries([query], usable)[0])
         lexical_raw = self.index.bm25_scores(query)
         return fuse(dense, lexical_raw, self.calibration.bm25_weight, self.prior), dense, lexical_raw
 

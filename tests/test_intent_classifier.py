@@ -14,6 +14,8 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.intent_classifier import MODEL_FILE, E5IntentClassifier
 from bot.settings import ROOT, Settings
+from knowledge import query_vectors
+from knowledge.embedder import load_embedder
 
 CONFIG = {**E5IntentClassifier.get_default_config()}
 
@@ -66,6 +68,16 @@ def test_persisted_model_predicts_the_same(trained) -> None:
     assert loaded._embedder is not None  # warmed at load, so the first citizen does not wait for the model
     text = "Und was kostet das bei Ihnen?"
     assert _classify(loaded, text).get("intent_ranking") == _classify(classifier, text).get("intent_ranking")
+
+
+@pytest.mark.slow  # trains the classifier on the e5 model
+def test_the_parse_data_carries_the_e5_vector_for_the_search(trained, settings: Settings) -> None:
+    """The action server's search uses this vector instead of encoding the message again."""
+    text = "Was kostet ein neuer Reisepass?"
+    parse_data = _classify(trained[0], text).as_dict(only_output_properties=True)  # what Rasa passes on
+    known = query_vectors.unpack(parse_data[query_vectors.PARSE_KEY], settings.embedding_model)
+    own = load_embedder(settings.embedding_model, settings.embedding_dir).queries([text])[0]
+    assert list(known) == [text] and known[text].tobytes() == own.tobytes()
 
 
 @pytest.mark.slow  # trains the classifier on the e5 model

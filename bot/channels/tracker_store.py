@@ -10,9 +10,11 @@ gateway's ``redact`` (e-mail, phone, IBAN, tax id, birth dates) when its row is 
 the text inside ``parse_data`` and string entity values. The running turn keeps the original: Rasa
 saves at the end of a turn, the row is redacted, the tracker in memory is not, so the action server
 and the event broker (the gateway redacts on its own, but keeps a consented contact) see what was
-typed. Metadata (the gateway's message id) stays. Not redacted: bot messages and slot values. The
-contact form needs the contact a citizen typed in its slot ``contact`` until the next turn, and its
-consent question repeats it; those rows go with the conversation (``jenabot purge``).
+typed. Metadata (the gateway's message id) stays; the query vector the intent classifier hands to the
+action server is dropped (``knowledge.query_vectors``: only the running turn needs it). Not redacted:
+bot messages and slot values. The contact form needs the contact a citizen typed in its slot
+``contact`` until the next turn, and its consent question repeats it; those rows go with the
+conversation (``jenabot purge``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.gateway.db import SQLITE_TIMEOUT
 from bot.gateway.redact import redact
 from bot.settings import get_settings
+from knowledge.query_vectors import PARSE_KEY
 
 TABLE = SQLTrackerStore.SQLEvent.__tablename__
 # pg_advisory_xact_lock key: replicas that start together create the table one after the other.
@@ -72,6 +75,7 @@ def redact_event(event: dict[str, Any]) -> dict[str, Any]:
             parse_data["text"] = redact(parse_data["text"])
         if isinstance(parse_data.get("entities"), list):
             parse_data["entities"] = [_redact_entity(e) for e in parse_data["entities"]]
+        parse_data.pop(PARSE_KEY, None)
         stored["parse_data"] = parse_data
     return stored
 

@@ -7,7 +7,9 @@ ein Kühlschrank?" is not a follow-up), the n-grams carry typos and short fragme
 DIET stays in the pipeline for entities only (``intent_classification: false``).
 
 The component embeds the text itself, so DIET keeps exactly the sparse features it was measured with.
-The embedding model is the one the search uses (``JENABOT_EMBEDDING_MODEL``, under ``JENABOT_MODELS_DIR``).
+The embedding model is the one the search uses (``JENABOT_EMBEDDING_MODEL``, under ``JENABOT_MODELS_DIR``);
+the vector goes on in the parse data (``knowledge.query_vectors``), so the action server's search does
+not encode the same text again.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from knowledge import query_vectors
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "intent_classifier.skops"
@@ -132,20 +136,25 @@ class E5IntentClassifier(GraphComponent, IntentClassifier):
         if self._model is None or not todo:
             return messages
         clf = self._model["clf"]
-        probabilities = clf.predict_proba(self._features(self._model, [_text(m) or "" for m in todo]))
-        for message, row in zip(todo, probabilities, strict=True):
+        texts = [_text(m) or "" for m in todo]
+        vectors = self._embed(texts)
+        probabilities = clf.predict_proba(self._features(self._model, texts, vectors))
+        for message, text, vector, row in zip(todo, texts, vectors, probabilities, strict=True):
             order = np.argsort(-row)
             ranking = [
                 {"name": str(clf.classes_[i]), "confidence": float(row[i])} for i in order[:LABEL_RANKING_LENGTH]
             ]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
+            message.set(
+                query_vectors.PARSE_KEY, query_vectors.pack(self._embedder.name, text, vector), add_to_output=True
+            )
         return messages
 
-    def _features(self, model: dict[str, Any], texts: Sequence[str]) -> Any:
+    def _features(self, model: dict[str, Any], texts: Sequence[str], vectors: np.ndarray | None = None) -> Any:
         from scipy.sparse import csr_matrix, hstack
 
-        dense = self._embed(texts) * float(self._config["dense_weight"])
+        dense = (self._embed(texts) if vectors is None else vectors) * float(self._config["dense_weight"])
         return hstack([model["chars"].transform(texts), model["words"].transform(texts), csr_matrix(dense)]).tocsr()
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
