@@ -33,7 +33,7 @@ from actions.offices import city_phone, default_office
 from actions.runtime import searcher
 from actions.texts import domain_text
 from bot import contract
-from knowledge.language import Language
+from knowledge.language import Language, search_language
 from knowledge.loader import Catalog
 from knowledge.schema import Office, Service
 from knowledge.search import Searcher
@@ -97,7 +97,8 @@ def choose(kb: Searcher, turn: Turn) -> Choice:
     if is_day_followup(turn.text) and asked in ([], ["hours"]):
         return choose_hours(kb.catalog, turn)
     followup = turn.intent in FOLLOWUP_INTENTS or (bool(asked) and not turn.mentions_service)
-    decision = decide(kb, turn.text, turn.state, is_followup=followup, asks_aspect=bool(asked))
+    language = search_language(turn.text, turn.language)
+    decision = decide(kb, turn.text, turn.state, is_followup=followup, asks_aspect=bool(asked), language=language)
     if _off_topic(turn, asked, decision):
         return Choice("decline", confidence=decision.confidence)
     if decision.kind in ("decline", "ask_service"):  # no service found: the bot is unsure
