@@ -18,6 +18,7 @@ import yaml
 
 from knowledge.embedder import Embedder
 from knowledge.index import make_index
+from knowledge.language import Language
 from knowledge.loader import load_catalog
 from knowledge.nlp import blank_german
 from knowledge.search import Calibration, Searcher
@@ -79,8 +80,8 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
     return Searcher(catalog, index, embedder, Calibration())
 
 
-def _best(searcher: Searcher, question: str, lang: str) -> str:
-    result = searcher.search(question, lang=lang)  # type: ignore[arg-type]
+def _best(searcher: Searcher, question: str, lang: Language) -> str:
+    result = searcher.search(question, lang=lang)
     assert result.best is not None
     return result.best.service.id
 
