@@ -36,7 +36,7 @@ from actions.service_names import MAX_OPTIONS, names_service
 from actions.texts import domain_text
 from bot import contract
 from knowledge import query_vectors
-from knowledge.language import Language
+from knowledge.language import Language, search_language
 from knowledge.loader import Catalog
 from knowledge.schema import Office, Service
 from knowledge.search import Searcher
@@ -109,7 +109,10 @@ def choose(kb: Searcher, turn: Turn) -> Choice:
         return office_question
     followup = turn.intent in FOLLOWUP_INTENTS or (bool(asked) and not turn.mentions_service)
     known = query_vectors.unpack(turn.vector, kb.embedder.name)
-    decision = decide(kb, turn.text, turn.state, is_followup=followup, asks_aspect=bool(asked), known=known)
+    language = search_language(turn.text, turn.language)
+    decision = decide(
+        kb, turn.text, turn.state, is_followup=followup, asks_aspect=bool(asked), known=known, language=language
+    )
     if _off_topic(turn, asked, decision):
         return Choice("decline", confidence=decision.confidence)
     if decision.kind in ("decline", "ask_service"):  # no service found: the bot is unsure
@@ -157,7 +160,11 @@ def _entry_with_the_figure(kb: Searcher, turn: Turn, decision: Decision, aspects
     service = decision.service
     assert service is not None
     catalog = kb.catalog
-    if decision.rule not in STAYING_RULES or decision.result is None or not has_content(turn.text, kb):
+    if (
+        decision.rule not in STAYING_RULES
+        or decision.result is None
+        or not has_content(turn.text, kb, search_language(turn.text, turn.language))
+    ):
         return service
     if any(answers.has_data(service, a, catalog.office_of(service)) for a in aspects):
         return service

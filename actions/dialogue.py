@@ -23,6 +23,7 @@ import numpy as np
 from actions.aspects import strip_aspect_words
 from actions.service_names import MAX_OPTIONS, bare_topic, name_verb, name_words, names_service, plain_form
 from actions.situations import situation_of
+from knowledge.language import Language
 from knowledge.loader import Catalog
 from knowledge.schema import Service
 from knowledge.search import Hit, Searcher, SearchResult
@@ -97,6 +98,7 @@ class Message:
     """One message in its conversation: what every rule may look at, each part computed at most once.
 
     The parts are lazy, so a rule that decides early (an option chosen by number) costs no search.
+    ``language`` is the language the search reads the message in (``Searcher.search``).
     """
 
     searcher: Searcher
@@ -105,6 +107,7 @@ class Message:
     is_followup: bool
     asks_aspect: bool
     known: Mapping[str, np.ndarray] = field(default_factory=dict)  # query vectors Rasa's NLU computed
+    language: Language = "de"
 
     @property
     def catalog(self) -> Catalog:
@@ -113,8 +116,8 @@ class Message:
     @cached_property
     def result(self) -> SearchResult:
         if self.known:  # Rasa's NLU already encoded the message
-            return self.searcher.search(self.text, top_k=5, known=self.known)
-        return self.searcher.search(self.text, top_k=5)
+            return self.searcher.search(self.text, top_k=5, known=self.known, lang=self.language)
+        return self.searcher.search(self.text, top_k=5, lang=self.language)
 
     @property
     def best(self) -> Hit | None:
@@ -142,7 +145,7 @@ class Message:
     @cached_property
     def has_content(self) -> bool:
         """The message names something the catalogue knows, beyond question and aspect words."""
-        return has_content(self.text, self.searcher)
+        return has_content(self.text, self.searcher, self.language)
 
     def decision(self, kind: DecisionKind, service: Service | None = None, options: Sequence[Service] = ()) -> Decision:
         return Decision(kind, service, list(options), confidence=self.result.confidence, result=self.result)
@@ -158,10 +161,11 @@ def decide(
     is_followup: bool,
     asks_aspect: bool = False,
     known: Mapping[str, np.ndarray] | None = None,
+    language: Language = "de",
 ) -> Decision:
     """The first rule's decision; a decline when no rule decides. ``known``: query vectors by text that
-    need not be encoded again (``knowledge.query_vectors``)."""
-    message = Message(searcher, text, state, is_followup, asks_aspect, dict(known or {}))
+    need not be encoded again (``knowledge.query_vectors``); ``language``: the language to search in."""
+    message = Message(searcher, text, state, is_followup, asks_aspect, dict(known or {}), language)
     for rule in RULES:
         decision = rule(message)
         if decision is not None:
@@ -212,7 +216,7 @@ def follow_up_stays(m: Message) -> Decision | None:
         return None
     if best.service.id == current.id or m.names_best:
         return None
-    return m.decision("answer", variant(m.searcher, current, m.text))
+    return m.decision("answer", variant(m.searcher, current, m.text, m.language))
 
 
 def close_call(m: Message) -> Decision | None:
@@ -259,7 +263,7 @@ def follow_up_on_topic(m: Message) -> Decision | None:
     current = m.current
     if m.confident or current is None or not (m.is_followup or not m.has_content):
         return None
-    return m.decision("answer", variant(m.searcher, current, m.text))
+    return m.decision("answer", variant(m.searcher, current, m.text, m.language))
 
 
 def still_on_topic(m: Message) -> Decision | None:
@@ -267,7 +271,7 @@ def still_on_topic(m: Message) -> Decision | None:
     current = m.current
     if m.confident or current is None or current.id not in {h.service.id for h in m.result.hits[:MAX_OPTIONS]}:
         return None
-    return m.decision("answer", variant(m.searcher, current, m.text))
+    return m.decision("answer", variant(m.searcher, current, m.text, m.language))
 
 
 def no_topic_yet(m: Message) -> Decision | None:
@@ -351,27 +355,27 @@ def _synonyms(service: Service) -> list[str]:
     return [*service.synonyms, *(service.en.synonyms if service.en else [])]
 
 
-def variant(searcher: Searcher, current: Service, text: str) -> Service:
+def variant(searcher: Searcher, current: Service, text: str, lang: Language = "de") -> Service:
     """A follow-up like "und für Kinder?" moves to a related entry when that fits the whole context better."""
     services = searcher.catalog.services
     related = [r for r in current.related if r in services]
     related += [
         sid for sid, s in services.items() if current.id in s.related and sid not in related
     ]  # relations go both ways
-    if not related or not has_content(text, searcher):
+    if not related or not has_content(text, searcher, lang):
         return current
     rest = strip_aspect_words(text)
-    scores = searcher.score_ids(f"{current.name} {rest}", [current.id, *related])
+    scores = searcher.score_ids(f"{current.name} {rest}", [current.id, *related], lang)
     best = max(scores, key=lambda sid: scores[sid])
     if scores[best] - scores[current.id] > searcher.calibration.close_margin:
         return services[best]
     # The current name can drown a short follow-up ("Personalausweis ... und für mein Kind"): a related
     # entry that the follow-up alone points to clearly, and that the follow-up lifts more than the
     # current one, is the better fit.
-    alone = searcher.score_ids(rest, [current.id, *related])
+    alone = searcher.score_ids(rest, [current.id, *related], lang)
     top = max(alone, key=lambda sid: alone[sid])
     if top != current.id and alone[top] - alone[current.id] >= VARIANT_MARGIN:
-        before = searcher.score_ids(current.name, [current.id, top])
+        before = searcher.score_ids(current.name, [current.id, top], lang)
         if (scores[top] - before[top]) - (scores[current.id] - before[current.id]) > searcher.calibration.close_margin:
             return services[top]
     return current
@@ -446,7 +450,8 @@ def _shared_topic(m: Message) -> list[Service]:
     return []
 
 
-def has_content(text: str, searcher: Searcher) -> bool:
-    """Whether the message names something the catalogue knows, beyond question and aspect words."""
+def has_content(text: str, searcher: Searcher, lang: Language = "de") -> bool:
+    """Whether the message names something the catalogue knows (in ``lang``), beyond question and aspect words."""
     terms = searcher.index.analyzer.terms([strip_aspect_words(text)])[0]
-    return any(t in searcher.index.bm25.vocab_dict for t in terms)
+    vocab = searcher.index.vocab(lang)
+    return any(t in vocab for t in terms)

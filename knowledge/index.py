@@ -4,6 +4,10 @@ Dense: one FAISS inner-product index over e5 embeddings of field chunks (name, e
 summary, documents, ...), so a short colloquial query meets the synonym it resembles and a long
 one meets the description. Lexical: one BM25 document per service over lemmatized, folded and
 compound-split German terms, with the name and synonyms weighted up by repetition.
+
+Both are read per query language: a German question sees only the German chunks and the German BM25
+model, so an entry's English names cannot pull it ahead ("Ummeldung" is no English word); an English
+question sees both, because German service words ("Anmeldung") are common in English questions here.
 """
 
 from __future__ import annotations
@@ -20,18 +24,28 @@ import numpy as np
 
 from knowledge import vector_cache
 from knowledge.embedder import Embedder
+from knowledge.language import Language
 from knowledge.loader import Catalog
 from knowledge.schema import Service
 from knowledge.text import Analyzer, build_vocab
 from knowledge.vector_cache import text_key
 
 log = logging.getLogger(__name__)
-INDEX_VERSION = 7  # bump when chunking or weighting changes: part of the build fingerprint
+INDEX_VERSION = 8  # bump when chunking or weighting changes: part of the build fingerprint
 #: Names a rich entry inherits from its LeiKa object count slightly less than its own names, so that
 #: "Reisepass" prefers the entry named so over its variants that share the object (dev set: hit@1 +0.9 pt).
 INHERITED_WEIGHT = 0.99
 VECTORS_FILE = "vectors.npz"  # embeddings by text key (``vector_cache``), also of texts no longer indexed
 LEMMAS_FILE = "lemmas.json"  # BM25 text key -> lemmas of the current services, and the analysis they came from
+BM25_DIRS: dict[Language, str] = {"de": "bm25_de", "en": "bm25"}  # German only; German and English
+ENGLISH_FIELDS = frozenset({"en_name", "en_synonym"})
+#: Per query language, the weight of each chunk field (1.0 unless named; 0.0 leaves the field out). A German
+#: question never meets the English names: with them, "Führerschein" and "online ummelden" drifted to
+#: entries whose English synonyms resemble them (issue 16).
+FIELD_WEIGHTS: dict[Language, dict[str, float]] = {
+    "de": {"leika": INHERITED_WEIGHT, **dict.fromkeys(ENGLISH_FIELDS, 0.0)},
+    "en": {"leika": INHERITED_WEIGHT},
+}
 
 
 @dataclass(frozen=True)
@@ -75,27 +89,34 @@ class SearchIndex:
     service_ids: list[str]
     chunks: list[Chunk]
     chunk_service: np.ndarray  # chunk row -> service row
-    chunk_weight: np.ndarray  # chunk row -> weight of its field
+    chunk_weights: Mapping[Language, np.ndarray]  # query language -> chunk row -> weight of its field
     faiss_index: faiss.Index
-    bm25: bm25s.BM25
+    bm25: Mapping[Language, bm25s.BM25]  # query language -> BM25 model (German only; German and English)
     analyzer: Analyzer
     lemmas: Mapping[str, list[str]] = field(default_factory=dict)  # BM25 text key -> its lemmas, for rebuilds
 
-    def dense_scores(self, query_vec: np.ndarray) -> np.ndarray:
-        """Best chunk cosine per service (all services; the catalogue is small)."""
+    def dense_scores(self, query_vec: np.ndarray, lang: Language = "de") -> np.ndarray:
+        """Best chunk cosine per service (all services; the catalogue is small), over the chunks of ``lang``."""
         sims, rows = self.faiss_index.search(query_vec.reshape(1, -1), min(256, self.faiss_index.ntotal))
-        weighted = sims[0] * self.chunk_weight[rows[0]]
+        weights = self.chunk_weights[lang][rows[0]]
+        seen = weights > 0
+        weighted = sims[0][seen] * weights[seen]
         best = np.full(len(self.service_ids), -1.0, dtype=np.float32)
-        np.maximum.at(best, self.chunk_service[rows[0]], weighted)
-        floor = float(weighted.min())
+        np.maximum.at(best, self.chunk_service[rows[0][seen]], weighted)
+        floor = float(weighted.min()) if weighted.size else -1.0
         best[best < floor] = floor  # unseen services get the lowest retrieved similarity
         return best
 
-    def bm25_scores(self, query: str) -> np.ndarray:
-        terms = [t for t in self.analyzer.terms([query])[0] if t in self.bm25.vocab_dict]
+    def vocab(self, lang: Language = "de") -> Mapping[str, int]:
+        """The BM25 terms a question in ``lang`` can match."""
+        return self.bm25[lang].vocab_dict
+
+    def bm25_scores(self, query: str, lang: Language = "de") -> np.ndarray:
+        model = self.bm25[lang]
+        terms = [t for t in self.analyzer.terms([query])[0] if t in model.vocab_dict]
         if not terms:
             return np.zeros(len(self.service_ids), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
+        return np.asarray(model.get_scores(terms), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -141,18 +162,16 @@ def make_index(
     lemmas = {k: reuse.lemmas[k] for k in keyed if k in reuse.lemmas}  # lemmatizing is the slow part
     todo = [k for k in keyed if k not in lemmas]
     lemmas.update(zip(todo, analyzer.lemmas(keyed[k] for k in todo), strict=True))
-    lemma_lists = [lemmas[text_key(t)] for t in full_texts]
-    vocab = build_vocab([lemmas[text_key(t)] for t in german_texts])
-    full = Analyzer(analyzer.nlp, vocab)
-    bm25 = bm25s.BM25()
-    bm25.index([full.expand(words) for words in lemma_lists], show_progress=False)
+    german_lemmas = [lemmas[text_key(t)] for t in german_texts]
+    full = Analyzer(analyzer.nlp, build_vocab(german_lemmas))
+    texts: dict[Language, list[list[str]]] = {"de": german_lemmas, "en": [lemmas[text_key(t)] for t in full_texts]}
     index = SearchIndex(
         service_ids=ids,
         chunks=chunks,
         chunk_service=np.asarray([row_of[c.service_id] for c in chunks], dtype=np.int64),
-        chunk_weight=_weights(chunks),
+        chunk_weights=_weights(chunks),
         faiss_index=dense,
-        bm25=bm25,
+        bm25={lang: _bm25([full.expand(words) for words in lists]) for lang, lists in texts.items()},
         analyzer=full,
         lemmas=lemmas,
     )
@@ -182,11 +201,10 @@ def build_index(
     model_id = model_id or embedder.name
     known = vector_cache.load(out_dir / VECTORS_FILE, model_id)
     previous = _previous(out_dir, model_id, analyzer)
-    lemmas: Mapping[str, list[str]] = {}
     if previous is not None:
-        old = reuse_of(previous)
-        known = {**old.vectors, **known}
-        lemmas = old.lemmas if lemma_id and _lemma_id(out_dir) == lemma_id else {}
+        known = {**reuse_of(previous).vectors, **known}
+    # Lemmas depend on the analysis only, so they are reused even from an index of another layout.
+    lemmas = _stored_lemmas(out_dir) if lemma_id and _lemma_id(out_dir) == lemma_id else {}
     index, report = make_index(catalog, embedder, analyzer, Reuse(known, lemmas))
     save_index(index, out_dir, model_id, lemma_id)
     current = reuse_of(index).vectors  # first in the cache; then the vectors known before, most recent first
@@ -198,7 +216,8 @@ def build_index(
 def save_index(index: SearchIndex, out_dir: Path, model_id: str, lemma_id: str = "") -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     faiss.write_index(index.faiss_index, str(out_dir / "dense.faiss"))
-    index.bm25.save(str(out_dir / "bm25"))
+    for lang, name in BM25_DIRS.items():
+        index.bm25[lang].save(str(out_dir / name))
     meta = {
         "service_ids": index.service_ids,
         "chunks": [[c.service_id, c.field, c.text] for c in index.chunks],
@@ -216,10 +235,15 @@ def _lemma_id(out_dir: Path) -> str:
     return str(json.loads(path.read_text(encoding="utf-8")).get("id", "")) if path.exists() else ""
 
 
+def _stored_lemmas(out_dir: Path) -> dict[str, list[str]]:
+    path = out_dir / LEMMAS_FILE
+    return dict(json.loads(path.read_text(encoding="utf-8"))["lemmas"]) if path.exists() else {}
+
+
 def _previous(out_dir: Path, model_id: str, analyzer: Analyzer) -> SearchIndex | None:
     """The index a previous build left, if its vectors came from the same model."""
     meta_path = out_dir / "meta.json"
-    if not (meta_path.exists() and (out_dir / "dense.faiss").exists() and (out_dir / "bm25").exists()):
+    if not (meta_path.exists() and (out_dir / "dense.faiss").exists()):
         return None
     if json.loads(meta_path.read_text(encoding="utf-8")).get("model") != model_id:
         return None
@@ -229,8 +253,17 @@ def _previous(out_dir: Path, model_id: str, analyzer: Analyzer) -> SearchIndex |
         return None
 
 
-def _weights(chunks: list[Chunk]) -> np.ndarray:
-    return np.asarray([INHERITED_WEIGHT if c.field == "leika" else 1.0 for c in chunks], dtype=np.float32)
+def _weights(chunks: list[Chunk]) -> dict[Language, np.ndarray]:
+    return {
+        lang: np.asarray([weights.get(c.field, 1.0) for c in chunks], dtype=np.float32)
+        for lang, weights in FIELD_WEIGHTS.items()
+    }
+
+
+def _bm25(documents: list[list[str]]) -> bm25s.BM25:
+    model = bm25s.BM25()
+    model.index(documents, show_progress=False)
+    return model
 
 
 def load_index(out_dir: Path, analyzer: Analyzer) -> SearchIndex:
@@ -241,9 +274,9 @@ def load_index(out_dir: Path, analyzer: Analyzer) -> SearchIndex:
         service_ids=meta["service_ids"],
         chunks=chunks,
         chunk_service=np.asarray(meta["chunk_service"], dtype=np.int64),
-        chunk_weight=_weights(chunks),
+        chunk_weights=_weights(chunks),
         faiss_index=faiss.read_index(str(out_dir / "dense.faiss")),
-        bm25=bm25s.BM25.load(str(out_dir / "bm25")),
+        bm25={lang: bm25s.BM25.load(str(out_dir / name)) for lang, name in BM25_DIRS.items()},
         analyzer=Analyzer(analyzer.nlp, frozenset(meta["vocab"])),
         lemmas=json.loads(lemmas_path.read_text(encoding="utf-8"))["lemmas"] if lemmas_path.exists() else {},
     )

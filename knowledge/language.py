@@ -182,6 +182,14 @@ def conversation_language(
     return found.clear or known or found.hint or DEFAULT
 
 
+def search_language(text: str, conversation: str | None) -> Language:
+    """The language the search reads a message in: English when the conversation is English or the message
+    leans English at all ("parking permit" in a German conversation), else German. An English search also
+    reads the German names, so leaning to English costs a German word little; a German search reads no
+    English names, which would pull German questions to entries with a similar-looking English synonym."""
+    return "en" if as_language(conversation) == "en" or evidence(text).hint == "en" else "de"
+
+
 def transcript_language(messages: Iterable[tuple[str, str]]) -> Language:
     """The language a stored conversation is in now, from its (role, text) messages: the citizen's messages
     followed as the bot follows them, and a bot reply that reads clearly as one language confirms it (staff

@@ -5,6 +5,9 @@ small per-service prior: Jena's rich entries up, LeiKa objects that only compani
 Confidence is a logistic function of the top score, the margin to the runner-up and the raw lexical
 evidence; its weights and the ``confident`` threshold come from ``calibration.json``, fitted on our
 own dev set by ``jenabot calibrate`` (never on a benchmark).
+
+Every search is in a language (``knowledge.language``; German unless known otherwise): a German question
+is ranked on the German texts only, an English one on the German and English texts (``knowledge.index``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 
 from knowledge.embedder import Embedder
 from knowledge.index import SearchIndex
+from knowledge.language import Language
 from knowledge.loader import Catalog
 from knowledge.schema import Service
 from knowledge.text import join_separable_verb
@@ -124,12 +128,15 @@ class Searcher:
         self.business = np.asarray([s.for_business for s in services], dtype=np.float32)
         self.prior = self.calibration.prior(self.rich, self.business)
 
-    def search(self, query: str, top_k: int = 5, known: Mapping[str, np.ndarray] | None = None) -> SearchResult:
-        """The hits for ``query``; ``known``: query vectors by text already computed (``knowledge.query_vectors``)."""
+    def search(
+        self, query: str, top_k: int = 5, known: Mapping[str, np.ndarray] | None = None, lang: Language = "de"
+    ) -> SearchResult:
+        """The best services for a question in ``lang``; ``known``: query vectors by text already computed
+        (``knowledge.query_vectors``)."""
         clean = join_separable_verb(" ".join(str(query).split())[:MAX_QUERY_CHARS])
         if not any(ch.isalnum() for ch in clean):
             return SearchResult(query=query, hits=[], confidence=0.0, confident=False)
-        scores, dense, lexical_raw = self.scores(clean, known)
+        scores, dense, lexical_raw = self.scores(clean, lang, known)
         order = np.argsort(-scores)[: max(top_k, 10)]
         hits = [
             Hit(
@@ -152,18 +159,18 @@ class Searcher:
         )
 
     def scores(
-        self, query: str, known: Mapping[str, np.ndarray] | None = None
+        self, query: str, lang: Language = "de", known: Mapping[str, np.ndarray] | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Fused, dense and raw BM25 scores of every service (rows as ``index.service_ids``)."""
         width = self.index.faiss_index.d
         usable = {t: v for t, v in (known or {}).items() if v.shape == (width,)}
-        dense = self.index.dense_scores(self.embedder.queries([query], usable)[0])
-        lexical_raw = self.index.bm25_scores(query)
+        dense = self.index.dense_scores(self.embedder.queries([query], usable)[0], lang)
+        lexical_raw = self.index.bm25_scores(query, lang)
         return fuse(dense, lexical_raw, self.calibration.bm25_weight, self.prior), dense, lexical_raw
 
-    def score_ids(self, query: str, ids: Sequence[str]) -> dict[str, float]:
+    def score_ids(self, query: str, ids: Sequence[str], lang: Language = "de") -> dict[str, float]:
         """Fused scores of a few given services (e.g. the current topic and its variants)."""
-        fused, _, _ = self.scores(" ".join(query.split())[:MAX_QUERY_CHARS])
+        fused, _, _ = self.scores(" ".join(query.split())[:MAX_QUERY_CHARS], lang)
         rows = {sid: i for i, sid in enumerate(self.index.service_ids)}
         return {sid: float(fused[rows[sid]]) for sid in ids if sid in rows}
 

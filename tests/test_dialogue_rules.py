@@ -141,7 +141,7 @@ def test_the_message_context_searches_at_most_once() -> None:
     calls: list[str] = []
 
     class Counting(_NoSearch):
-        def search(self, text: str, top_k: int = 5) -> object:
+        def search(self, text: str, top_k: int = 5, lang: str = "de") -> object:
             calls.append(text)
             return object()
 

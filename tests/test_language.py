@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from actions.language import chosen_language
-from knowledge.language import conversation_language, detect, named_language, switch_request
+from knowledge.language import conversation_language, detect, named_language, search_language, switch_request
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,3 +104,18 @@ def test_dev_sets_are_never_misread() -> None:
     assert not [q for q in english if detect(q) == "de"]
     assert sum(detect(q) == "de" for q in german) / len(german) >= 0.80
     assert sum(detect(q) == "en" for q in english) / len(english) >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("text", "conversation", "expected"),
+    [
+        ("Kann ich mich auch online ummelden?", "de", "de"),
+        ("Anmeldung?", "de", "de"),  # too short to tell: the conversation's language
+        ("Anmeldung?", "en", "en"),
+        ("Kann ich mich auch online ummelden?", "en", "en"),  # an English conversation reads both anyway
+        ("parking permit", "de", "en"),  # leans English: the English names may help
+        ("Ummeldung", None, "de"),  # unknown: German
+    ],
+)
+def test_search_language(text: str, conversation: str | None, expected: str) -> None:
+    assert search_language(text, conversation) == expected

@@ -170,3 +170,22 @@ def test_miss_sample_holds_only_top1_misses_with_their_correct_service(searcher)
     assert miss.gold == [searcher.catalog.services["fuehrungszeugnis"].name]
     assert len(miss.top) == 3 and miss.gold[0] not in miss.top[:1]
     assert miss.rank != 1
+
+
+def test_a_german_question_reads_no_english_names(searcher) -> None:
+    """Read with the English names too, this typo-laden German question was asked back between "Wohnsitz
+    anmelden" and "Wohnsitz ummelden" (issue 16); read in German only, it is the Ummeldung."""
+    from actions.aspects import detect_aspects
+    from actions.dialogue import State, decide
+
+    question = "ich will mich in jena ummelden wass brauch ich"
+    decision = decide(searcher, question, State(), is_followup=False, asks_aspect=bool(detect_aspects(question)))
+    assert decision.kind == "answer" and decision.service is not None and decision.service.id == "wohnsitz-ummelden"
+
+
+def test_an_english_question_finds_its_entry_through_the_english_names(searcher) -> None:
+    question = "I lost my driving licence"  # read in German only, the lost vehicle papers come first
+    english = searcher.search(question, top_k=3, lang="en")
+    assert english.best is not None and english.best.service.id == "fuehrerschein-ersatz"
+    german = searcher.search(question, top_k=3, lang="de")
+    assert german.best is not None and english.best.dense > german.best.dense  # the English names are what it meets

@@ -15,6 +15,7 @@ import numpy as np
 from bot.evaluation.metrics import rank_of
 from bot.evaluation.querysets import Query
 from knowledge import search
+from knowledge.language import Language
 from knowledge.search import Searcher
 
 
@@ -25,10 +26,11 @@ class Scored:
     lexical: np.ndarray  # raw BM25
 
 
-def score_all(searcher: Searcher, queries: Sequence[Query]) -> list[Scored]:
+def score_all(searcher: Searcher, queries: Sequence[Query], lang: Language = "de") -> list[Scored]:
+    """Dense and BM25 scores of every query, all asked in ``lang``."""
     vectors = searcher.embedder.queries([q.text for q in queries])
     return [
-        Scored(q, searcher.index.dense_scores(v), searcher.index.bm25_scores(q.text))
+        Scored(q, searcher.index.dense_scores(v, lang), searcher.index.bm25_scores(q.text, lang))
         for q, v in zip(queries, vectors, strict=True)
     ]
 

@@ -10,6 +10,7 @@ from bot.evaluation.metrics import metrics, percentile, rank_of
 from bot.evaluation.querysets import DEVSET, DEVSET_EN, MUNICH, Query, leika_objects, load_devset, load_munich
 from bot.evaluation.scoring import Miss, Scored, fuse, sample_misses, score_all
 from bot.settings import Settings
+from knowledge.language import Language
 from knowledge.search import Searcher
 
 DEV_SET, MUNICH_SET = "Dev-Set (eigene Fragen)", "München (Stichwörter)"
@@ -44,12 +45,12 @@ def _english(searcher: Searcher, misses: int, seed: int) -> int:
     """The English dev set: the same rows, misses, confidence and latency as the German one."""
     dev = load_devset(DEVSET_EN, leika_objects(searcher))
     print("| Menge | n | hit@1 | hit@3 | MRR |\n|---|---|---|---|---|")
-    scored = score_all(searcher, [q for q in dev if q.gold is not None])
+    scored = score_all(searcher, [q for q in dev if q.gold is not None], "en")
     _print_rows(searcher, DEV_SET_EN, scored)
     if misses:
         _print_misses(sample_misses(searcher, scored, misses, seed))
-    _confidence_report(searcher, dev)
-    _latency_report(searcher, [q.text for q in dev])
+    _confidence_report(searcher, dev, "en")
+    _latency_report(searcher, [q.text for q in dev], "en")
     return 0
 
 
@@ -87,8 +88,8 @@ def _print_misses(audit: list[Miss]) -> None:
         )
 
 
-def _confidence_report(searcher: Searcher, dev: list[Query]) -> None:
-    results = [(q, searcher.search(q.text, top_k=3)) for q in dev]
+def _confidence_report(searcher: Searcher, dev: list[Query], lang: Language = "de") -> None:
+    results = [(q, searcher.search(q.text, top_k=3, lang=lang)) for q in dev]
     oos = [r for q, r in results if q.gold is None]
     ins = [(q.gold, r) for q, r in results if q.gold is not None]
     right = sum(1 for gold, r in ins if r.confident and r.best and gold(r.best.service.id))
@@ -99,12 +100,12 @@ def _confidence_report(searcher: Searcher, dev: list[Query]) -> None:
     )
 
 
-def _latency_report(searcher: Searcher, texts: list[str]) -> None:
-    searcher.search(texts[0])  # warm-up
+def _latency_report(searcher: Searcher, texts: list[str], lang: Language = "de") -> None:
+    searcher.search(texts[0], lang=lang)  # warm-up
     search_ms, encode_ms = [], []
     for text in texts:
         t0 = time.perf_counter()
-        searcher.search(text)
+        searcher.search(text, lang=lang)
         search_ms.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         searcher.embedder.queries([text])
