@@ -32,6 +32,13 @@ def name_verb(service: Service) -> str | None:
     return stem(fold(words[-1]))
 
 
+def noun_stems(service: Service) -> frozenset[str]:
+    """The stemmed nouns of a service name (capitalised after its first word: "Rote Kennzeichen …" has
+    "Kennzeichen", "Haltung gefährlicher Wildtiere" does not have the adjective)."""
+    words = re.findall(r"\w+", re.sub(r"\(.*?\)", " ", service.name))
+    return frozenset(stem(fold(w)) for w in words[1:] if w[:1].isupper())
+
+
 def plain_service(service: Service) -> bool:
     """The name is one noun and its verb ("Reisepass beantragen"): the plain service of that noun, which the
     noun alone names. "Kennzeichen für Leichtkraftrad … beantragen" is one kind of plate among several."""
@@ -57,7 +64,7 @@ def names_service(text: str, service: Service, result: SearchResult) -> bool:
     used |= {n for word in re.findall(r"\w+", folded) for n in near_words(word, single)}  # "reisepas"
     others = [h.service for h in result.hits[:MAX_OPTIONS] if h.service.id != service.id]
     name = fold(service.name.split()[0])
-    if name in used and not plain_service(service) and any(stem(name) in name_words(o) for o in others):
+    if name in used and not plain_service(service) and any(stem(name) in noun_stems(o) for o in others):
         used.discard(name)  # "Kennzeichen" names the plates for mopeds no more than the red or the export plates
     if not used:
         return False

@@ -164,3 +164,6 @@ def test_a_noun_several_candidates_share_names_none_of_them() -> None:
     assert not names_service("Was kostet ein Kennzeichen?", moped, _result(moped, red))
     assert names_service("Was kostet ein Kennzeichen?", moped, _result(moped, passport))  # no other plate close
     assert names_service("Was kostet ein Reisepass?", passport, _result(passport, provisional))
+    dog = _service("hund", "Gefährlichen Hund anzeigen und Haltungserlaubnis beantragen")
+    wild = _service("wild", "Nicht gewerbsmäßige Haltung gefährlicher Wildtiere")  # the adjective, not a name
+    assert names_service("Ich habe einen gefährlichen Hund", dog, _result(dog, wild))
