@@ -273,10 +273,8 @@ def _answer(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> lis
     ]
 
 
-def _hours(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
-    office = choice.office
-    assert office is not None
-    dispatcher.utter_message(text=hours_reply(office, turn.text, lang=turn.language))
+def _office_answered(dispatcher: CollectingDispatcher, office: Office, choice: Choice) -> list[EventType]:
+    """The payload of an answer about an office itself (no service), and the slots it sets."""
     payload = contract.Answer(
         service=None,
         office=office.id,
@@ -287,6 +285,13 @@ def _hours(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list
     )
     dispatcher.utter_message(json_message=contract.to_wire(payload))
     return [SlotSet("office", office.id), SlotSet("aspects", list(choice.aspects))]
+
+
+def _hours(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
+    office = choice.office
+    assert office is not None
+    dispatcher.utter_message(text=hours_reply(office, turn.text, lang=turn.language))
+    return _office_answered(dispatcher, office, choice)
 
 
 def _office(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
@@ -305,16 +310,7 @@ def _office(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> lis
         parts.append(answers.other_contact(office, lang) or answers.ask_whom(None, lang))
     text = "\n".join(dict.fromkeys(parts))
     dispatcher.utter_message(text=f"{text}\n\n{answers.source_line(str(office.source), office.stand, lang)}")
-    payload = contract.Answer(
-        service=None,
-        office=office.id,
-        aspects=choice.aspects,
-        confidence=choice.confidence,
-        source=str(office.source),
-        stand=office.stand.isoformat(),
-    )
-    dispatcher.utter_message(json_message=contract.to_wire(payload))
-    return [SlotSet("office", office.id), SlotSet("aspects", list(choice.aspects))]
+    return _office_answered(dispatcher, office, choice)
 
 
 def _ask_office(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> list[EventType]:
