@@ -38,6 +38,10 @@ INHERITED_WEIGHT = 0.99
 VECTORS_FILE = "vectors.npz"  # embeddings by text key (``vector_cache``), also of texts no longer indexed
 LEMMAS_FILE = "lemmas.json"  # BM25 text key -> lemmas of the current services, and the analysis they came from
 BM25_DIRS: dict[Language, str] = {"de": "bm25_de", "en": "bm25"}  # German only; German and English
+#: A service whose second-best chunk also meets the question has more evidence than one lucky synonym: that chunk's
+#: rise above the weakest retrieved chunk counts this much (dev sets: German hit@1 +1.0 pt, English +1.9 pt,
+#: Munich unchanged; 0.3 and more lost on Munich).
+SUPPORT_WEIGHT = 0.2
 ENGLISH_FIELDS = frozenset({"en_name", "en_synonym"})
 #: Per query language, the weight of each chunk field (1.0 unless named; 0.0 leaves the field out). A German
 #: question never meets the English names: with them, "Führerschein" and "online ummelden" drifted to
@@ -96,16 +100,25 @@ class SearchIndex:
     lemmas: Mapping[str, list[str]] = field(default_factory=dict)  # BM25 text key -> its lemmas, for rebuilds
 
     def dense_scores(self, query_vec: np.ndarray, lang: Language = "de") -> np.ndarray:
-        """Best chunk cosine per service (all services; the catalogue is small), over the chunks of ``lang``."""
+        """Per service over the chunks of ``lang``: the best chunk cosine plus ``SUPPORT_WEIGHT`` times how far its
+        second-best chunk rises above the weakest retrieved one (services not retrieved get that floor)."""
         sims, rows = self.faiss_index.search(query_vec.reshape(1, -1), min(256, self.faiss_index.ntotal))
         weights = self.chunk_weights[lang][rows[0]]
         seen = weights > 0
         weighted = sims[0][seen] * weights[seen]
-        best = np.full(len(self.service_ids), -1.0, dtype=np.float32)
-        np.maximum.at(best, self.chunk_service[rows[0][seen]], weighted)
+        services = self.chunk_service[rows[0][seen]]
         floor = float(weighted.min()) if weighted.size else -1.0
-        best[best < floor] = floor  # unseen services get the lowest retrieved similarity
-        return best
+        order = np.lexsort((-weighted, services))  # by service, best chunk first
+        weighted, services = weighted[order], services[order]
+        first = np.ones(len(services), dtype=bool)
+        first[1:] = services[1:] != services[:-1]
+        second = np.zeros(len(services), dtype=bool)
+        second[1:] = ~first[1:] & first[:-1]
+        best = np.full(len(self.service_ids), floor, dtype=np.float32)
+        best[services[first]] = weighted[first]
+        support = np.zeros(len(self.service_ids), dtype=np.float32)
+        support[services[second]] = weighted[second] - floor
+        return best + SUPPORT_WEIGHT * support
 
     def vocab(self, lang: Language = "de") -> Mapping[str, int]:
         """The BM25 terms a question in ``lang`` can match."""

@@ -68,7 +68,7 @@ def fit_confidence(searcher: Searcher, scored: list[Scored], fusion: Fusion) -> 
     """Logistic regression from the search features to "the top hit is right", then the thresholds."""
     from sklearn.linear_model import LogisticRegression
 
-    feats, labels, margins_right = _evidence(searcher, scored, fusion)
+    feats, labels, margins_right, in_top3 = _evidence(searcher, scored, fusion)
     X, y = np.asarray(feats), np.asarray(labels)
     model = LogisticRegression(C=10.0, max_iter=1000).fit(X, y)
     (ct, cm, cl), icpt = model.coef_[0], float(model.intercept_[0])
@@ -85,7 +85,7 @@ def fit_confidence(searcher: Searcher, scored: list[Scored], fusion: Fusion) -> 
     probs = np.array([cal.confidence(*f) for f in feats])
     threshold = _best_threshold(probs, y)
     oos = np.array([s.query.gold is None for s in scored])
-    offer = float(min(threshold * 0.8, max(0.05, np.quantile(probs[oos], 0.9)))) if oos.any() else threshold / 2
+    offer = _best_offer(probs, np.asarray(in_top3), threshold)
     close = float(np.quantile(margins_right, 0.05)) if margins_right else 0.0
     cal = replace(cal, threshold=round(threshold, 3), offer_threshold=round(offer, 3), close_margin=round(close, 4))
     confident = probs >= cal.threshold
@@ -102,13 +102,14 @@ def fit_confidence(searcher: Searcher, scored: list[Scored], fusion: Fusion) -> 
 
 def _evidence(
     searcher: Searcher, scored: list[Scored], fusion: Fusion
-) -> tuple[list[list[float]], list[int], list[float]]:
-    """Per question: the confidence features, whether the top hit is right, and (if so) its margin."""
+) -> tuple[list[list[float]], list[int], list[float], list[bool]]:
+    """Per question: the confidence features, whether the top hit is right, (if so) its margin, and whether
+    a right service is among the top three (what an offer of options would show)."""
     ids = searcher.index.service_ids
     prior = Calibration(rich_bonus=fusion.rich_bonus, business_malus=fusion.business_malus).prior(
         searcher.rich, searcher.business
     )
-    feats, labels, margins_right = [], [], []
+    feats, labels, margins_right, in_top3 = [], [], [], []
     for s in scored:
         fused = fuse(s, fusion.bm25_weight, prior)
         order = np.argsort(-fused)[:10]
@@ -120,9 +121,22 @@ def _evidence(
         right = s.query.gold is not None and s.query.gold(ids[order[0]])
         feats.append([f.top, f.margin, f.lexical])
         labels.append(int(right))
+        in_top3.append(s.query.gold is not None and any(s.query.gold(ids[i]) for i in order[:3]))
         if right:
             margins_right.append(hits[0].score - hits[1].score)
-    return feats, labels, margins_right
+    return feats, labels, margins_right, in_top3
+
+
+def _best_offer(probs: np.ndarray, in_top3: np.ndarray, threshold: float) -> float:
+    """The lowest confidence at which options are still offered: an offer helps a citizen whose service is among
+    them and bothers one whose service is not (or who asked something else), one each."""
+    candidates = sorted({round(p, 3) for p in probs.tolist() if p < threshold}) or [threshold / 2]
+
+    def utility(t: float) -> float:
+        offered = (probs >= t) & (probs < threshold)
+        return float((offered & in_top3).sum() - (offered & ~in_top3).sum())
+
+    return max(candidates, key=utility)
 
 
 def _best_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
