@@ -228,6 +228,9 @@ def close_call(m: Message) -> Decision | None:
     if not close:
         return None
     options = [h.service for h in close[:MAX_OPTIONS]]
+    shared = _shared_topic(m)
+    if {o.id for o in options} <= {s.id for s in shared}:
+        options = shared  # "Was kostet ein Kennzeichen?": every plate among the top hits, not only the closest two
     single = _single_fit(m, options)
     return m.decision("answer", single) if single is not None else m.decision("clarify", options=options)
 
@@ -444,10 +447,15 @@ def _shared_topic(m: Message) -> list[Service]:
     stems = dict.fromkeys(m.searcher.index.analyzer.lemmas([strip_aspect_words(m.text)])[0])  # message order
     hits = [h.service for h in m.result.hits[:MAX_OPTIONS]]
     for word in stems:
-        sharing = [s for s in hits if word in name_words(s) - {name_verb(s)}]
+        sharing = [s for s in hits if _has_head(word, name_words(s) - {name_verb(s)})]
         if len(sharing) >= 2:
             return sharing
     return []
+
+
+def _has_head(word: str, words: frozenset[str]) -> bool:
+    """One of ``words`` is ``word`` or a compound that ends in it ("Wunschkennzeichen" is a Kennzeichen)."""
+    return any(w == word or (len(word) >= 5 and w.endswith(word)) for w in words)
 
 
 def has_content(text: str, searcher: Searcher, lang: Language = "de") -> bool:

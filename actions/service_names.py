@@ -17,6 +17,10 @@ from knowledge.text import fold, near_words, stem
 
 MAX_OPTIONS = 3  # a clarification offers at most this many services
 STOP_STEMS = frozenset(stem(fold(w)) for w in STOP_WORDS)
+#: Words that announce a topic without saying anything about it ("Ich hab eine Frage zum Führerschein").
+GENERIC_STEMS = frozenset(
+    stem(fold(w)) for w in ("Frage", "Fragen", "Anliegen", "Thema", "Info", "Infos", "Information")
+)
 
 
 def name_words(service: Service) -> frozenset[str]:
@@ -87,9 +91,20 @@ def bare_topic(text: str, result: SearchResult) -> list[Service]:
     if len(named) != 1:
         return []
     word = next(iter(named))
+    if {w for w in said - {word} - GENERIC_STEMS if len(w) > 3}:
+        return []  # more than the topic: "Führerschein in der Waschmaschine kaputt" says which licence matter
     if any(fold(n) in folded and stem(fold(n)) != word for n in hits[0].synonyms if len(n) >= 4):
         return []
     sharing = [s for s in hits if word in name_words(s) - {name_verb(s)}]
-    if len(sharing) < 2 or any(not name_words(s) - {word, name_verb(s)} - STOP_STEMS for s in sharing):
+    if len(sharing) < 2 or any(_plain_for(s, hits[0], word, said) for s in sharing):
         return []
     return sharing[:MAX_OPTIONS]
+
+
+def _plain_for(service: Service, top: Service, word: str, said: set[str]) -> bool:
+    """``service`` is the noun's plain service ("Reisepass beantragen") and the search means it: it is the top hit
+    or the top hit is a special case of it. "Führerschein umtauschen" has the same form, but when the first
+    licence leads, it is one kind of licence question among several."""
+    if name_words(service) - {word, name_verb(service)} - STOP_STEMS:
+        return False
+    return service.id == top.id or plain_form(service, top, said)

@@ -51,7 +51,7 @@ CASES = [
         None,
     ),
     ("confident_answer", "Was kostet ein Reisepass?", State(), False, "answer", "reisepass"),
-    ("named_service", "eheurkunde kopie kosten", State(), False, "answer", "eheurkunde"),
+    ("named_service", "kleiner waffenschien kosten", State(), False, "answer", "kleiner-waffenschein"),
     ("follow_up_on_topic", "Und für mein Baby?", PERSO, True, "answer", "ausweisdokumente-kinder"),
     ("follow_up_on_topic", "Wo muss ich da hin?", PERSO, True, "answer", "personalausweis"),
     (
