@@ -16,14 +16,10 @@ Thuringian portal, the federal administration portal.
 
 from __future__ import annotations
 
-import csv
-from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 from bot.settings import get_settings
-from knowledge.breadth import LEIKA_CSV
+from knowledge.breadth import LEIKA_CSV, types_by_object
 from knowledge.language import Language
 
 __all__ = ["Responsibility", "leika_types", "responsibility"]
@@ -103,15 +99,4 @@ def leika_types(leika_object: str | None) -> frozenset[str]:
     """The LeiKa types of an 8-digit service object (empty when unknown)."""
     if not leika_object:
         return frozenset()
-    return _types_by_object(get_settings().catalog_dir / "leika" / LEIKA_CSV).get(leika_object, frozenset())
-
-
-@lru_cache(maxsize=2)
-def _types_by_object(path: Path) -> dict[str, frozenset[str]]:
-    types: dict[str, set[str]] = defaultdict(set)
-    with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            key = row["leika_schluessel"]
-            if key.isdigit() and len(key) == 14:
-                types[key[:8]] |= {t.strip() for t in row["typisierung"].split(",") if t.strip()}
-    return {obj: frozenset(found) for obj, found in types.items()}
+    return types_by_object(get_settings().catalog_dir / "leika" / LEIKA_CSV).get(leika_object, frozenset())

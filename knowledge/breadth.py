@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from knowledge.schema import Service
@@ -59,22 +60,37 @@ def load_breadth(csv_path: Path, synonyms: dict[str, list[str]] | None = None) -
     bureaucratic LeiKa names the words citizens actually type.
     """
     synonyms = synonyms or {}
-    with csv_path.open(encoding="utf-8", newline="") as handle:
-        rows = [
-            r for r in csv.DictReader(handle) if r["leika_schluessel"].isdigit() and len(r["leika_schluessel"]) == 14
-        ]
-    by_object: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        by_object[row["leika_schluessel"][:8]].append(row)
+    by_object = _rows_by_object(csv_path)
     entries = {}
     for obj, group in sorted(by_object.items()):
-        types = {t.strip() for r in group for t in r["typisierung"].split(",")}
-        if types & CITY_TYPES:
+        if _types(group) & CITY_TYPES:
             entries[obj] = _entry(obj, group, synonyms.get(obj, []))
     rows_by_object = {
         obj: [(r["leika_schluessel"], r["leika_name"].strip()) for r in group] for obj, group in by_object.items()
     }
     return BreadthTier(entries=entries, rows=rows_by_object)
+
+
+@lru_cache(maxsize=2)
+def types_by_object(csv_path: Path) -> dict[str, frozenset[str]]:
+    """The LeiKa types (column ``typisierung``: who regulates a service and who carries it out) of every 8-digit
+    service object, read once per file."""
+    return {obj: _types(group) for obj, group in _rows_by_object(csv_path).items()}
+
+
+def _rows_by_object(csv_path: Path) -> dict[str, list[dict]]:
+    """The CSV rows with a 14-digit key, grouped by their 8-digit service object."""
+    by_object: dict[str, list[dict]] = defaultdict(list)
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            key = row["leika_schluessel"]
+            if key.isdigit() and len(key) == 14:
+                by_object[key[:8]].append(row)
+    return by_object
+
+
+def _types(group: list[dict]) -> frozenset[str]:
+    return frozenset(t.strip() for r in group for t in r["typisierung"].split(",") if t.strip())
 
 
 def _entry(obj: str, group: list[dict], synonyms: list[str]) -> Service:
