@@ -36,10 +36,7 @@ def city_phone() -> str:
 @lru_cache(maxsize=64)
 def office_file(office_id: str) -> Office | None:
     """One office, read from its own file; None when there is no such file."""
-    if not re.match(SERVICE_ID, office_id):
-        return None
-    path = get_settings().catalog_dir / "offices" / f"{office_id}.yml"
-    return Office.parse_obj(yaml.safe_load(path.read_text(encoding="utf-8"))) if path.is_file() else None
+    return loader.read_office(get_settings().catalog_dir, office_id)
 
 
 @lru_cache(maxsize=256)

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from knowledge.breadth import LEIKA_CSV, BreadthTier, inherited_names, load_breadth, read_synonyms
 from knowledge.catalog_quality import check as quality_check
 from knowledge.explain import german
-from knowledge.schema import Entry, Office, Service
+from knowledge.schema import SERVICE_ID, Entry, Office, Service
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
 CITY_OFFICE = "stadtverwaltung"  # the city's switchboard: the number every fallback text gives
@@ -299,16 +299,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def read_office(root: Path, office_id: str) -> Office | None:
+    """One office from its own file (cheap: one file, no index); None when there is no such file."""
+    if not re.fullmatch(SERVICE_ID, office_id):
+        return None
+    path = root / "offices" / f"{office_id}.yml"
+    return Office.parse_obj(yaml.safe_load(path.read_text(encoding="utf-8"))) if path.is_file() else None
 
 
 def city_phone(root: Path = CATALOG_DIR) -> str:
-    """The switchboard number of the city administration, from its office file (cheap: one file, no index)."""
-    path = root / "offices" / f"{CITY_OFFICE}.yml"
-    office = Office.parse_obj(yaml.safe_load(path.read_text(encoding="utf-8")))
-    if not office.phone:
+    """The switchboard number of the city administration, from its office file."""
+    office = read_office(root, CITY_OFFICE)
+    if office is None or not office.phone:
+        path = root / "offices" / f"{CITY_OFFICE}.yml"
         raise CatalogError(
             [Problem(str(path), "phone", "Telefonnummer fehlt; der Bot nennt sie, wenn er nicht helfen kann")]
         )
     return office.phone
+
+
+if __name__ == "__main__":
+    sys.exit(main())
