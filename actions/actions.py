@@ -126,7 +126,7 @@ def choose(kb: Searcher, turn: Turn) -> Choice:
         )
     assert decision.service is not None
     aspects = asked or _carried_aspects(turn, decision) or [GENERAL]
-    service = _entry_with_the_figure(kb, turn, decision, aspects)
+    service = _entry_with_the_figure(kb, turn, decision, aspects, language)
     # The office the entry names: a body outside the city is named as such; a breadth entry names none.
     office = kb.catalog.office_of(service)
     return Choice(
@@ -153,18 +153,16 @@ def _carried_aspects(turn: Turn, decision: Decision) -> list[str]:
     return [decision.aspect] if decision.aspect else []
 
 
-def _entry_with_the_figure(kb: Searcher, turn: Turn, decision: Decision, aspects: list[str]) -> Service:
+def _entry_with_the_figure(
+    kb: Searcher, turn: Turn, decision: Decision, aspects: list[str], language: Language
+) -> Service:
     """A message that stays on its topic although the topic's entry lacks what it asks, while an entry the
     message points to has it ("Was kostet die Kita?" on the Kita place: the Kita fees). Only entries related
     to the topic or named in the message count, and only when the message says more than the aspect."""
     service = decision.service
     assert service is not None
     catalog = kb.catalog
-    if (
-        decision.rule not in STAYING_RULES
-        or decision.result is None
-        or not has_content(turn.text, kb, search_language(turn.text, turn.language))
-    ):
+    if decision.rule not in STAYING_RULES or decision.result is None or not has_content(turn.text, kb, language):
         return service
     if any(answers.has_data(service, a, catalog.office_of(service)) for a in aspects):
         return service

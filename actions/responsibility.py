@@ -59,14 +59,6 @@ class Responsibility:
     def known(self) -> bool:
         return bool(self.executes)
 
-    @property
-    def rule_words(self) -> str:
-        return self.rule_words_in("de")
-
-    @property
-    def executes_words(self) -> str:
-        return self.executes_words_in("de")
-
     def rule_words_in(self, lang: Language) -> str:
         """Where it is regulated, in the answer's language ("im Landesrecht", "by state law")."""
         words, _, joiner = _WORDS[lang]

@@ -54,7 +54,7 @@ def test_leika_types_say_who_regulates_and_who_carries_out() -> None:
     assert drone.rules == ("bund",) and drone.executes == ("kommune", "land")
     assert drone.portal == "https://service.jena.de"
     bulky_waste = responsibility(frozenset({"5"}))
-    assert bulky_waste.executes == ("kommune",) and bulky_waste.rule_words == "im Ortsrecht der Kommune"
+    assert bulky_waste.executes == ("kommune",) and bulky_waste.rule_words_in("de") == "im Ortsrecht der Kommune"
     state = responsibility(frozenset({"2"}))
     assert state.executes == ("land",) and state.portal == "https://buerger.thueringen.de"
     federal = responsibility(frozenset({"1", "2/3"}))
