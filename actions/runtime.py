@@ -68,6 +68,8 @@ def load_searcher(settings: Settings) -> Searcher:
         raise RuntimeError(
             "Der Suchindex passt nicht zum Katalog (Katalog geändert?). Bitte 'jenabot build' ausführen."
         )
-    embedder = load_embedder(settings.embedding_model, settings.embedding_dir)
+    embedder = load_embedder(
+        settings.embedding_model, settings.embedding_dir, settings.embedding_onnx(), settings.threads
+    )
     log.info("Wissen geladen: %d Leistungen, %d Ämter", len(catalog.services), len(catalog.offices))
     return Searcher(catalog=catalog, index=index, embedder=embedder)

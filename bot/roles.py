@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bot import logs, threads
+from bot import frameworks, logs, threads
 from bot.settings import Settings
 
 ROLES = ("gateway", "rasa", "actions")
@@ -68,11 +68,9 @@ def rasa_args(settings: Settings) -> list[str]:
 def serve_rasa(settings: Settings) -> int:
     """Rasa's command line in this process: the token stays out of the process list (``ps``)."""
     import rasa.__main__
-    import torch  # the intent classifier's e5 model runs on it; loaded here anyway, so its pool is sized now
 
     from bot.channels import action_response, nlu_thread
 
-    torch.set_num_threads(settings.threads)
     action_response.install()  # the action server's reply schema compiled once, not every turn
     nlu_thread.install()  # the NLU parse in a worker thread: other conversations go on meanwhile
     sys.argv = ["rasa", *rasa_args(settings)]
@@ -95,6 +93,7 @@ RUNNERS: dict[str, Callable[[Settings], int]] = {
 
 def serve_role(role: str, settings: Settings) -> int:
     """Run ``role``; its thread pools are sized first, before torch or TensorFlow load (also in a container,
-    where no ``jenabot run`` set the environment)."""
+    where no ``jenabot run`` set the environment), and the frameworks it does not use are kept out."""
     threads.apply(settings.threads)
+    frameworks.keep_out(role, settings.embedding_runtime)
     return RUNNERS[role](settings)

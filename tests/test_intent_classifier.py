@@ -76,7 +76,9 @@ def test_the_parse_data_carries_the_e5_vector_for_the_search(trained, settings: 
     text = "Was kostet ein neuer Reisepass?"
     parse_data = _classify(trained[0], text).as_dict(only_output_properties=True)  # what Rasa passes on
     known = query_vectors.unpack(parse_data[query_vectors.PARSE_KEY], settings.embedding_model)
-    own = load_embedder(settings.embedding_model, settings.embedding_dir).queries([text])[0]
+    own = load_embedder(
+        settings.embedding_model, settings.embedding_dir, settings.embedding_onnx(), settings.threads
+    ).queries([text])[0]
     assert list(known) == [text] and known[text].tobytes() == own.tobytes()
 
 

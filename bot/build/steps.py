@@ -70,12 +70,13 @@ def steps(settings: Settings) -> list[Step]:
     file that an earlier step of the same run writes."""
     import spacy
 
-    from bot.build import e5_convert, lookups, rasa_model
-    from knowledge import breadth, index, loader, schema, text
+    from bot.build import e5_convert, lookups, onnx_export, rasa_model
+    from knowledge import breadth, index, loader, onnx_encoder, schema, text
     from knowledge.loader import load_catalog
 
     catalog_stamp = fingerprint(settings.catalog_dir, *(_source(m) for m in (breadth, loader, schema)))
     emb_stamp = fingerprint(settings.embedding_model, _source(e5_convert))  # a new converter, a new model
+    onnx_stamp = fingerprint(emb_stamp, _source(onnx_export), _source(onnx_encoder))
     spacy_stamp = fingerprint(settings.spacy_model, spacy.__version__, _installed(settings.spacy_model))
     index_stamp = fingerprint(catalog_stamp, emb_stamp, spacy_stamp, index.INDEX_VERSION, _source(index), _source(text))
     lookup_dir = settings.models_dir / "generated"
@@ -94,6 +95,15 @@ def steps(settings: Settings) -> list[Step]:
 
         build_model(settings.embedding_model, settings.embedding_dir)
 
+    def build_onnx() -> None:
+        from bot.build.embedding import ensure_model
+
+        model_dir = Path(ensure_model(settings.embedding_model, settings.embedding_dir))
+        if onnx_export.exportable(model_dir):
+            onnx_export.export_onnx(model_dir, settings.onnx_dir)
+        else:
+            log.warning("%s hat nicht den Aufbau von e5: kein ONNX-Export, es rechnet torch.", model_dir)
+
     def build_spacy() -> None:
         from knowledge.nlp import build_pipeline
 
@@ -108,7 +118,9 @@ def steps(settings: Settings) -> list[Step]:
 
         catalog = load_catalog(settings.catalog_dir)
         ensure_model(settings.embedding_model, settings.embedding_dir)  # also when only this step is asked for
-        embedder = load_embedder(settings.embedding_model, settings.embedding_dir)
+        embedder = load_embedder(
+            settings.embedding_model, settings.embedding_dir, settings.embedding_onnx(), settings.threads
+        )
         analyzer = Analyzer(load_pipeline(settings.spacy_dir))
         # Vectors of the previous index are reused only if they came from this very build of the model.
         index.build_index(
@@ -128,6 +140,7 @@ def steps(settings: Settings) -> list[Step]:
 
     return [
         Step("Embedding-Modell", settings.embedding_dir, lambda: emb_stamp, build_embedding),
+        Step("ONNX-Export", settings.onnx_dir, lambda: onnx_stamp, build_onnx),
         Step("spaCy-Pipeline", settings.spacy_dir, lambda: spacy_stamp, build_spacy),
         Step("Suchindex", settings.index_dir, lambda: index_stamp, build_index),
         Step("NLU-Lookup-Tabellen", lookup_dir, lambda: lookup_stamp, build_lookups),

@@ -163,7 +163,9 @@ class E5IntentClassifier(GraphComponent, IntentClassifier):
             from knowledge.embedder import load_embedder
 
             settings = get_settings()
-            self._embedder = load_embedder(settings.embedding_model, settings.embedding_dir)
+            self._embedder = load_embedder(
+                settings.embedding_model, settings.embedding_dir, settings.embedding_onnx(), settings.threads
+            )
         return np.asarray(self._embedder.queries(list(texts)), dtype=np.float32)
 
 

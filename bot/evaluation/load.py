@@ -243,7 +243,9 @@ def encode_floor(settings: Settings, samples: int = FLOOR_SAMPLES) -> float:
     from knowledge.embedder import load_embedder
 
     apply(settings.threads)
-    embedder = load_embedder(settings.embedding_model, settings.embedding_dir)
+    embedder = load_embedder(
+        settings.embedding_model, settings.embedding_dir, settings.embedding_onnx(), settings.threads
+    )
     apply(settings.threads)
     embedder.queries([QUESTIONS[0]])
     times = []
