@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -376,6 +376,10 @@ class ActionAnswerService(Action):
         return "action_answer_service"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if tracker.latest_action_name == self.name():
+            # Predicted again in the same turn (only Rasa's fallback does that, in a state no rule knows):
+            # the message has its answer, so wait for the next one instead of repeating it.
+            return [FollowupAction("action_listen")]
         turn = read_turn(tracker)
         choice = choose(searcher(), turn)
         if choice.kind == "handoff":  # the second unsure answer in a row: a person takes over

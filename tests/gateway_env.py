@@ -85,6 +85,9 @@ class RecordingRasa(RasaClient):
     async def resume(self, conversation_id: str) -> None:
         self._call("resume", conversation_id)
 
+    async def listen(self, conversation_id: str) -> None:
+        self._call("listen", conversation_id)
+
     async def execute(self, conversation_id: str, action: str, *, latest_channel: bool) -> list[dict[str, Any]]:
         self._call("execute", conversation_id, action)
         return []

@@ -62,6 +62,10 @@ class FakeRasa(RasaClient):
         self._check()
         self.calls.append(("resume", conversation_id))
 
+    async def listen(self, conversation_id: str) -> None:
+        self._check()
+        self.calls.append(("listen", conversation_id))
+
     async def execute(self, conversation_id: str, action: str, *, latest_channel: bool) -> list[dict[str, Any]]:
         self._check()
         self.calls.append(("execute", conversation_id, action, latest_channel))

@@ -558,3 +558,14 @@ def test_the_city_phone_number_comes_from_the_catalogue(catalog) -> None:
 def test_domain_text_fills_free_text_as_it_is() -> None:
     text = domain_text(DOMAIN, "utter_staff_reply", reply="Akte 0[1] {x}")
     assert text == "Bürgerservice Jena (Mitarbeiterin/Mitarbeiter):\nAkte 0[1] {x}"
+
+
+def test_an_answer_predicted_twice_in_one_turn_is_not_repeated() -> None:
+    """Rasa's fallback predicts the answer again in a state no rule knows (it answered 9 times after a
+    hand-back); the second run ends the turn instead of repeating the answer."""
+    first = Run(actions.ActionAnswerService(), tracker("Was kostet ein Reisepass?"))
+    assert any("70,00 Euro" in t for t in first.texts)
+    t = tracker("Was kostet ein Reisepass?")
+    t.latest_action_name = "action_answer_service"
+    again = Run(actions.ActionAnswerService(), t)
+    assert again.messages == [] and again.events == [{"event": "followup", "name": "action_listen", "timestamp": None}]

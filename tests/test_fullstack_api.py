@@ -223,3 +223,30 @@ def test_thumbs_down_shows_up_as_a_content_gap(rasa, staff: StaffSession) -> Non
     assert row["thumbs_down"] >= 1 and question in row["examples"]
     csv_text = staff.client.get("/api/gaps.csv").text
     assert service in csv_text and question in csv_text
+
+
+# --- (d) web chat: the bot answers again after a hand-back ----------------------------------------
+
+
+def _bot_answers(reply: httpx.Response) -> list[str]:
+    assert reply.status_code == 200, reply.text
+    return [m["text"] for m in reply.json()["messages"] if m["role"] == "bot"]
+
+
+@pytest.mark.parametrize("how", ["handback", "resolve"])
+def test_after_a_web_hand_back_each_question_gets_one_answer(rasa, staff: StaffSession, how: str) -> None:
+    """Staff hand back (or close the ticket) without replying; the bot then answers every question once."""
+    cid = f"web-back-{how}-{uuid.uuid4().hex[:12]}"
+    with httpx.Client(base_url=rasa.settings.gateway_url, timeout=180) as web:
+        ask = lambda text: web.post("/api/chat/messages", json={"conversation_id": cid, "text": text})  # noqa: E731
+        assert ask("Ich möchte mit einem Menschen sprechen").json()["status"]["paused"] is True
+        [ticket] = tickets_of(rasa, cid)
+        r = staff.post(f"/api/tickets/{ticket['id']}/{how}")
+        assert r.status_code == 200, r.text
+        assert web.get(f"/api/chat/{cid}/messages").json()["status"]["paused"] is False
+        first = _bot_answers(ask("Was kostet ein Reisepass?"))
+        assert len([t for t in first if "70,00 Euro" in t]) == 1, first
+        second = _bot_answers(ask("Und wie lange dauert das?"))
+        assert second and "gespeichert" not in " ".join(second), second
+    history = stored(rasa, cid)
+    assert sum(1 for m in history if m["role"] == "bot" and "70,00 Euro" in m["text"]) == 1, history

@@ -306,6 +306,7 @@ def test_hand_back_unpauses_and_resumes_the_bot(env: Env, staff: str) -> None:
     env.rasa.fail.clear()
     assert post(env, f"/api/tickets/{tg['ticket_id']}/handback", staff).status_code == 200
     assert env.rasa.named("execute")[-1] == ("execute", "tg-1", "action_handback")
+    assert env.rasa.named("listen") == [("listen", "tg-1")]  # the turn ends after the hand-back text
 
 
 def test_resolve_unpauses_and_blocks_further_work(env: Env, staff: str) -> None:

@@ -108,11 +108,22 @@ class RasaClient:
         return {**(params or {}), **({"token": self.api_token} if self.api_token else {})}
 
     async def resume(self, conversation_id: str) -> None:
-        """Un-pause the conversation so the bot answers again."""
+        """Un-pause the conversation so the bot answers again, from a fresh turn.
+
+        A paused conversation ends on the hand-off action, not on ``action_listen``; without one the
+        citizen's next message matches no rule, and Rasa's fallback answered it again and again until
+        its circuit breaker stopped the conversation for good.
+        """
         await self._post(
             f"/conversations/{quote(conversation_id, safe='')}/tracker/events",
             params=self._api(),
-            json=[{"event": "resume", "timestamp": time.time()}],
+            json=[{"event": "resume", "timestamp": time.time()}, _listen()],
+        )
+
+    async def listen(self, conversation_id: str) -> None:
+        """End the turn: the next message starts a new one (after an action run by ``execute``)."""
+        await self._post(
+            f"/conversations/{quote(conversation_id, safe='')}/tracker/events", params=self._api(), json=[_listen()]
         )
 
     async def execute(self, conversation_id: str, action: str, *, latest_channel: bool) -> list[dict[str, Any]]:
@@ -130,3 +141,7 @@ class RasaClient:
             f"/conversations/{quote(conversation_id, safe='')}/tracker/events", params=self._api(), json=events
         )
         await self.execute(conversation_id, RELAY_ACTION, latest_channel=True)
+
+
+def _listen() -> dict[str, Any]:
+    return {"event": "action", "name": "action_listen", "timestamp": time.time()}

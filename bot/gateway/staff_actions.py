@@ -89,6 +89,7 @@ async def hand_back(gw: Gateway, ticket_id: int, text: str = texts.HANDBACK) -> 
         await gw.rasa.resume(conversation_id)
         if channel != "web":
             await gw.rasa.execute(conversation_id, HANDBACK_ACTION, latest_channel=True)
+            await gw.rasa.listen(conversation_id)
     except RasaUnavailable as exc:
         raise DeliveryFailed(
             "Der Bot ist wieder zuständig, aber Rasa war nicht erreichbar; er antwortet, sobald Rasa wieder läuft."
