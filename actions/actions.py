@@ -115,6 +115,8 @@ def choose(kb: Searcher, turn: Turn) -> Choice:
     )
     if _off_topic(turn, asked, decision):
         return Choice("decline", confidence=decision.confidence)
+    if decision.rule == "no_words":  # nothing to read: ask again, without counting it towards a hand-off
+        return Choice("ask_service", aspects=tuple(asked), confidence=0.0)
     if decision.kind in ("decline", "ask_service"):  # no service found: the bot is unsure
         return _unsure(turn, decision, asked)
     if decision.kind == "clarify":

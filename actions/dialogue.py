@@ -20,14 +20,14 @@ from typing import Literal
 
 import numpy as np
 
-from actions.aspects import strip_aspect_words
+from actions.aspects import detect_aspects, strip_aspect_words
 from actions.service_names import MAX_OPTIONS, bare_topic, name_verb, name_words, names_service, plain_form
 from actions.situations import situation_of
 from knowledge.language import Language
 from knowledge.loader import Catalog
 from knowledge.schema import Service
 from knowledge.search import Hit, Searcher, SearchResult
-from knowledge.text import fold, join_separable_verb
+from knowledge.text import fold, is_function_word, join_separable_verb
 
 __all__ = [
     "MAX_OPTIONS",
@@ -185,6 +185,16 @@ def chosen_option(m: Message) -> Decision | None:
     return Decision("answer", chosen, confidence=1.0) if chosen is not None else None
 
 
+def no_words(m: Message) -> Decision | None:
+    """ "😀🐶", "asdf qwertz", "?": nothing in it to read. Asking which service beats repeating the topic."""
+    if m.has_content or detect_aspects(m.text):
+        return None
+    words = _LETTERS.findall(m.text)
+    if any(is_function_word(w) for w in words):
+        return None
+    return Decision("ask_service", confidence=0.0)
+
+
 def options_still_open(m: Message) -> Decision | None:
     """Right after a question back, a question about an aspect that names no service ("Und was kostet
     der?") still needs the choice: ask again with the same options; the new aspect is kept."""
@@ -302,6 +312,7 @@ def shared_topic(m: Message) -> Decision | None:
 
 RULES: tuple[Rule, ...] = (
     chosen_option,
+    no_words,
     options_still_open,
     everyday_situation,
     follow_up_stays,
@@ -319,6 +330,7 @@ RULES: tuple[Rule, ...] = (
 
 # --- what the rules use ---------------------------------------------------------------------------
 
+_LETTERS = re.compile(r"[^\W\d_]+")
 _ELLIPSIS_START = re.compile(
     r"^(und|auch|aber|oder|fur|bei|mit|ohne|wenn|falls|and|for|with|without|if|or|but|what about|how about)\b"
 )

@@ -48,6 +48,11 @@ MIN_TYPO = 6  # only words this long are matched to a catalogue word one typo aw
 _LETTERS = "abcdefghijklmnopqrstuvwxyzß"
 
 
+def is_function_word(word: str) -> bool:
+    """A German or English word that carries no topic ("und", "was", "the"): readable, but names nothing."""
+    return fold(word) in _STOP_FOLDED
+
+
 def fold(word: str) -> str:
     """Lower-case and fold umlauts and their ae/oe/ue spellings onto the base vowel."""
     word = unicodedata.normalize("NFKC", word).lower().translate(_FOLD)

@@ -569,3 +569,12 @@ def test_an_answer_predicted_twice_in_one_turn_is_not_repeated() -> None:
     t.latest_action_name = "action_answer_service"
     again = Run(actions.ActionAnswerService(), t)
     assert again.messages == [] and again.events == [{"event": "followup", "name": "action_listen", "timestamp": None}]
+
+
+def test_gibberish_asks_for_the_service_and_does_not_count_towards_a_hand_off() -> None:
+    """After a passport answer and one unsure turn, "asdf qwertz" neither repeats the passport text nor opens a case."""
+    slots = {"service": "reisepass", "aspects": ["general"], "unsure_turns": 1.0}
+    run = Run(actions.ActionAnswerService(), tracker("asdfjklö qwertz ###", "nlu_fallback", slots))
+    assert run.responses == ["utter_ask_service"]
+    assert not [e for e in run.events if e.get("name") in ("unsure_turns", "handoff")]
+    assert not any("Reisepass" in t for t in run.texts)

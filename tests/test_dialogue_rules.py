@@ -21,6 +21,10 @@ PASS_OPTIONS = State(options=["reisepass", "vorlaeufiger-reisepass", "ausweisdok
 # (rule, message, state before, follow-up?, expected kind, expected service or first option)
 CASES = [
     ("chosen_option", "die zweite bitte", PASS_OPTIONS, False, "answer", "vorlaeufiger-reisepass"),
+    # Nothing to read: not the current topic's description again.
+    ("no_words", "asdfjklö qwertz 12345 ###", PERSO, False, "ask_service", None),
+    ("no_words", "😀🐶🏠", PERSO, True, "ask_service", None),
+    ("no_words", "?", PERSO, False, "ask_service", None),
     # Right after the question back, an aspect question still needs the choice: the same options again.
     ("options_still_open", "Und was kostet der?", PASS_OPTIONS, True, "clarify", "reisepass"),
     (
@@ -167,3 +171,10 @@ def test_a_noun_several_candidates_share_names_none_of_them() -> None:
     dog = _service("hund", "Gefährlichen Hund anzeigen und Haltungserlaubnis beantragen")
     wild = _service("wild", "Nicht gewerbsmäßige Haltung gefährlicher Wildtiere")  # the adjective, not a name
     assert names_service("Ich habe einen gefährlichen Hund", dog, _result(dog, wild))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", ["Und?", "Und für Kinder?", "Kosten?", "what about my son?", "Hund"])
+def test_a_short_readable_message_is_no_gibberish(searcher, text: str) -> None:
+    decision = decide(searcher, text, PERSO, is_followup=True, asks_aspect=bool(detect_aspects(text)))
+    assert decision.rule != "no_words"
