@@ -120,9 +120,12 @@ def choose(kb: Searcher, turn: Turn) -> Choice:
     if decision.kind in ("decline", "ask_service"):  # no service found: the bot is unsure
         return _unsure(turn, decision, asked)
     if decision.kind == "clarify":
+        # The aspect asked before carries into the question back only when this message leans on a question
+        # about a service ("Und für einen Pass?"); "hund anmeldn" after "Wo ist das Standesamt?" asks no address.
+        leans = bool(turn.state.options) or (turn.state.service_id is not None and elliptical(turn.text))
         return Choice(
             "clarify",
-            aspects=tuple(asked or turn.state.aspects),
+            aspects=tuple(asked or (turn.state.aspects if leans else ())),
             options=tuple(decision.options),
             confidence=decision.confidence,
         )

@@ -578,3 +578,16 @@ def test_gibberish_asks_for_the_service_and_does_not_count_towards_a_hand_off() 
     assert run.responses == ["utter_ask_service"]
     assert not [e for e in run.events if e.get("name") in ("unsure_turns", "handoff")]
     assert not any("Reisepass" in t for t in run.texts)
+
+
+@searching
+def test_a_new_question_after_an_office_question_does_not_carry_its_aspect_into_the_question_back() -> None:
+    """ "Wo ist das Standesamt?", then "hund anmeldn": the options are about the dog, not an address."""
+    slots = {"office": "standesamt", "aspects": ["where"]}
+    run = Run(actions.ActionAnswerService(), tracker("hund anmeldn", "ask_service", slots))
+    assert run.responses == ["utter_clarify"], run.texts
+    assert run.slot("aspects") in (None, [])
+    again = Run(
+        actions.ActionAnswerService(), tracker("Und für einen Hund?", "ask_followup", slots | {"options": None})
+    )
+    assert again.payloads  # a fragment still leans on the question before (covered by the tests above)
