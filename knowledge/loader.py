@@ -21,6 +21,8 @@ from pydantic import ValidationError
 
 from knowledge.breadth import LEIKA_CSV, BreadthTier, inherited_names, load_breadth, read_synonyms
 from knowledge.catalog_quality import check as quality_check
+from knowledge.colloquial import FILE as COLLOQUIAL_FILE
+from knowledge.colloquial import read_colloquial
 from knowledge.explain import german
 from knowledge.schema import SERVICE_ID, Entry, Office, Service
 
@@ -57,6 +59,7 @@ class Catalog:
     services: dict[str, Service]
     offices: dict[str, Office]
     root: Path = field(default=CATALOG_DIR)
+    colloquial: dict[str, str] = field(default_factory=dict)  # everyday word (folded) -> official words
 
     def office_of(self, service: Service) -> Office | None:
         return self.offices.get(service.office) if service.office else None
@@ -117,13 +120,15 @@ def _merge(rich: list[Service], offices: list[Office], tier: BreadthTier | None,
         for obj, entry in tier.entries.items():
             if obj not in by_object:
                 services.setdefault(entry.id, entry)
-    return Catalog(services=services, offices={o.id: o for o in offices}, root=root)
+    words = read_colloquial(root)[0]
+    return Catalog(services=services, offices={o.id: o for o in offices}, root=root, colloquial=words)
 
 
 def _read_all(root: Path) -> tuple[list[Service], list[Office], BreadthTier | None, list[Problem]]:
     problems: list[Problem] = []
     if not root.is_dir():
         return [], [], None, [Problem(str(root), "", "Katalogordner fehlt")]
+    problems += [Problem(str(root / COLLOQUIAL_FILE), "", m) for m in read_colloquial(root)[1]]
     services = _read_dir(root / "services", Service, problems)
     offices = _read_dir(root / "offices", Office, problems)
     tier = _read_tier(root, problems)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from knowledge import colloquial
 from knowledge.embedder import Embedder
 from knowledge.index import SearchIndex
 from knowledge.language import Language
@@ -133,7 +134,7 @@ class Searcher:
     ) -> SearchResult:
         """The best services for a question in ``lang``; ``known``: query vectors by text already computed
         (``knowledge.query_vectors``)."""
-        clean = join_separable_verb(" ".join(str(query).split())[:MAX_QUERY_CHARS])
+        clean = self.query_text(query)
         if not any(ch.isalnum() for ch in clean):
             return SearchResult(query=query, hits=[], confidence=0.0, confident=False)
         scores, dense, lexical_raw = self.scores(clean, lang, known)
@@ -157,6 +158,11 @@ class Searcher:
             confident=conf >= self.calibration.threshold,
             close=close if len(close) > 1 else [],
         )
+
+    def query_text(self, query: str) -> str:
+        """What is searched for a question: bounded, a split verb joined, everyday words given their official ones."""
+        clean = join_separable_verb(" ".join(str(query).split())[:MAX_QUERY_CHARS])
+        return colloquial.expand(clean, self.catalog.colloquial)
 
     def scores(
         self, query: str, lang: Language = "de", known: Mapping[str, np.ndarray] | None = None

@@ -27,11 +27,12 @@ class Scored:
 
 
 def score_all(searcher: Searcher, queries: Sequence[Query], lang: Language = "de") -> list[Scored]:
-    """Dense and BM25 scores of every query, all asked in ``lang``."""
-    vectors = searcher.embedder.queries([q.text for q in queries])
+    """Dense and BM25 scores of every query, all asked in ``lang``, of the text the live search reads."""
+    texts = [searcher.query_text(q.text) for q in queries]
+    vectors = searcher.embedder.queries(texts)
     return [
-        Scored(q, searcher.index.dense_scores(v, lang), searcher.index.bm25_scores(q.text, lang))
-        for q, v in zip(queries, vectors, strict=True)
+        Scored(q, searcher.index.dense_scores(v, lang), searcher.index.bm25_scores(t, lang))
+        for q, t, v in zip(queries, texts, vectors, strict=True)
     ]
 
 
