@@ -157,17 +157,25 @@ def day_reply(office: Office, day: date, reference: datetime, asks_now: bool = F
         return str(w.ON_DAY.format(when=when, text=answers.hours_text(office, lang)))
     if not day_is_known(office, day, info):
         return str(w.DAY_UNKNOWN.format(when=when, name=name)) + " " + how_to_check(office, lang)
+    over = today and info.open and reference.time() >= max(e for _, e in info.spans)
     if today and asks_now:
         line = _now_line(office, reference, info, when, lang)
+    elif over:  # "Und heute?" in the evening: it was open today, not any more
+        line = w.CLOSED_FOR_TODAY.format(when=when, name=name, end=max(e for _, e in info.spans))
+        upcoming = hrs.next_opening(office, reference)
+        line += w.NEXT_OPENING.format(day=hrs.format_day(upcoming[0], lang), start=upcoming[1]) if upcoming else ""
+    elif info.open and not info.reason and office.exceptions_until and day > office.exceptions_until:
+        # Beyond the dated list a closing day is unknown: the regular hours, said as such, and how to check.
+        until = hrs.english_date(office.exceptions_until) if lang == "en" else f"{office.exceptions_until:%d.%m.%Y}"
+        spans = hrs.format_spans(info.spans, lang)
+        line = w.REGULAR_BEYOND_HORIZON.format(when=when, name=name, spans=spans, until=until)
+        line += " " + how_to_check(office, lang)
     elif info.open:
         line = w.OPEN_ON_DAY.format(when=when, name=name, spans=hrs.format_spans(info.spans, lang))
         line += w.REASON.format(reason=info.reason) if info.reason else ""
     else:
         reason = w.REASON.format(reason=info.reason) if info.reason else ""
         line = w.CLOSED_ON_DAY.format(when=when, name=name, reason=reason)
-    if info.open and not info.reason and office.exceptions_until and day > office.exceptions_until:
-        until = hrs.english_date(office.exceptions_until) if lang == "en" else f"{office.exceptions_until:%d.%m.%Y}"
-        line += "\n" + w.BEYOND_HORIZON.format(until=until)
     return str(line)
 
 

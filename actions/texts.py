@@ -107,6 +107,11 @@ OPEN_NOW = "Ja, {name} hat jetzt geöffnet ({when}), heute bis {end:%H:%M} Uhr."
 CLOSED_NOW = "Nein, {name} hat jetzt nicht geöffnet ({when}, {now:%H:%M} Uhr)."
 NEXT_OPENING = " Nächste Öffnung: {day} um {start:%H:%M} Uhr."
 OPEN_ON_DAY = "{when}: {name} hat geöffnet, {spans}."
+CLOSED_FOR_TODAY = "{when}: {name} hatte heute bis {end:%H:%M} Uhr geöffnet; jetzt ist geschlossen."
+REGULAR_BEYOND_HORIZON = (
+    "{when}: An diesem Wochentag hat {name} regulär geöffnet, {spans}. Ob an diesem Tag geschlossen ist, "
+    "weiß ich nicht: Schließtage kenne ich nur bis zum {until}."
+)
 REASON = " ({reason})"
 CLOSED_ON_DAY = "{when}: {name} ist geschlossen{reason}."
 DAY_UNKNOWN = (

@@ -88,6 +88,11 @@ OPEN_NOW = "Yes, {name} is open now ({when}), today until {end:%H:%M}."
 CLOSED_NOW = "No, {name} is not open now ({when}, {now:%H:%M})."
 NEXT_OPENING = " Next opening: {day} at {start:%H:%M}."
 OPEN_ON_DAY = "{when}: {name} is open, {spans}."
+CLOSED_FOR_TODAY = "{when}: {name} was open today until {end:%H:%M}; it is closed now."
+REGULAR_BEYOND_HORIZON = (
+    "{when}: On this weekday {name} is usually open, {spans}. Whether it is closed on that day I do not know: "
+    "I only know closing days up to {until}."
+)
 REASON = " ({reason})"
 CLOSED_ON_DAY = "{when}: {name} is closed{reason}."
 DAY_UNKNOWN = (

@@ -16,7 +16,9 @@ WORDS = {"perso": "Personalausweis", "knollchen": "Strafzettel Verwarnungsgeld"}
 def test_the_official_words_are_added_once_and_only_when_missing() -> None:
     assert expand("ich brauch nen neuen Perso", WORDS) == "ich brauch nen neuen Perso (Personalausweis)"
     assert expand("Perso oder perso?", WORDS) == "Perso oder perso? (Personalausweis)"
-    assert expand("Knoellchen und Perso", WORDS) == "Knoellchen und Perso (Strafzettel Verwarnungsgeld, Personalausweis)"
+    assert (
+        expand("Knoellchen und Perso", WORDS) == "Knoellchen und Perso (Strafzettel Verwarnungsgeld, Personalausweis)"
+    )
     assert expand("Perso ist der Personalausweis", WORDS) == "Perso ist der Personalausweis"
     assert expand("Personalausweise beantragen", WORDS) == "Personalausweise beantragen"  # no word in the list
     assert expand("Perso", {}) == "Perso"

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from actions.hours_answer import hours_reply, parse_day, resolve_office
+from actions.hours_answer import day_reply, hours_reply, parse_day, resolve_office
 from knowledge import hours as hrs
 from knowledge.schema import Office
 
@@ -130,7 +130,9 @@ def test_an_occasional_day_beyond_the_horizon_is_unknown_not_closed(saturday_off
 def test_a_regular_day_beyond_the_horizon_says_closures_are_not_known(saturday_office: Office) -> None:
     reply = hours_reply(saturday_office, "Haben die am Montag offen?", REF)
     assert "Montag, 30.11.2026" in reply and "08:30–13:00 Uhr" in reply
+    assert "regulär geöffnet" in reply and "hat geöffnet" not in reply  # no flat "open" on an unknown day
     assert "Schließtage kenne ich nur bis zum 31.03.2026." in reply
+    assert "https://jena.de/amt" in reply and "03641 49-1234" in reply  # how to check
     holiday = hours_reply(saturday_office, "Und am 25. Dezember?", REF)
     assert "geschlossen" in holiday and "Schließtage kenne" not in holiday  # a holiday is always known
 
@@ -146,3 +148,15 @@ def test_a_day_answer_is_short(office: Office) -> None:
     office = office.copy(update={"hours_note": "Ein langer Hinweis. " * 10})
     reply = hours_reply(office, "Haben die am Montag offen?", REF)
     assert len(reply.splitlines()) <= 3 and "langer Hinweis" not in reply
+
+
+def test_today_after_closing_time_says_it_was_open_and_when_it_opens_next(office: Office) -> None:
+    """ "Und heute?" on Tuesday at 19:00: not "hat geöffnet" for a day that is over."""
+    evening = datetime(2026, 12, 8, 19, 0, tzinfo=hrs.TZ)
+    reply = day_reply(office, evening.date(), evening)
+    assert "hatte heute bis 18:00 Uhr geöffnet; jetzt ist geschlossen" in reply
+    assert "Nächste Öffnung: Freitag, 11.12.2026 um 08:30 Uhr" in reply
+    morning = datetime(2026, 12, 8, 7, 0, tzinfo=hrs.TZ)
+    assert "hat geöffnet, 08:30–12:00 Uhr und 13:00–18:00 Uhr" in day_reply(office, morning.date(), morning)
+    asked_now = day_reply(office, evening.date(), evening, asks_now=True)
+    assert asked_now.startswith("Nein,")
