@@ -33,6 +33,15 @@ def declines(text: str) -> bool:
     return bool(_NO.match(fold(text).strip()))
 
 
+#: Intents that, in answer to "Möchten Sie eine E-Mail-Adresse oder Telefonnummer hinterlassen?", mean no.
+DECLINING_INTENTS = ("thanks", "goodbye")
+
+
+def attempts_contact(text: str) -> bool:
+    """The text tries to give a contact (a digit or an @), so "that does not look like one" is the right reply."""
+    return "@" in text or any(ch.isdigit() for ch in text)
+
+
 #: A clear new request during the contact form, and the action that answers it once the form is left.
 LEAVE_FOR = {
     "ask_service": "action_answer_service",

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.actions import ActionAnswerService, ActionOfficeHours
-from actions.contact import declines, leaves_form, normalise_contact
+from actions.contact import DECLINING_INTENTS, attempts_contact, declines, leaves_form, normalise_contact
 
 
 class ValidateContactForm(FormValidationAction):
@@ -54,11 +54,14 @@ class ValidateContactForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "")
-        if declines(text):
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if declines(text) or (intent in DECLINING_INTENTS and normalise_contact(text) is None):
             return {"contact": "-", "contact_consent": False}  # nothing to store; the form ends
         contact = normalise_contact(text)
-        if contact is None:
-            dispatcher.utter_message(response="utter_contact_invalid")
+        if contact is None:  # a wrong contact is checked; anything else ("Das hilft mir nicht") is told what is asked
+            dispatcher.utter_message(
+                response="utter_contact_invalid" if attempts_contact(text) else "utter_contact_not_given"
+            )
             return {"contact": None}
         return {"contact": contact}
 

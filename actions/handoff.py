@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.answers import WORDING, office_name
+from actions.contact import normalise_contact
 from actions.gateway_client import GatewayUnavailable, HandoffResult, leave_contact, open_handoff
 from actions.language import language_of
 from actions.offices import city_phone, topic_office
@@ -109,7 +110,11 @@ async def hand_over(
         answer_by=_date(result, language_of(tracker)),
     )
     dispatcher.utter_message(json_message=payload)
-    return taken if result.has_contact else [*taken, FollowupAction(CONTACT_FORM)]
+    if result.has_contact:
+        return taken
+    # "Dann doch einen Menschen. Meine Nummer ist 0176 …": the form then only asks for the consent.
+    given = normalise_contact(question)
+    return [*taken, *([SlotSet("contact", given)] if given else []), FollowupAction(CONTACT_FORM)]
 
 
 def complaint_lead(domain: DomainDict, office_id: str | None, service_id: str | None, lang: Language = "de") -> str:

@@ -349,8 +349,8 @@ def test_a_contact_that_cannot_be_stored_gives_the_phone_number(gateway: FakeGat
 
 
 def test_the_form_asks_again_for_an_unreadable_contact_and_a_missing_yes_or_no() -> None:
-    form, dispatcher, t = contact_form.ValidateContactForm(), CollectingDispatcher(), tracker("hallo", None)
-    assert form.validate_contact("hallo", dispatcher, t, DOMAIN) == {"contact": None}
+    form, dispatcher, t = contact_form.ValidateContactForm(), CollectingDispatcher(), tracker("max@beispiel", None)
+    assert form.validate_contact("max@beispiel", dispatcher, t, DOMAIN) == {"contact": None}
     assert form.validate_contact("nein", dispatcher, t, DOMAIN) == {"contact": "-", "contact_consent": False}
     assert form.validate_contact_consent(None, dispatcher, t, DOMAIN) == {"contact_consent": None}
     assert [_filled(m) for m in dispatcher.messages] == [
@@ -358,6 +358,27 @@ def test_the_form_asks_again_for_an_unreadable_contact_and_a_missing_yes_or_no()
         "Wenn Sie keine Kontaktangabe hinterlassen möchten, schreiben Sie „nein“.",
         "Bitte antworten Sie mit „Ja“ oder „Nein“.",
     ]
+
+
+def test_the_form_explains_what_it_asks_for_and_takes_thanks_as_no() -> None:
+    """ "Das hilft mir nicht" is no wrong contact; "Danke" in answer to the contact question means no."""
+    form, dispatcher = contact_form.ValidateContactForm(), CollectingDispatcher()
+    t = tracker("Das hilft mir nicht", "dissatisfied")
+    assert form.validate_contact("Das hilft mir nicht", dispatcher, t, DOMAIN) == {"contact": None}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_contact_not_given"]
+    thanks = tracker("Danke", "thanks")
+    assert form.validate_contact("Danke", dispatcher, thanks, DOMAIN) == {"contact": "-", "contact_consent": False}
+    given = tracker("Danke, 0176 12345678", "thanks")
+    assert form.validate_contact("Danke, 0176 12345678", dispatcher, given, DOMAIN) == {"contact": "0176 12345678"}
+
+
+def test_a_contact_in_the_request_for_a_person_is_taken_and_only_the_consent_is_asked(gateway: FakeGateway) -> None:
+    gateway.live = False
+    text = "Ok, dann doch einen Menschen. Meine Nummer ist 0176 12345678"
+    run = Run(handoff.ActionHandoff(), tracker(text, "request_human"))
+    assert run.events[-2:] == [SlotSet("contact", "0176 12345678"), FollowupAction("contact_form")]
+    plain = Run(handoff.ActionHandoff(), tracker("Ich möchte mit einem Menschen sprechen", "request_human"))
+    assert not [e for e in plain.events if e.get("name") == "contact"]
 
 
 def test_a_ticket_that_has_a_contact_is_not_asked_for_one_again(gateway: FakeGateway) -> None:
