@@ -26,6 +26,7 @@ from knowledge.text import Analyzer
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
+STOP_WAIT_SECONDS = 30.0  # how long stopping waits for a reload that is under way
 
 
 def index_matches(searcher: Searcher) -> bool:
@@ -123,9 +124,10 @@ class LiveSearcher:
         return self
 
     def stop(self) -> None:
+        """Stop watching; a reload under way is finished first (seconds on a busy machine), not cut off."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=self.interval * 5)
+            self._thread.join(timeout=max(self.interval * 5, STOP_WAIT_SECONDS))
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):
