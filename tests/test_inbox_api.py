@@ -700,3 +700,17 @@ def test_purge_takes_the_inbox_rows_along(inbox_env: Env) -> None:
         store.purge(s, older_than=env.clock() + timedelta(days=1))
     with session_scope(env.gw.sessions) as s:
         assert [s.scalar(select(func.count()).select_from(t)) for t in tables] == [0, 0, 0, 0, 0, 0]
+
+
+def test_without_e_mail_set_up_no_reply_is_promised_to_go_out_by_e_mail(env: Env) -> None:
+    """Found by a clerk test: the console said a reply would go by e-mail although no SMTP server was configured."""
+    env.add_staff("erika")
+    csrf = env.login("erika")
+    cid, opened = web_ticket(env, VISUM)
+    leave_contact(env, cid)
+    r = post(env, f"/api/tickets/{opened['ticket_id']}/reply", csrf, {"text": "Wir melden uns telefonisch."})
+    assert r.status_code == 201, r.text
+    label = r.json()["delivery"]["label"]
+    assert "E-Mail-Versand ist nicht eingerichtet" in label and "geht per E-Mail" not in label
+    line = [m for m in ticket(env, env.client, opened["ticket_id"])["transcript"] if m["role"] == "staff"][0]
+    assert "E-Mail-Versand ist nicht eingerichtet" in line["delivery"]["label"]

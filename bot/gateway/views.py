@@ -142,8 +142,8 @@ def _local(moment: datetime | None) -> str:
     return f"{moment.astimezone(TZ):%d.%m.%Y %H:%M} Uhr" if moment else ""
 
 
-def delivery_out(d: ReplyDelivery, contact: str | None) -> DeliveryOut:
-    """A staff reply's way to the citizen, in words staff understand."""
+def delivery_out(d: ReplyDelivery, contact: str | None, mail: bool = True) -> DeliveryOut:
+    """A staff reply's way to the citizen, in words staff understand; ``mail``: the gateway can send e-mail."""
     if d.status == "seen":
         label = f"gesehen ({_local(d.seen_at)})"
     elif d.status == "emailed":
@@ -152,6 +152,10 @@ def delivery_out(d: ReplyDelivery, contact: str | None) -> DeliveryOut:
         label = f"über {RELAYED_BY.get(d.channel, d.channel)} zugestellt"
     elif d.status == "failed":
         label = "nicht zugestellt" + (f": {d.error}" if d.error else "")
+    elif contact and "@" in contact and not mail:
+        label = (
+            "noch nicht gesehen – E-Mail-Versand ist nicht eingerichtet: bitte schreiben Sie oder rufen Sie selbst an"
+        )
     elif contact and "@" in contact:
         label = "noch nicht gesehen – geht per E-Mail, wenn die Person den Chat nicht wieder öffnet"
     else:
@@ -178,7 +182,11 @@ def card_out(card: transcripts.Card | None) -> CardOut | None:
 
 
 def message_out(
-    m: Message, line: transcripts.Line | None = None, delivery: ReplyDelivery | None = None, contact: str | None = None
+    m: Message,
+    line: transcripts.Line | None = None,
+    delivery: ReplyDelivery | None = None,
+    contact: str | None = None,
+    mail: bool = True,
 ) -> MessageOut:
     return MessageOut(
         id=m.id,
@@ -191,11 +199,11 @@ def message_out(
         pressed=line.pressed if line else None,
         card=card_out(line.card if line else None),
         offered=line.offered if line else [],
-        delivery=delivery_out(delivery, contact) if delivery else None,
+        delivery=delivery_out(delivery, contact, mail) if delivery else None,
     )
 
 
-def reply_out(s: Session, message_id: int) -> MessageOut:
+def reply_out(s: Session, message_id: int, mail: bool = True) -> MessageOut:
     """A staff reply as the API answers after sending it: with how far it got."""
     message = store.find_message(s, message_id)
     if message is None:
@@ -203,7 +211,7 @@ def reply_out(s: Session, message_id: int) -> MessageOut:
     found = delivery_store.deliveries_of(s, [message_id]).get(message_id)
     ticket = store.get_ticket(s, found.ticket_id) if found and found.ticket_id else None
     contact = ticket.contact if ticket and ticket.contact_consent else None
-    return message_out(message, delivery=found, contact=contact)
+    return message_out(message, delivery=found, contact=contact, mail=mail)
 
 
 def ticket_view(s: Session, ticket_id: int, now: datetime, directory: Directory = NO_NAMES) -> TicketOut:
@@ -257,8 +265,11 @@ def fill(body: str, facts: dict[str, str]) -> str:
     return body
 
 
-def detail_of(s: Session, ticket_id: int, now: datetime, directory: Directory = NO_NAMES) -> TicketDetail:
-    """A ticket with its readable transcript, notes, transfers and canned replies; ``LookupError`` if none."""
+def detail_of(
+    s: Session, ticket_id: int, now: datetime, directory: Directory = NO_NAMES, mail: bool = True
+) -> TicketDetail:
+    """A ticket with its readable transcript, notes, transfers and canned replies; ``LookupError`` if none.
+    ``mail``: whether the gateway can send e-mail (else no reply is promised to go out by e-mail)."""
     ticket = store.get_ticket(s, ticket_id)
     names = store.staff_names(s)
     notes = [
@@ -277,7 +288,7 @@ def detail_of(s: Session, ticket_id: int, now: datetime, directory: Directory = 
             directory=directory,
             rating=store.rating_of(s, ticket.id),
         ).copy(update={"language": transcript_language((line.message.role, line.message.text) for line in lines)}),
-        transcript=[message_out(line.message, line, deliveries.get(line.message.id), contact) for line in lines],
+        transcript=[message_out(line.message, line, deliveries.get(line.message.id), contact, mail) for line in lines],
         notes=notes,
         transfers=[transfer_out(t, names, directory) for t in store.transfers_of(s, ticket.id)],
         canned=canned_filled(s, ticket, directory),

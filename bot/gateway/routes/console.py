@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from bot.gateway import directory, staff_actions, store, team_store, views
+from bot.gateway import directory, mail, staff_actions, store, team_store, views
 from bot.gateway.auth import (
     CSRF_FIELD,
     LoginFailed,
@@ -174,7 +174,7 @@ def ticket_page(
     names = directory.of(gw.settings)
     try:
         with session_scope(gw.sessions) as s:
-            detail = views.detail_of(s, ticket_id, gw.clock(), names)
+            detail = views.detail_of(s, ticket_id, gw.clock(), names, mail.smtp_config(gw.settings) is not None)
             labels = store.known_labels(s)
     except LookupError:
         return render(

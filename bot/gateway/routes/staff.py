@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from bot.gateway import directory, staff_actions, store, team_store, views
+from bot.gateway import directory, mail, staff_actions, store, team_store, views
 from bot.gateway.auth import LoginFailed, LoginThrottled, Staff, add_staff, log_in, log_out
 from bot.gateway.db import session_scope
 from bot.gateway.deps import AdminDep, AdminWritingDep, GatewayDep, StaffDep, StaffWritingDep, TicketAccessDep
@@ -64,7 +64,9 @@ def ticket_errors(conflict: str = RESOLVED_FIRST) -> Iterator[None]:
 
 def _detail(gw: Gateway, ticket_id: int) -> TicketDetail:
     with ticket_errors(), session_scope(gw.sessions) as s:
-        return views.detail_of(s, ticket_id, gw.clock(), directory.of(gw.settings))
+        return views.detail_of(
+            s, ticket_id, gw.clock(), directory.of(gw.settings), mail.smtp_config(gw.settings) is not None
+        )
 
 
 def ticket_response(gw: Gateway, ticket_id: int) -> TicketOut:
@@ -179,7 +181,7 @@ async def reply(ticket_id: int, body: TextIn, staff: StaffWritingDep, gw: Gatewa
     with ticket_errors():
         message = await staff_actions.reply(gw, ticket_id, staff.id, body.text)
     with ticket_errors(), session_scope(gw.sessions) as s:
-        return views.reply_out(s, message.id)
+        return views.reply_out(s, message.id, mail.smtp_config(gw.settings) is not None)
 
 
 @router.post(
