@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import subprocess
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -132,10 +131,11 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.serve import run_group
     from bot.supervisor import supervise
 
     # The build loads torch and TensorFlow (~1.3 GB): in a child, so the long-lived supervisor stays small.
-    built = subprocess.call([sys.executable, "-m", "bot.cli", *(["-v"] if args.verbose else []), "build"])
+    built = run_group([sys.executable, "-m", "bot.cli", *(["-v"] if args.verbose else []), "build"])
     return built or supervise(settings)
 
 

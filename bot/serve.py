@@ -181,3 +181,20 @@ def stop(procs: list[Proc]) -> None:
                 with contextlib.suppress(ProcessLookupError):  # ended meanwhile
                     os.killpg(p.process.pid, signal.SIGKILL)
                 p.process.wait()
+
+
+def run_group(cmd: list[str]) -> int:
+    """Run ``cmd`` to its end in a process group of its own; SIGTERM or Ctrl-C to this process stops the whole
+    group (``jenabot run``'s build and the ``rasa train`` it starts), instead of leaving it running as an orphan."""
+    process = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+
+    def forward(signum: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):  # ended meanwhile
+            os.killpg(process.pid, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return process.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -166,3 +166,28 @@ def test_ctrl_c_stops_every_process(supervised: Running) -> None:
     assert time.monotonic() - started < 30  # what the deployments allow a stop
     for pid in roles.values():
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def test_stopping_jenabot_run_during_its_build_stops_the_build_and_what_it_started(tmp_path: Path) -> None:
+    """Found by an operator test: SIGTERM to ``jenabot run`` while it trained Rasa left the build and
+    ``rasa train`` running as orphans, still writing to models/."""
+    pid_file = tmp_path / "grandchild.pid"
+    child = (
+        "import subprocess, sys, time\n"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(p.pid))\n"
+        "time.sleep(120)\n"
+    )
+    driver = f"import sys\nfrom bot.serve import run_group\nsys.exit(run_group([sys.executable, '-c', {child!r}]))\n"
+    runner = subprocess.Popen([sys.executable, "-c", driver], cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    grandchild = int(pid_file.read_text())
+    runner.send_signal(signal.SIGTERM)
+    assert runner.wait(timeout=30) != 0
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{grandchild}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    status = Path(f"/proc/{grandchild}/status")
+    assert not status.exists() or "zombie" in status.read_text()
