@@ -179,7 +179,11 @@ def fee_line(fee: Fee, lang: Language = "de", english: FeeEn | None = None) -> s
         amount = text or w.EURO.format(amount=f"{fee.amount_eur:.2f}".replace(".", ","))
     else:
         amount = text or w.EURO.format(amount=f"{fee.amount_eur:.2f}")
-    return str(w.FEE_CONDITION.format(amount=amount, condition=condition) if condition else amount)
+    if not condition:
+        return str(amount)
+    if "(" in condition:  # "ab 24 Jahren (gültig 10 Jahre)": no brackets inside brackets
+        return str(w.FEE_CONDITION_DASH.format(amount=amount, condition=condition))
+    return str(w.FEE_CONDITION.format(amount=amount, condition=condition))
 
 
 Builder = Callable[[Service, Fields, Office | None, Language], str]

@@ -47,6 +47,7 @@ STEP = "{number}. {step}"
 # --- one aspect of a service ------------------------------------------------------------------
 EURO = "{amount} Euro"  # amount with a decimal comma
 FEE_CONDITION = "{amount} ({condition})"
+FEE_CONDITION_DASH = "{amount} – {condition}"  # the condition has brackets of its own
 FEES_HEAD = "Kosten für „{name}“:"
 DOCUMENTS_HEAD = "Für „{name}“ brauchen Sie:"
 REQUIREMENTS_HEAD = "Voraussetzungen für „{name}“:"

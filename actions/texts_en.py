@@ -24,6 +24,7 @@ ONLY_GERMAN = "Only in German: {text}"  # a field without an English text yet
 # --- one aspect of a service ------------------------------------------------------------------
 EURO = "{amount} euros"  # amount with a decimal point
 FEE_CONDITION = "{amount} ({condition})"
+FEE_CONDITION_DASH = "{amount} – {condition}"  # the condition has brackets of its own
 FEES_HEAD = "Costs for {name}:"
 DOCUMENTS_HEAD = "For {name} you need:"
 REQUIREMENTS_HEAD = "Requirements for {name}:"

@@ -40,6 +40,12 @@ def test_fees_list_amounts_and_conditions() -> None:
     assert "46,00 Euro (ab 24 Jahren)" in text and "nach Aufwand" in text
 
 
+def test_a_condition_with_brackets_of_its_own_is_not_bracketed_again() -> None:
+    s = service(fees=[{"amount_eur": 70.0, "condition": "ab 24 Jahren (gültig 10 Jahre)"}])
+    text = answers.answer(s, "fees", OFFICE)
+    assert "70,00 Euro – ab 24 Jahren (gültig 10 Jahre)" in text and "((" not in text and "))" not in text
+
+
 @pytest.mark.parametrize("aspect", ["fees", "documents", "duration", "procedure", "requirements", "online", "legal"])
 def test_missing_fields_are_said_plainly_with_whom_to_ask(aspect: str) -> None:
     text = answers.answer(service(), aspect, OFFICE)
