@@ -2,7 +2,8 @@
 
 spaCy's thinc imports torch and TensorFlow whenever they are installed (to offer its wrappers), and
 each costs a process about 0.4-0.7 GB of memory and seconds of start-up. With the embedding model on
-ONNX Runtime the action server uses neither, and the Rasa server needs only TensorFlow (DIET).
+ONNX Runtime the action server uses neither, the Rasa server needs only TensorFlow (DIET), and the gateway
+runs no model at all.
 Python's documented switch does it: a ``None`` entry in ``sys.modules`` makes ``import`` raise
 ImportError, which thinc treats as "not installed".
 """
@@ -16,6 +17,9 @@ UNUSED: dict[tuple[str, str], tuple[str, ...]] = {
     ("actions", "onnx"): ("torch", "tensorflow"),
     ("actions", "torch"): ("tensorflow",),
     ("rasa", "onnx"): ("torch",),
+    # The gateway runs no model; it imports spaCy's stop words (answer previews), and with them thinc.
+    ("gateway", "onnx"): ("torch", "tensorflow"),
+    ("gateway", "torch"): ("torch", "tensorflow"),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +87,22 @@ def test_the_action_server_process_runs_without_torch_and_tensorflow(built: Sett
     lines = out.stdout.strip().splitlines()
     assert lines[0] == "('torch', 'tensorflow')"
     assert lines[-1] == "reisepass False False"
+
+
+def test_the_gateway_process_runs_without_torch_and_tensorflow(tmp_path: Path) -> None:
+    """The answer preview imports spaCy's stop words, and thinc would pull in both frameworks (~0.8 GB)."""
+    script = (
+        "import sys\n"
+        "from bot import frameworks\n"
+        "print(frameworks.keep_out('gateway', 'onnx'))\n"
+        "import bot.gateway.preview\n"
+        "from bot.gateway.app import create_app\n"
+        "from bot.settings import get_settings\n"
+        "create_app(get_settings())\n"
+        "loaded = [sys.modules.get(m) is not None for m in ('spacy', 'torch', 'tensorflow')]\n"
+        "print(*loaded)\n"
+    )
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}"}
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "True False False"
