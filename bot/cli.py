@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot import logs
@@ -15,6 +16,8 @@ from bot.settings import Settings, env_table, get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
+
+    from bot.gateway.models import StaffUser
 
 
 def _setup_logging(verbose: bool, log_format: str = "text") -> None:
@@ -223,6 +226,15 @@ def _unknown_offices(offices: list[str], settings: Settings) -> list[str]:
     return [o for o in offices if not known.is_office(o)]
 
 
+def _account_state(user: StaffUser, now: datetime) -> str:
+    from bot.gateway.auth_store import is_disabled
+    from bot.gateway.models import as_utc
+
+    if is_disabled(user):
+        return "  deaktiviert"
+    return "  gesperrt" if user.locked_until and as_utc(user.locked_until) > now else ""
+
+
 def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.gateway import store
     from bot.gateway.db import session_scope
@@ -232,7 +244,7 @@ def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
     with session_scope(_database(settings)) as s:
         offices = offices_by_staff(s)
         accounts = [
-            (u.username, u.role, u.created_at, bool(u.locked_until and u.locked_until > utcnow()), offices.get(u.id))
+            (u.username, u.role, u.created_at, _account_state(u, utcnow()), offices.get(u.id))
             for u in store.list_staff(s)
         ]
     if not accounts:
@@ -241,7 +253,46 @@ def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
     width = max(len(a[0]) for a in accounts)
     for name, role, created, locked, of in accounts:
         where = f"  Ämter: {', '.join(of)}" if of else ""
-        print(f"{name:<{width}}  {role:<6}  angelegt {created:%Y-%m-%d}{'  gesperrt' if locked else ''}{where}")
+        print(f"{name:<{width}}  {role:<6}  angelegt {created:%Y-%m-%d}{locked}{where}")
+    return 0
+
+
+def cmd_staff_account(args: argparse.Namespace, settings: Settings) -> int:
+    """``staff password|unlock|disable NAME``: what an administrator does for a colleague who forgot the
+    password, locked the account by mistyping, or left."""
+    from bot.gateway import auth_store
+    from bot.gateway.db import session_scope
+
+    sessions = _database(settings)
+    with session_scope(sessions) as s:
+        if auth_store.staff_named(s, args.username) is None:
+            print(
+                f"Fehler: Ein Konto „{args.username.strip().lower()}“ gibt es nicht (jenabot staff list).",
+                file=sys.stderr,
+            )
+            return 1
+    password = _read_new_password(args.password_stdin) if args.staff_command == "password" else ""
+    if password is None:
+        return 1
+    with session_scope(sessions) as s:
+        user = auth_store.staff_named(s, args.username)
+        assert user is not None
+        if args.staff_command == "password":
+            if len(password) < auth_store.MIN_PASSWORD_LENGTH:
+                print(
+                    f"Fehler: Das Passwort ist zu kurz (mindestens {auth_store.MIN_PASSWORD_LENGTH} Zeichen).",
+                    file=sys.stderr,
+                )
+                return 2
+            auth_store.set_password(s, user, password)
+            done = "hat ein neues Passwort und ist entsperrt"
+        elif args.staff_command == "unlock":
+            auth_store.unlock(s, user)
+            done = "ist entsperrt"
+        else:
+            auth_store.disable(s, user)
+            done = "ist deaktiviert: keine Anmeldung mehr, offene Sitzungen enden (wieder an: jenabot staff password)"
+        print(f"Konto „{user.username}“ {done}.")
     return 0
 
 
@@ -516,6 +567,32 @@ def parser() -> argparse.ArgumentParser:
         "list", help="alle Konten zeigen", description="Zeigt alle Konten mit Rolle, Datum und Sperre."
     )
     sl.set_defaults(func=cmd_staff_list)
+    for name, short, long in (
+        (
+            "password",
+            "neues Passwort setzen (entsperrt auch)",
+            "Setzt ein neues Passwort (zweimal abgefragt) und hebt Sperre und Deaktivierung auf.",
+        ),
+        (
+            "unlock",
+            "Sperre nach Fehlversuchen aufheben",
+            "Hebt die 15-Minuten-Sperre nach zu vielen Fehlversuchen sofort auf.",
+        ),
+        (
+            "disable",
+            "Konto deaktivieren (z. B. beim Ausscheiden)",
+            "Keine Anmeldung mehr, offene Sitzungen enden; Vorgänge und Verlauf bleiben.",
+        ),
+    ):
+        acc = stsub.add_parser(name, help=short, description=long)
+        acc.add_argument("username", metavar="BENUTZERNAME", help="Anmeldename")
+        acc.set_defaults(func=cmd_staff_account, password_stdin=False)
+        if name == "password":
+            acc.add_argument(
+                "--password-stdin",
+                action="store_true",
+                help="Passwort aus der ersten Zeile von stdin lesen (für Skripte)",
+            )
 
     pu = sub.add_parser(
         "purge",

@@ -358,6 +358,58 @@ def test_cli_staff_add_and_list(
     assert [line.split()[:2] for line in out] == [["chefin", "admin"], ["erika", "staff"]]
 
 
+def test_cli_unlocks_resets_and_disables_an_account(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a clerk test: a locked account could not be unlocked, a forgotten password not reset, and the
+    account of someone who left not switched off."""
+    from bot.gateway.auth_store import verify_staff
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("lang-genug-1\n"))
+    assert cli.main(["staff", "add", "erika", "--password-stdin"]) == 0
+    engine = make_engine(cli_db)
+    sessions = make_session_factory(engine)
+    try:
+        with session_scope(sessions) as s:
+            user = s.scalars(select(StaffUser)).one()
+            user.locked_until = datetime(2030, 1, 1, tzinfo=timezone.utc)
+        capsys.readouterr()
+        assert cli.main(["staff", "list"]) == 0 and "gesperrt" in capsys.readouterr().out
+        assert cli.main(["staff", "unlock", "Erika"]) == 0 and "ist entsperrt" in capsys.readouterr().out
+        with session_scope(sessions) as s:
+            assert verify_staff(s, "erika", "lang-genug-1") is not None
+
+        monkeypatch.setattr("sys.stdin", io.StringIO("neu-und-lang-2\n"))
+        assert cli.main(["staff", "password", "erika", "--password-stdin"]) == 0
+        with session_scope(sessions) as s:
+            assert verify_staff(s, "erika", "lang-genug-1") is None
+            assert verify_staff(s, "erika", "neu-und-lang-2") is not None
+
+        assert cli.main(["staff", "disable", "erika"]) == 0
+        capsys.readouterr()
+        with session_scope(sessions) as s:
+            assert verify_staff(s, "erika", "neu-und-lang-2") is None
+        assert cli.main(["staff", "list"]) == 0 and "deaktiviert" in capsys.readouterr().out
+        assert cli.main(["staff", "unlock", "niemand"]) == 1 and "gibt es nicht" in capsys.readouterr().err
+        monkeypatch.setattr("sys.stdin", io.StringIO("kurz\n"))
+        assert cli.main(["staff", "password", "erika", "--password-stdin"]) == 2
+    finally:
+        engine.dispose()
+
+
+def test_a_disabled_account_loses_its_open_session(env: Env) -> None:
+    from bot.gateway.auth_store import disable, staff_named
+
+    env.add_staff("erika")
+    env.login("erika")
+    assert env.client.get("/api/tickets").status_code == 200
+    with session_scope(env.gw.sessions) as s:
+        user = staff_named(s, "erika")
+        assert user is not None
+        disable(s, user)
+    assert env.client.get("/api/tickets").status_code == 401
+
+
 def test_cli_help_is_german(capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["staff", "add", "--help"], ["purge", "--help"]):
         with pytest.raises(SystemExit):

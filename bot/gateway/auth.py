@@ -26,7 +26,14 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy.exc import IntegrityError
 
-from bot.gateway.auth_store import MIN_PASSWORD_LENGTH, create_staff, find_staff, username_taken, verify_staff
+from bot.gateway.auth_store import (
+    MIN_PASSWORD_LENGTH,
+    create_staff,
+    find_staff,
+    is_disabled,
+    username_taken,
+    verify_staff,
+)
 from bot.gateway.db import session_scope
 from bot.gateway.models import CATALOG_EDITORS, STAFF_ROLES, StaffUser
 from bot.gateway.ratelimit import client_ip
@@ -124,7 +131,7 @@ def staff_of(request: Request, gw: Gateway) -> Staff | None:
         return None
     with session_scope(gw.sessions) as s:
         user = find_staff(s, staff_id)
-        if user is None:
+        if user is None or is_disabled(user):  # a disabled account's open sessions end at once
             request.session.clear()
             return None
         return Staff(id=user.id, username=user.username, role=user.role, csrf=csrf_token(request))

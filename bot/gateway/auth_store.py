@@ -52,6 +52,38 @@ def find_staff(s: Session, staff_id: int) -> StaffUser | None:
     return s.get(StaffUser, staff_id)
 
 
+#: Stored instead of a hash for an account switched off (someone left): no password matches it, open sessions end,
+#: and the account stays for the tickets it handled. ``set_password`` switches it on again.
+DISABLED = "!deaktiviert"
+
+
+def is_disabled(user: StaffUser) -> bool:
+    return user.password_hash == DISABLED
+
+
+def staff_named(s: Session, username: str) -> StaffUser | None:
+    return s.scalars(select(StaffUser).where(StaffUser.username == _normal_username(username))).first()
+
+
+def set_password(s: Session, user: StaffUser, password: str) -> None:
+    """A new password (also for a disabled account); the lock and the failure count are reset."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"password needs at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = _hasher.hash(password)
+    unlock(s, user)
+
+
+def unlock(s: Session, user: StaffUser) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    s.flush()
+
+
+def disable(s: Session, user: StaffUser) -> None:
+    user.password_hash = DISABLED
+    unlock(s, user)
+
+
 def username_taken(s: Session, username: str) -> bool:
     """Whether an account of this name exists (names are compared as stored: trimmed, lower case)."""
     query = select(StaffUser.id).where(StaffUser.username == _normal_username(username))
