@@ -273,6 +273,8 @@ def test_reply_on_the_web_chat_reaches_the_citizen(env: Env, staff: str) -> None
     detail = env.client.get(f"/api/tickets/{ticket['ticket_id']}").json()
     assert detail["ticket"]["status"] == "in_progress" and detail["ticket"]["assigned_to_name"] == "erika"
     assert post(env, f"/api/tickets/{ticket['ticket_id']}/reply", staff, {"text": "   "}).status_code == 422
+    # Found by a clerk test: a number was sent to the citizen as "123".
+    assert post(env, f"/api/tickets/{ticket['ticket_id']}/reply", staff, {"text": 123}).status_code == 422
 
 
 def test_reply_on_telegram_is_relayed_or_marked_undelivered(env: Env, staff: str) -> None:

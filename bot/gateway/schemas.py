@@ -62,7 +62,7 @@ else:
     Contact = constr(strip_whitespace=True, min_length=3, max_length=255)
     LoginName = constr(max_length=200)
     LoginPassword = constr(max_length=1000)
-    StaffText = constr(strip_whitespace=True, min_length=1, max_length=MAX_REPLY)
+    StaffText = constr(strict=True, strip_whitespace=True, min_length=1, max_length=MAX_REPLY)  # 123 is no text
     NewUsername = constr(strip_whitespace=True, min_length=1, max_length=64)
     NewPassword = constr(min_length=1, max_length=1000)
     SearchText = constr(max_length=200)
@@ -71,7 +71,7 @@ else:
     Days = conint(ge=1, le=3650)
     LabelText = constr(strip_whitespace=True, min_length=1, max_length=40)
     OfficeId = constr(regex=r"^[a-z0-9][a-z0-9-]{1,79}$")
-    NoteText = constr(strip_whitespace=True, max_length=MAX_REPLY)
+    NoteText = constr(strict=True, strip_whitespace=True, max_length=MAX_REPLY)
     CannedTitle = constr(strip_whitespace=True, min_length=1, max_length=120)
     CannedBody = constr(strip_whitespace=True, min_length=1, max_length=MAX_REPLY)
     Score = conint(ge=1, le=5)
