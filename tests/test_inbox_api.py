@@ -476,7 +476,7 @@ def test_rating_after_a_resolved_ticket(inbox_env: Env) -> None:
     assert post(env, f"/api/tickets/{opened['ticket_id']}/resolve", csrf).status_code == 200
     last = env.citizen_view(cid)["messages"][-1]
     assert last["role"] == "system" and last["custom"] == {"type": "rating", "ticket": opened["ticket"]}
-    assert "1 (schlecht) bis 5 (sehr gut)" in last["text"]
+    assert "Tippen Sie unten auf eine Zahl von 1 (schlecht) bis 5 (sehr gut)" in last["text"]  # tap, not type
     for score in (2, 4):  # a second tap replaces the first
         r = env.client.post(
             "/api/chat/rating", json={"conversation_id": cid, "ticket": opened["ticket"], "score": score}

@@ -70,7 +70,8 @@ BODY_TOO_LARGE = "Die Anfrage ist zu groß."
 
 #: Stored as a system message in the web chat when staff resolve a ticket; the page offers 1–5 to tap.
 RATING_QUESTION = (
-    "Wie zufrieden sind Sie mit der Hilfe des Bürgerservice? Tippen Sie eine Zahl von 1 (schlecht) bis 5 (sehr gut)."
+    "Wie zufrieden sind Sie mit der Hilfe des Bürgerservice? Tippen Sie unten auf eine Zahl von 1 (schlecht) bis 5 "
+    "(sehr gut)."
 )
 RATING_THANKS = "Danke für Ihre Bewertung."
 TICKET_NOT_RATABLE = "Diesen Vorgang können Sie nicht bewerten."
