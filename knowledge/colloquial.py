@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.text import fold
+from knowledge.folding import fold
 
 FILE = "colloquial.yml"
 MAX_WORDS = 500

@@ -10,13 +10,14 @@ joins verb and noun ("abmelden", "Abmeldung" -> "abmeld"), which the lookup lemm
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import snowballstemmer
 from spacy.lang.de.stop_words import STOP_WORDS
 from spacy.language import Language
+
+from knowledge.folding import fold
 
 
 def _words(block: str) -> frozenset[str]:
@@ -25,8 +26,6 @@ def _words(block: str) -> frozenset[str]:
 
 
 _WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
-_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
-_DIGRAPH = re.compile(r"(?<=[^aeiou])(ae|oe|ue)")
 _LINKS = ("", "s", "es", "n", "en", "e", "er")
 MIN_PART = 4
 _STOP = frozenset(STOP_WORDS) | {"bitte", "hallo", "gerne", "brauche", "brauch", "moechte", "möchte", "muss", "kann"}
@@ -51,12 +50,6 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyzß"
 def is_function_word(word: str) -> bool:
     """A German or English word that carries no topic ("und", "was", "the"): readable, but names nothing."""
     return fold(word) in _STOP_FOLDED
-
-
-def fold(word: str) -> str:
-    """Lower-case and fold umlauts and their ae/oe/ue spellings onto the base vowel."""
-    word = unicodedata.normalize("NFKC", word).lower().translate(_FOLD)
-    return _DIGRAPH.sub(lambda m: m.group(1)[0], word)
 
 
 _STOP_FOLDED = frozenset(fold(w) for w in _STOP)
