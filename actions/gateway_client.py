@@ -28,6 +28,10 @@ class HandoffResult:
     staff_hours: str
     answer_by: date | None
     has_contact: bool = False  # the ticket already has a consented contact: the form is not offered again
+    staff_hours_en: str = ""  # the same hours in English (older gateways send none)
+
+    def hours_in(self, language: str) -> str:
+        return (self.staff_hours_en if language == "en" else "") or self.staff_hours
 
 
 async def _post(path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -53,6 +57,7 @@ def _result(data: dict[str, Any]) -> HandoffResult:
         str(data.get("staff_hours") or ""),
         date.fromisoformat(answer_by) if answer_by else None,
         bool(data.get("contact")),
+        str(data.get("staff_hours_en") or ""),
     )
 
 

@@ -28,6 +28,7 @@ from actions.language import language_of
 from actions.offices import city_phone, topic_office
 from actions.texts import domain_text
 from bot import contract
+from knowledge.hours import english_date
 from knowledge.language import Language
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,9 @@ ASAP = {"de": "so bald wie möglich", "en": "as soon as possible"}
 
 
 def _date(result: HandoffResult, language: str = "de") -> str:
-    return result.answer_by.strftime("%d.%m.%Y") if result.answer_by else ASAP.get(language, ASAP["de"])
+    if result.answer_by is None:
+        return ASAP.get(language, ASAP["de"])
+    return english_date(result.answer_by) if language == "en" else result.answer_by.strftime("%d.%m.%Y")
 
 
 async def hand_over(
@@ -105,7 +108,7 @@ async def hand_over(
     dispatcher.utter_message(
         response=later,
         lead=lead,
-        staff_hours=result.staff_hours,
+        staff_hours=result.hours_in(language_of(tracker)),
         ticket=result.ticket,
         answer_by=_date(result, language_of(tracker)),
     )

@@ -105,8 +105,10 @@ class FakeGateway:
         if self.down:
             raise GatewayUnavailable("stub")
         self.calls.append((conversation_id, channel, reason, transcript))
-        hours = "Montag bis Freitag 08:00–16:00 Uhr"
-        return HandoffResult("JN-0042", self.live, hours, date(2026, 11, 30), has_contact=self.has_contact)
+        hours, english = "Montag bis Freitag 08:00–16:00 Uhr", "Monday to Friday 08:00–16:00"
+        return HandoffResult(
+            "JN-0042", self.live, hours, date(2026, 11, 30), has_contact=self.has_contact, staff_hours_en=english
+        )
 
     async def leave_contact(self, conversation_id: str, contact: str) -> HandoffResult:
         if self.down:
@@ -281,6 +283,14 @@ def test_outside_staff_hours_the_handoff_offers_the_contact_form(gateway: FakeGa
     ]
     assert run.payloads == [{"type": "handoff", "ticket": "JN-0042", "live": False}]
     assert run.events[-1] == FollowupAction("contact_form")
+
+
+def test_an_english_conversation_gets_the_staff_hours_and_date_in_english(gateway: FakeGateway) -> None:
+    """Found by a citizen test: "(Montag bis Freitag 08:00–16:00 Uhr)" and "08.12.2026" in English replies."""
+    gateway.live = False
+    run = Run(handoff.ActionHandoff(), tracker("I want to talk to a person", "request_human", {"language": "en"}))
+    assert "(Monday to Friday 08:00–16:00)" in run.texts[0] and "30 November 2026" in run.texts[0]
+    assert "Montag" not in run.texts[0] and "30.11.2026" not in run.texts[0]
 
 
 def test_a_personal_case_is_handed_over_with_its_lead(gateway: FakeGateway) -> None:

@@ -27,6 +27,7 @@ def test_staff_hours_weekdays_holidays_and_reply_date() -> None:
     assert hours.answer_by(at("2026-11-28")) == date(2026, 11, 30)  # Saturday -> Monday
     assert hours.answer_by(at("2026-12-24", "18:00")) == date(2026, 12, 28)  # skips both Christmas days and the weekend
     assert hours.describe() == "Montag bis Donnerstag 08:00–16:00 Uhr; Freitag 08:00–12:00 Uhr"
+    assert hours.describe("en") == "Monday to Thursday 08:00–16:00; Friday 08:00–12:00"
 
 
 def test_no_staff_hours_means_never_live() -> None:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from knowledge.hours import DAY_NAMES, TZ, holiday_name
+from knowledge.hours import DAY_NAMES, DAY_NAMES_EN, TZ, holiday_name
 
 _DAYS = {"mo": 0, "di": 1, "mi": 2, "do": 3, "fr": 4, "sa": 5, "so": 6}
 _PART = re.compile(
@@ -50,8 +50,12 @@ class StaffHours:
             day = self.next_staff_day(day) if day else None
         return day
 
-    def describe(self) -> str:
-        """German summary for citizens, e.g. "Montag bis Freitag 08:00–16:00 Uhr"."""
+    def describe(self, lang: str = "de") -> str:
+        """Summary for citizens, e.g. "Montag bis Freitag 08:00–16:00 Uhr" (``lang="en"``: "Monday to Friday
+        08:00–16:00")."""
+        names, until, clock, never = (
+            (DAY_NAMES_EN, "to", "", "not at present") if lang == "en" else (DAY_NAMES, "bis", " Uhr", "derzeit nicht")
+        )
         groups: list[tuple[int, int, list[tuple[time, time]]]] = []
         for wd in range(7):
             spans = self.spans.get(wd, [])
@@ -63,10 +67,10 @@ class StaffHours:
                 groups.append((wd, wd, spans))
         parts = []
         for first, last, spans in groups:
-            days = DAY_NAMES[first] if first == last else f"{DAY_NAMES[first]} bis {DAY_NAMES[last]}"
+            days = names[first] if first == last else f"{names[first]} {until} {names[last]}"
             times = ", ".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in spans)
-            parts.append(f"{days} {times} Uhr")
-        return "; ".join(parts) or "derzeit nicht"
+            parts.append(f"{days} {times}{clock}")
+        return "; ".join(parts) or never
 
 
 def parse_staff_hours(text: str) -> StaffHours:

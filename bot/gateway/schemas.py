@@ -155,6 +155,7 @@ class HandoffOut(BaseModel):
     ticket_id: int
     live: bool
     staff_hours: str
+    staff_hours_en: str = Field(default="", description="die Servicezeiten auf Englisch, für englische Gespräche")
     answer_by: date | None = None
     contact: bool = Field(default=False, description="Der Vorgang hat schon eine freigegebene Kontaktangabe")
 

@@ -48,6 +48,7 @@ def handoff(body: HandoffIn, gw: InternalDep) -> HandoffOut:
             ticket_id=ticket.id,
             live=ticket.live,
             staff_hours=gw.staff_hours.describe(),
+            staff_hours_en=gw.staff_hours.describe("en"),
             answer_by=None if ticket.live else gw.staff_hours.answer_by(now),
             contact=views.has_contact(ticket),
         )
@@ -72,6 +73,7 @@ def contact(body: ContactIn, gw: InternalDep) -> HandoffOut:
             ticket_id=ticket.id,
             live=ticket.live,
             staff_hours=gw.staff_hours.describe(),
+            staff_hours_en=gw.staff_hours.describe("en"),
             answer_by=answer_by,
             contact=True,
         )
