@@ -533,7 +533,10 @@ def parser() -> argparse.ArgumentParser:
     st = sub.add_parser(
         "staff",
         help="Konten der Mitarbeiter-Konsole",
-        description="Konten für die Mitarbeiter-Konsole (/staff) anlegen und zeigen.",
+        description=(
+            "Konten für die Mitarbeiter-Konsole (/staff) anlegen, zeigen, entsperren, mit neuem Passwort versehen, "
+            "deaktivieren."
+        ),
     )
     stsub = st.add_subparsers(dest="staff_command", required=True, metavar="BEFEHL")
     sa = stsub.add_parser(
