@@ -17,7 +17,7 @@ UNUSED: dict[tuple[str, str], tuple[str, ...]] = {
     ("actions", "onnx"): ("torch", "tensorflow"),
     ("actions", "torch"): ("tensorflow",),
     ("rasa", "onnx"): ("torch",),
-    # The gateway runs no model; it imports spaCy's stop words (answer previews), and with them thinc.
+    # The gateway runs no model and should not import spaCy at all; if an import slips in, thinc's two stay out.
     ("gateway", "onnx"): ("torch", "tensorflow"),
     ("gateway", "torch"): ("torch", "tensorflow"),
 }

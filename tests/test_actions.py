@@ -591,6 +591,7 @@ def test_domain_text_fills_free_text_as_it_is() -> None:
     assert text == "Bürgerservice Jena (Mitarbeiterin/Mitarbeiter):\nAkte 0[1] {x}"
 
 
+@searching
 def test_an_answer_predicted_twice_in_one_turn_is_not_repeated() -> None:
     """Rasa's fallback predicts the answer again in a state no rule knows (it answered 9 times after a
     hand-back); the second run ends the turn instead of repeating the answer."""
@@ -602,6 +603,7 @@ def test_an_answer_predicted_twice_in_one_turn_is_not_repeated() -> None:
     assert again.messages == [] and again.events == [{"event": "followup", "name": "action_listen", "timestamp": None}]
 
 
+@searching
 def test_gibberish_asks_for_the_service_and_does_not_count_towards_a_hand_off() -> None:
     """After a passport answer and one unsure turn, "asdf qwertz" neither repeats the passport text nor opens a case."""
     slots = {"service": "reisepass", "aspects": ["general"], "unsure_turns": 1.0}

@@ -128,7 +128,9 @@ def test_outside_staff_hours_the_citizen_may_leave_a_contact_with_consent(rasa) 
         custom = [m["custom"] for m in reply if "custom" in m][-1]
         assert custom["type"] == "handoff" and custom["live"] is False
         assert "E-Mail-Adresse oder Telefonnummer" in said
-        reply = rasa.send(sender, "das weiß ich nicht")
+        reply = rasa.send(sender, "das weiß ich nicht")  # no try at a contact: what is asked, and how to go on
+        assert "brauche ich nur Ihre E-Mail-Adresse oder Telefonnummer" in " ".join(m.get("text", "") for m in reply)
+        reply = rasa.send(sender, "max@beispiel")  # a contact that cannot be right
         assert "nicht wie eine E-Mail-Adresse" in " ".join(m.get("text", "") for m in reply)
         reply = rasa.send(sender, "anna.muster@example.org")
         assert any(b["payload"] == "/affirm" for m in reply for b in m.get("buttons", []))

@@ -90,12 +90,12 @@ def test_the_action_server_process_runs_without_torch_and_tensorflow(built: Sett
 
 
 def test_the_gateway_process_runs_without_torch_and_tensorflow(tmp_path: Path) -> None:
-    """The answer preview imports spaCy's stop words, and thinc would pull in both frameworks (~0.8 GB)."""
+    """Should an import of spaCy slip into the gateway, thinc would pull in both frameworks (~0.8 GB)."""
     script = (
         "import sys\n"
         "from bot import frameworks\n"
         "print(frameworks.keep_out('gateway', 'onnx'))\n"
-        "import bot.gateway.preview\n"
+        "import bot.gateway.preview, knowledge.text\n"  # knowledge.text imports spaCy, as the editor's checks do
         "from bot.gateway.app import create_app\n"
         "from bot.settings import get_settings\n"
         "create_app(get_settings())\n"
