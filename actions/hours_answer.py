@@ -157,11 +157,11 @@ def day_reply(office: Office, day: date, reference: datetime, asks_now: bool = F
         return str(w.ON_DAY.format(when=when, text=answers.hours_text(office, lang)))
     if not day_is_known(office, day, info):
         return str(w.DAY_UNKNOWN.format(when=when, name=name)) + " " + how_to_check(office, lang)
-    over = today and info.open and reference.time() >= max(e for _, e in info.spans)
+    closing = max(e for _, e in info.spans) if today and info.open else None
     if today and asks_now:
         line = _now_line(office, reference, info, when, lang)
-    elif over:  # "Und heute?" in the evening: it was open today, not any more
-        line = w.CLOSED_FOR_TODAY.format(when=when, name=name, end=max(e for _, e in info.spans))
+    elif closing is not None and reference.time() >= closing:  # "Und heute?" in the evening: open today, not now
+        line = w.CLOSED_FOR_TODAY.format(when=when, name=name, end=closing)
         upcoming = hrs.next_opening(office, reference)
         line += w.NEXT_OPENING.format(day=hrs.format_day(upcoming[0], lang), start=upcoming[1]) if upcoming else ""
     elif info.open and not info.reason and office.exceptions_until and day > office.exceptions_until:

@@ -52,6 +52,11 @@ def is_email(contact: str | None) -> bool:
     return bool(contact and EMAIL.match(contact.strip()))
 
 
+def enabled(settings: Settings) -> bool:
+    """Whether the gateway sends e-mail at all (else no reply may be promised to go out by e-mail)."""
+    return smtp_config(settings) is not None
+
+
 def smtp_config(settings: Settings) -> SmtpConfig | None:
     """The configured server, or None when e-mail is off (no server or no sender)."""
     if not settings.mail_from.strip():

@@ -174,7 +174,7 @@ def ticket_page(
     names = directory.of(gw.settings)
     try:
         with session_scope(gw.sessions) as s:
-            detail = views.detail_of(s, ticket_id, gw.clock(), names, mail.smtp_config(gw.settings) is not None)
+            detail = views.detail_of(s, ticket_id, gw.clock(), names, mail.enabled(gw.settings))
             labels = store.known_labels(s)
     except LookupError:
         return render(

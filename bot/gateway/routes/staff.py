@@ -64,9 +64,7 @@ def ticket_errors(conflict: str = RESOLVED_FIRST) -> Iterator[None]:
 
 def _detail(gw: Gateway, ticket_id: int) -> TicketDetail:
     with ticket_errors(), session_scope(gw.sessions) as s:
-        return views.detail_of(
-            s, ticket_id, gw.clock(), directory.of(gw.settings), mail.smtp_config(gw.settings) is not None
-        )
+        return views.detail_of(s, ticket_id, gw.clock(), directory.of(gw.settings), mail.enabled(gw.settings))
 
 
 def ticket_response(gw: Gateway, ticket_id: int) -> TicketOut:
@@ -181,7 +179,7 @@ async def reply(ticket_id: int, body: TextIn, staff: StaffWritingDep, gw: Gatewa
     with ticket_errors():
         message = await staff_actions.reply(gw, ticket_id, staff.id, body.text)
     with ticket_errors(), session_scope(gw.sessions) as s:
-        return views.reply_out(s, message.id, mail.smtp_config(gw.settings) is not None)
+        return views.reply_out(s, message.id, mail.enabled(gw.settings))
 
 
 @router.post(
