@@ -59,10 +59,7 @@ OFFICE_OTHER_CONTACT = "You can reach it here: {contact}."  # contact: "e-mail �
 ALSO = "Also important – {name}: {summary}"  # a second service the situation needs (a lost ID: a new one)
 
 # --- a service from the nationwide catalogue (LeiKa), without Jena's details ------------------
-BREADTH_HEAD = (
-    "I know this service from the nationwide catalogue of administrative services, under its German official name: "
-    "„{name}“."
-)
+BREADTH_HEAD = "I know this service from the nationwide catalogue of administrative services: {name}."
 BREADTH_TOPIC = "Topic (German): {topic}."
 BREADTH_NO_DETAILS = "I have no details for Jena on documents, costs and the procedure."
 #: Who usually handles it (see actions/responsibility.py): {rule} regulates, {executes} carries it out.

@@ -15,7 +15,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from knowledge.schema import Service
+from knowledge.schema import Service, ServiceEn
 
 #: Typisierung 2, 3, 2/3 (federal or state law executed by Länder or municipalities), 4 (state law,
 #: municipal), 5 (municipal). Type 1 (federal authorities only) is left out.
@@ -53,18 +53,22 @@ class BreadthTier:
     rows: dict[str, list[tuple[str, str]]]  # object -> (14-digit key, official name), for rich entries to inherit
 
 
-def load_breadth(csv_path: Path, synonyms: dict[str, list[str]] | None = None) -> BreadthTier:
+def load_breadth(
+    csv_path: Path, synonyms: dict[str, list[str]] | None = None, english: dict[str, ServiceEn] | None = None
+) -> BreadthTier:
     """One breadth entry per 8-digit service object whose typisierung concerns a city.
 
     ``synonyms`` (object key -> everyday search words, from ``leika/synonyms*.yml``) give the
-    bureaucratic LeiKa names the words citizens actually type.
+    bureaucratic LeiKa names the words citizens actually type; ``english`` (from ``leika/english*.yml``)
+    lets an English question find the entry, whose answer still quotes the German official name.
     """
     synonyms = synonyms or {}
+    english = english or {}
     by_object = _rows_by_object(csv_path)
     entries = {}
     for obj, group in sorted(by_object.items()):
         if _types(group) & CITY_TYPES:
-            entries[obj] = _entry(obj, group, synonyms.get(obj, []))
+            entries[obj] = _entry(obj, group, synonyms.get(obj, [])).copy(update={"en": english.get(obj)})
     rows_by_object = {
         obj: [(r["leika_schluessel"], r["leika_name"].strip()) for r in group] for obj, group in by_object.items()
     }
@@ -152,6 +156,32 @@ def read_synonyms(paths: Iterable[Path]) -> dict[str, list[str]]:
                 raise ValueError(f"{path}: {key}: erwartet eine Liste von Texten")
             merged[key].extend(w.strip() for w in words)
     return dict(merged)
+
+
+def read_english(paths: Iterable[Path]) -> dict[str, ServiceEn]:
+    """English name and search words per service object; raises ValueError naming the file and key on a bad one."""
+    import yaml
+    from pydantic import ValidationError
+
+    from knowledge.explain import field_path, german
+
+    merged: dict[str, ServiceEn] = {}
+    for path in paths:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: erwartet eine Zuordnung Schlüssel -> {{name, synonyms}}")
+        for key, value in data.items():
+            key = str(key)
+            if not (len(key) == 8 and key.isdigit()):
+                raise ValueError(f"{path}: {key!r} ist kein 8-stelliger LeiKa-Objektschlüssel")
+            if not isinstance(value, dict) or not set(value) <= {"name", "synonyms"}:
+                raise ValueError(f"{path}: {key}: erwartet genau die Felder name und synonyms")
+            try:
+                merged[key] = ServiceEn(**value, stand=LEIKA_STAND)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                raise ValueError(f"{path}: {key}: {field_path(err['loc'])}: {german(err)}") from exc
+    return merged
 
 
 def inherited_names(service: Service, siblings: list[Service], tier: BreadthTier) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import ValidationError
 
-from knowledge.breadth import LEIKA_CSV, BreadthTier, inherited_names, load_breadth, read_synonyms
+from knowledge.breadth import LEIKA_CSV, BreadthTier, inherited_names, load_breadth, read_english, read_synonyms
 from knowledge.catalog_quality import check as quality_check
 from knowledge.colloquial import FILE as COLLOQUIAL_FILE
 from knowledge.colloquial import read_colloquial
@@ -143,8 +143,13 @@ def _read_tier(root: Path, problems: list[Problem]) -> BreadthTier | None:
     except (ValueError, yaml.YAMLError) as exc:
         problems.append(Problem(str(root / "leika"), "synonyms", " ".join(str(exc).split())))
         synonyms = {}
+    try:
+        english = read_english(sorted((root / "leika").glob("english*.yml")))
+    except (ValueError, yaml.YAMLError) as exc:
+        problems.append(Problem(str(root / "leika"), "english", " ".join(str(exc).split())))
+        english = {}
     leika_csv = root / "leika" / LEIKA_CSV
-    return load_breadth(leika_csv, synonyms) if leika_csv.exists() else None
+    return load_breadth(leika_csv, synonyms, english) if leika_csv.exists() else None
 
 
 def _read_dir(folder: Path, model: type[M], problems: list[Problem]) -> list[M]:

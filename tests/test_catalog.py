@@ -175,3 +175,44 @@ def test_catalog_check_stops_on_research_notes_and_counts_warnings(
     assert jenabot(["catalog", "check", "--root", str(copy), "--today", "2026-12-07", "--warnings"]) == 0
     out = capsys.readouterr().out
     assert "Hinweis: " in out and "test-leistung.yml: stand: Angaben von 01.01.2025" in out
+
+
+def _first_breadth(catalog) -> Service:
+    return next(s for s in sorted(catalog.services.values(), key=lambda s: s.id) if s.tier == "breadth")
+
+
+def test_breadth_entries_take_english_names_from_the_leika_folder(tmp_path: Path, catalog) -> None:
+    root = tmp_path / "catalog"
+    shutil.copytree(CATALOG_DIR, root)
+    entry = _first_breadth(catalog)
+    text = f'"{entry.leika_object}": {{name: "Test service for residents", synonyms: ["my test words"]}}\n'
+    (root / "leika" / "english-test.yml").write_text(text, encoding="utf-8")
+    merged = load_catalog(root).services[entry.id]
+    assert merged.en is not None
+    assert (merged.en.name, merged.en.synonyms) == ("Test service for residents", ["my test words"])
+    assert merged.name == entry.name  # the German official name stays the entry's name
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ('"9900": {{name: "Short key"}}\n', "8-stelliger"),
+        ('"{obj}": {{name: "A service", words: [a]}}\n', "name und synonyms"),
+        ('"{obj}": {{synonyms: ["only words"]}}\n', "name: Pflichtfeld"),
+        ('"{obj}": {{name: "A service", synonyms: "not a list"}}\n', "synonyms"),
+        ("- a list\n- of lines\n", "Zuordnung"),
+        ('"{obj}": {{name: "unclosed\n', "english"),
+    ],
+)
+def test_a_broken_english_names_file_is_reported_with_file_and_key(
+    tmp_path: Path, catalog, text: str, wanted: str
+) -> None:
+    root = tmp_path / "catalog"
+    shutil.copytree(CATALOG_DIR, root)
+    (root / "leika" / "english-kaputt.yml").write_text(text.format(obj=_first_breadth(catalog).leika_object))
+    problems, _ = check_catalog(root)
+    found = [p for p in problems if p.field == "english"]
+    assert len(found) == 1
+    assert wanted in f"{found[0].field}: {found[0].message}"
+    with pytest.raises(CatalogError):
+        load_catalog(root)

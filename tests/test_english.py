@@ -97,8 +97,19 @@ def test_breadth_entries_answer_in_english_with_the_german_official_name() -> No
     breadth = service(id="leika-12345678", tier="breadth", name="Hundesteuer festsetzen", topic="Steuern", en=None)
     text = answers.answer(breadth, "fees", None, "en")
     # Since issue 14 a breadth answer names who usually handles it instead of the catalogue's topic.
-    assert "German official name: „Hundesteuer festsetzen“" in text and texts_en.BREADTH_NO_DETAILS in text
+    assert "„Hundesteuer festsetzen“ (German official name)" in text and texts_en.BREADTH_NO_DETAILS in text
     assert detect(text) == "en"
+
+
+def test_a_breadth_entry_with_an_english_name_says_it_beside_the_german_one() -> None:
+    english = {"name": "Dog tax", "synonyms": ["tax for my dog"], "stand": "2023-06-01"}
+    breadth = service(id="leika-12345678", tier="breadth", name="Hundesteuer festsetzen", en=english)
+    text = answers.answer(breadth, "fees", None, "en")
+    assert text.splitlines()[0].endswith("“Dog tax” (German: „Hundesteuer festsetzen“).")
+    assert texts_en.BREADTH_NO_DETAILS in text and detect(text) == "en"
+    assert answers.answer(breadth, "fees", None, "de").splitlines()[0] == texts.BREADTH_HEAD.format(
+        name="Hundesteuer festsetzen"
+    )
 
 
 def test_english_location_and_weekly_hours_come_from_the_office() -> None:
