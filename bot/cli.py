@@ -36,6 +36,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from actions.runtime import load_searcher
+    from knowledge.language import detect
 
     searcher = load_searcher(settings)
     queries: list[str] = args.query or []
@@ -43,7 +44,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     for query in stream:
         if not query.strip():
             continue
-        result = searcher.search(query, top_k=args.top)
+        lang = args.lang if args.lang != "auto" else detect(query) or "de"
+        result = searcher.search(query, top_k=args.top, lang=lang)
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
         else:
@@ -363,6 +365,12 @@ def parser() -> argparse.ArgumentParser:
         help='eine JSON-Zeile pro Frage: {"query", "confident", "results": [{"id", "leika", "name", "score"}]}',
     )
     s.add_argument("--top", type=int, default=5, help="Anzahl Treffer (Standard: %(default)s)")
+    s.add_argument(
+        "--lang",
+        choices=["auto", "de", "en"],
+        default="auto",
+        help="Sprache der Fragen; auto erkennt sie wie der Bot, im Zweifel Deutsch (Standard: %(default)s)",
+    )
     s.set_defaults(func=cmd_search)
 
     c = sub.add_parser("catalog", help="Katalog-Befehle")

@@ -85,7 +85,7 @@ def test_cli_search_json_reads_stdin_line_by_line(built) -> None:
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli", "search", "--json", "--top", "3"],
-        input="Was kostet ein Reisepass?\n\nWie wird das Wetter?\n",
+        input="Was kostet ein Reisepass?\n\nWie wird das Wetter?\nCan I get legal aid for the court costs?\n",
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -94,9 +94,14 @@ def test_cli_search_json_reads_stdin_line_by_line(built) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert [r["query"] for r in lines] == ["Was kostet ein Reisepass?", "Wie wird das Wetter?"]
+    assert [r["query"] for r in lines] == [
+        "Was kostet ein Reisepass?",
+        "Wie wird das Wetter?",
+        "Can I get legal aid for the court costs?",
+    ]
     assert lines[0]["results"][0]["id"] == "reisepass" and lines[0]["confident"] is True
     assert lines[1]["confident"] is False and len(lines[1]["results"]) == 3
+    assert lines[2]["results"][0]["id"] == "leika-99046008"  # read as English, as the bot reads it
 
 
 @pytest.mark.parametrize(
@@ -193,3 +198,22 @@ def test_an_english_question_finds_its_entry_through_the_english_names(searcher)
     assert english.best is not None and english.best.service.id == "fuehrerschein-ersatz"
     german = searcher.search(question, top_k=3, lang="de")
     assert german.best is not None and english.best.dense > german.best.dense  # the English names are what it meets
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How do I get a pet passport for my cat?", "leika-99110021"),
+        ("I do not want to inherit my fathers debts, how do I refuse the inheritance?", "leika-99046002"),
+        ("Can I get legal aid for the court costs?", "leika-99046008"),
+    ],
+)
+def test_english_questions_find_nationwide_services_by_their_english_names(
+    searcher, question: str, expected: str
+) -> None:
+    """Breadth entries carry English names (``leika/english*.yml``); they are what the question meets."""
+    english = searcher.search(question, top_k=3, lang="en")
+    assert english.best is not None and english.best.service.id == expected
+    assert english.best.service.tier == "breadth" and english.best.service.en is not None
+    german = searcher.search(question, top_k=3, lang="de")  # German names only
+    assert english.best.dense > max(h.dense for h in german.hits)
