@@ -227,10 +227,13 @@ def choose_hours(catalog: Catalog, turn: Turn) -> Choice:
 
 def _off_topic(turn: Turn, asked: list[str], decision: Decision) -> bool:
     """The NLU says off-topic (and it is no aspect question on the current topic), and the search does
-    not clearly disagree."""
+    not clearly disagree with one of Jena's own entries. A bare nationwide entry is too thin to overrule the
+    NLU: its English names made "Which bank is best for international students?" a confident university
+    admission, and its answer holds no more than the decline (whom to call)."""
     if turn.intent != "out_of_scope" or (turn.state.service_id and asked):
         return False
-    return not (decision.kind == "answer" and decision.result is not None and decision.result.confident)
+    confident = decision.kind == "answer" and decision.result is not None and decision.result.confident
+    return not (confident and decision.service is not None and decision.service.tier == "rich")
 
 
 def _unsure(turn: Turn, decision: Decision, asked: list[str]) -> Choice:

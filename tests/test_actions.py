@@ -242,6 +242,16 @@ def test_an_off_topic_question_is_declined_with_the_city_phone_number() -> None:
 
 
 @searching
+def test_off_topic_yields_to_a_confident_jena_entry_but_not_to_a_bare_nationwide_one() -> None:
+    run = Run(actions.ActionAnswerService(), tracker("Was kostet ein Reisepass?", "out_of_scope"))
+    assert run.payloads[0]["type"] == "answer" and run.payloads[0]["service"]["id"] == "reisepass"
+    run = Run(actions.ActionAnswerService(), tracker("Ich brauche eine Erlaubnis für eine Spielhalle", "out_of_scope"))
+    assert run.responses == ["utter_decline"] and run.payloads[0]["type"] == "decline"
+    run = Run(actions.ActionAnswerService(), tracker("Ich brauche eine Erlaubnis für eine Spielhalle"))
+    assert run.payloads[0]["type"] == "answer" and run.payloads[0]["service"]["id"] == "leika-99050028"
+
+
+@searching
 def test_an_aspect_without_a_topic_asks_for_the_service_and_counts_as_unsure() -> None:
     run = Run(actions.ActionAnswerService(), tracker("Was kostet das?"))
     assert run.texts == [
