@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -139,48 +139,46 @@ def _unique(values: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def read_synonyms(paths: Iterable[Path]) -> dict[str, list[str]]:
-    """Merge the synonym files; raises ValueError naming the file on a malformed one."""
+def _by_object(paths: Iterable[Path], expected: str) -> Iterator[tuple[Path, str, object]]:
+    """(file, 8-digit object key, value) of every entry of the YAML files; ValueError naming the file on a bad one."""
     import yaml
 
-    merged: dict[str, list[str]] = defaultdict(list)
     for path in paths:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: erwartet eine Zuordnung Schlüssel -> Liste von Suchwörtern")
-        for key, words in data.items():
+            raise ValueError(f"{path}: erwartet eine Zuordnung Schlüssel -> {expected}")
+        for key, value in data.items():
             key = str(key)
             if not (len(key) == 8 and key.isdigit()):
                 raise ValueError(f"{path}: {key!r} ist kein 8-stelliger LeiKa-Objektschlüssel")
-            if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
-                raise ValueError(f"{path}: {key}: erwartet eine Liste von Texten")
-            merged[key].extend(w.strip() for w in words)
+            yield path, key, value
+
+
+def read_synonyms(paths: Iterable[Path]) -> dict[str, list[str]]:
+    """Merge the synonym files; raises ValueError naming the file on a malformed one."""
+    merged: dict[str, list[str]] = defaultdict(list)
+    for path, key, words in _by_object(paths, "Liste von Suchwörtern"):
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+            raise ValueError(f"{path}: {key}: erwartet eine Liste von Texten")
+        merged[key].extend(w.strip() for w in words)
     return dict(merged)
 
 
 def read_english(paths: Iterable[Path]) -> dict[str, ServiceEn]:
     """English name and search words per service object; raises ValueError naming the file and key on a bad one."""
-    import yaml
     from pydantic import ValidationError
 
     from knowledge.explain import field_path, german
 
     merged: dict[str, ServiceEn] = {}
-    for path in paths:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: erwartet eine Zuordnung Schlüssel -> {{name, synonyms}}")
-        for key, value in data.items():
-            key = str(key)
-            if not (len(key) == 8 and key.isdigit()):
-                raise ValueError(f"{path}: {key!r} ist kein 8-stelliger LeiKa-Objektschlüssel")
-            if not isinstance(value, dict) or not set(value) <= {"name", "synonyms"}:
-                raise ValueError(f"{path}: {key}: erwartet genau die Felder name und synonyms")
-            try:
-                merged[key] = ServiceEn(**value, stand=LEIKA_STAND)
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                raise ValueError(f"{path}: {key}: {field_path(err['loc'])}: {german(err)}") from exc
+    for path, key, value in _by_object(paths, "{name, synonyms}"):
+        if not isinstance(value, dict) or not set(value) <= {"name", "synonyms"}:
+            raise ValueError(f"{path}: {key}: erwartet genau die Felder name und synonyms")
+        try:
+            merged[key] = ServiceEn(**value, stand=LEIKA_STAND)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise ValueError(f"{path}: {key}: {field_path(err['loc'])}: {german(err)}") from exc
     return merged
 
 
