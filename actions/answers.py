@@ -77,7 +77,7 @@ class Fields:
             return german if lang == "de" else german.marked()
         fee_texts = en.fees if len(en.fees) == len(s.fees) else [FeeEn() for _ in s.fees]
         return cls(
-            name=texts_en.SERVICE_NAME.format(en=en.name, de=s.name),
+            name=_english_name(en.name, s.name),
             summary=_english(en.summary, s.summary),
             steps=_english_list(en.steps, s.steps),
             documents=_english_list(en.documents, s.documents),
@@ -102,6 +102,14 @@ class Fields:
             online_note=only(text=self.online_note) if self.online_note else None,
             fee_texts=self.fee_texts,
         )
+
+
+def _english_name(english: str, german: str) -> str:
+    """The English name beside the German official one, unless it already carries it ("Legal aid
+    (Prozesskostenhilfe)")."""
+    if german.casefold() in english.casefold():
+        return texts_en.SERVICE_NAME_WITH_GERMAN.format(en=english)
+    return texts_en.SERVICE_NAME.format(en=english, de=german)
 
 
 def _english(english: str | None, german: str | None) -> str | None:

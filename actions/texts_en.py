@@ -18,6 +18,7 @@ CITY_ADMINISTRATION = "City of Jena (Stadtverwaltung Jena)"  # whom to call when
 BULLET = "• {item}"
 STEP = "{number}. {step}"
 SERVICE_NAME = "“{en}” (German: „{de}“)"  # the English name beside the German official one
+SERVICE_NAME_WITH_GERMAN = "“{en}”"  # an English name that already quotes the German official one
 GERMAN_NAME = "„{de}“ (German official name)"  # an entry without English texts
 ONLY_GERMAN = "Only in German: {text}"  # a field without an English text yet
 

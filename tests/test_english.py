@@ -112,6 +112,13 @@ def test_a_breadth_entry_with_an_english_name_says_it_beside_the_german_one() ->
     )
 
 
+def test_an_english_name_that_quotes_the_german_one_is_not_doubled() -> None:
+    english = {"name": "Dog tax (Hundesteuer festsetzen)", "stand": "2023-06-01"}
+    breadth = service(id="leika-12345678", tier="breadth", name="Hundesteuer festsetzen", en=english)
+    head = answers.answer(breadth, "general", None, "en").splitlines()[0]
+    assert head.endswith("“Dog tax (Hundesteuer festsetzen)”.") and head.count("Hundesteuer") == 1
+
+
 def test_english_location_and_weekly_hours_come_from_the_office() -> None:
     location = answers.answer(service(), "location", OFFICE, "en")
     assert "Test office (Testamt)" in location and "Markt 1, 07743 Jena (2nd floor)" in location
