@@ -377,9 +377,9 @@ def variant(searcher: Searcher, current: Service, text: str, lang: Language = "d
     related += [
         sid for sid, s in services.items() if current.id in s.related and sid not in related
     ]  # relations go both ways
-    if not related or not has_content(text, searcher, lang):
+    rest = with_child_word(strip_aspect_words(text), lang)
+    if not related or not has_content(rest, searcher, lang):
         return current
-    rest = strip_aspect_words(text)
     scores = searcher.score_ids(f"{current.name} {rest}", [current.id, *related], lang)
     best = max(scores, key=lambda sid: scores[sid])
     if scores[best] - scores[current.id] > searcher.calibration.close_margin:
@@ -394,6 +394,27 @@ def variant(searcher: Searcher, current: Service, text: str, lang: Language = "d
         if (scores[top] - before[top]) - (scores[current.id] - before[current.id]) > searcher.calibration.close_margin:
             return services[top]
     return current
+
+
+#: Family words a follow-up names a child with ("Und für meinen Sohn?"); the catalogue says "Kinder".
+_CHILD = re.compile(
+    r"\b(sohn\w*|tochter|tochtern|enkel\w*|baby\w*|saugling\w*|son|sons|daughters?|grand(son|daughter|child)\w*)\b"
+)
+_AGE = re.compile(r"\b(\d{1,2})\b")
+#: "der ist 12", "sie ist 8 Jahre alt", "he is 7 years old": once read, the age only dilutes the search text.
+_AGE_CLAUSE = re.compile(
+    r"\b((der|die|sie|er|es|he|she)\s+(ist|is)\s+)?\d{1,2}(\s*(jahre|jahr|years?)(\s+(alt|old))?)?\b", re.IGNORECASE
+)
+ADULT_AGE = 18
+
+
+def with_child_word(text: str, lang: Language = "de") -> str:
+    """A follow-up about a son, daughter or baby asks about a child's variant, unless it gives an adult age
+    ("Der ist 19"): the age is dropped and the word the catalogue uses is added ("… Kind")."""
+    folded = fold(text)
+    if not _CHILD.search(folded) or any(int(age) >= ADULT_AGE for age in _AGE.findall(folded)):
+        return text
+    return f"{' '.join(_AGE_CLAUSE.sub(' ', text).split())} {'child' if lang == 'en' else 'Kind'}"
 
 
 def _clear_lead(m: Message) -> bool:

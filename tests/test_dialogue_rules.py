@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from actions.aspects import detect_aspects
-from actions.dialogue import RULES, Message, State, confident_answer, decide, follow_up_stays
+from actions.dialogue import RULES, Message, State, confident_answer, decide, follow_up_stays, with_child_word
 from actions.service_names import names_service
 from knowledge.loader import Catalog
 from knowledge.schema import Service
@@ -58,6 +58,9 @@ CASES = [
     ("named_service", "kleiner waffenschien kosten", State(), False, "answer", "kleiner-waffenschein"),
     ("follow_up_on_topic", "Und für mein Baby?", PERSO, True, "answer", "ausweisdokumente-kinder"),
     ("follow_up_on_topic", "Wo muss ich da hin?", PERSO, True, "answer", "personalausweis"),
+    # A son or daughter is a child unless the age says otherwise.
+    ("follow_up_on_topic", "Und für meine Tochter? Sie ist 8", PERSO, True, "answer", "ausweisdokumente-kinder"),
+    ("follow_up_on_topic", "Und für meinen Sohn, der ist 19?", PERSO, True, "answer", "personalausweis"),
     (
         "still_on_topic",
         "Braucht unser Baby für den Urlaub in Italien einen eigenen Ausweiss?",
@@ -178,3 +181,19 @@ def test_a_noun_several_candidates_share_names_none_of_them() -> None:
 def test_a_short_readable_message_is_no_gibberish(searcher, text: str) -> None:
     decision = decide(searcher, text, PERSO, is_followup=True, asks_aspect=bool(detect_aspects(text)))
     assert decision.rule != "no_words"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("Und für meinen Sohn?", "de", "Und für meinen Sohn? Kind"),
+        ("und für meine Tochter, sie ist 8 Jahre alt", "de", "und für meine Tochter, Kind"),
+        ("Und fürs Baby?", "de", "Und fürs Baby? Kind"),
+        ("And for my daughter? She is 10 years old", "en", "And for my daughter? child"),
+        ("Und für meinen Sohn, der ist 19?", "de", "Und für meinen Sohn, der ist 19?"),
+        ("Und für meine Frau?", "de", "Und für meine Frau?"),
+        ("Gilt das auch für Kinder unter 12?", "de", "Gilt das auch für Kinder unter 12?"),
+    ],
+)
+def test_a_son_or_daughter_is_searched_as_a_child_unless_the_age_is_adult(text: str, lang: str, expected: str) -> None:
+    assert with_child_word(text, lang) == expected  # type: ignore[arg-type]
