@@ -235,6 +235,16 @@ def test_preview_shows_the_bots_answers_without_writing(ed: Env) -> None:
     assert entry_file(ed).read_bytes() == before and edits(ed) == []
 
 
+def test_preview_reminds_to_move_the_stand_when_facts_change(ed: Env) -> None:
+    editor(ed)
+    fields = form_of(ed)
+    hint = "der Stand ist aber noch der"
+    assert hint in publish_form(ed, {**fields, "fees.0.amount_eur": "49,50"}, action="preview").text
+    today = ed.clock.now.date().isoformat()
+    assert hint not in publish_form(ed, {**fields, "fees.0.amount_eur": "49,50", "stand": today}, "preview").text
+    assert hint not in publish_form(ed, {**fields, "staff_note": "nur eine Notiz"}, action="preview").text
+
+
 # --- publishing, history, restore ------------------------------------------------------------------
 
 
@@ -310,6 +320,7 @@ def test_api_reads_previews_publishes_and_explains_errors(ed: Env) -> None:
         f"/api/catalog/{ENTRY}/preview", json={"data": {**data, "fees": fees}}, headers=headers
     ).json()
     assert preview["ok"] and any("49,50 Euro" in a["text"] for a in preview["answers"] if a["aspect"] == "fees")
+    assert [w["field"] for w in preview["warnings"] if "Stand ist aber noch" in w["message"]] == ["stand"]
 
     renamed = {**data, "fees": fees, "synonyms": [*data["synonyms"], "Persokarte"]}
     r = client.put(f"/api/catalog/{ENTRY}", json={"data": renamed, "version": version}, headers=headers)

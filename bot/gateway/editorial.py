@@ -56,6 +56,12 @@ CONFLICT = (
 )
 NO_CHANGE = "Sie haben nichts geändert; es wurde nichts veröffentlicht."
 NOT_FOUND = "Diesen Eintrag gibt es nicht."
+STAND_NOT_MOVED = (
+    "Sie haben Angaben geändert, der Stand ist aber noch der {stand:%d.%m.%Y}. Bürger sehen dieses Datum bei jeder "
+    "Antwort. Haben Sie die Angaben heute geprüft, setzen Sie den Stand auf heute ({today:%d.%m.%Y})."
+)
+#: Changes that do not move the date of the German facts (English texts carry their own ``en.stand``).
+NOT_FACTS = INTERNAL_FIELDS | {"stand", "en"}
 BROKEN_FILE = (
     "Das Formular kann sie deshalb nicht anzeigen. Stellen Sie unter „Änderungen“ eine frühere Fassung wieder her "
     "oder lassen Sie die Datei korrigieren. Wenn Sie das Formular ausfüllen und veröffentlichen, ersetzt es die "
@@ -183,8 +189,11 @@ def entries(root: Path) -> Entries:
 # --- checking -------------------------------------------------------------------------------
 
 
-def check(root: Path, entry_id: str, data: Mapping[str, Any], today: date) -> Checked:
-    """Sizes and schema errors in German at their fields, then references and editorial rules of the catalogue."""
+def check(
+    root: Path, entry_id: str, data: Mapping[str, Any], today: date, before: Mapping[str, Any] | None = None
+) -> Checked:
+    """Sizes and schema errors in German at their fields, then references and editorial rules of the catalogue;
+    with ``before`` (the entry as published) also a reminder when facts changed but their date did not."""
     oversized = size_errors(data)
     try:
         service = Service.parse_obj({**data, "id": entry_id})
@@ -198,7 +207,21 @@ def check(root: Path, entry_id: str, data: Mapping[str, Any], today: date) -> Ch
     findings = catalog_quality.check([service], [], root, today)
     errors += [FieldError(f.field, f.message) for f in findings if f.severity == "error"]
     warnings = [FieldError(f.field, f.message) for f in findings if f.severity == "warning"]
+    if before is not None:
+        warnings += stand_not_moved(before, service, today)
     return Checked(service, errors, warnings)
+
+
+def stand_not_moved(before: Mapping[str, Any], after: Service, today: date) -> list[FieldError]:
+    """A fee or a document changed while ``stand`` kept an older date: every answer would date new facts wrongly."""
+    try:
+        old = Service.parse_obj({**before, "id": after.id})
+    except ValidationError:
+        return []  # the published file is broken; its own errors are shown
+    changed = changed_fields(catalog_yaml.plain(old), catalog_yaml.plain(after))
+    if not set(changed) - NOT_FACTS or old.stand != after.stand or after.stand >= today:
+        return []
+    return [FieldError("stand", STAND_NOT_MOVED.format(stand=after.stand, today=today))]
 
 
 def size_errors(data: Any, path: str = "") -> list[FieldError]:

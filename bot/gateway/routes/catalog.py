@@ -62,9 +62,9 @@ def _published(p: editorial.Published) -> PublishedOut:
     )
 
 
-def check_entry(gw: Gateway, entry_id: str, data: dict) -> CheckOut:
-    """An edit checked and, if valid, rendered as the bot would answer."""
-    checked = editorial.check(gw.settings.catalog_dir, entry_id, data, gw.clock().date())
+def check_entry(gw: Gateway, entry_id: str, data: dict, before: dict | None = None) -> CheckOut:
+    """An edit checked (against ``before``, the published entry) and, if valid, rendered as the bot would answer."""
+    checked = editorial.check(gw.settings.catalog_dir, entry_id, data, gw.clock().date(), before=before)
     answers = []
     if checked.service is not None:
         offices = editorial.entries(gw.settings.catalog_dir).offices
@@ -118,8 +118,8 @@ def get_entry(entry_id: EntryId, staff: EditorDep, gw: GatewayDep) -> EntryOut:
 )
 def preview_entry(entry_id: EntryId, body: EntryIn, staff: EditorWritingDep, gw: GatewayDep) -> CheckOut:
     with editing_errors():
-        editorial.read_entry(gw.settings.catalog_dir, entry_id)
-    return check_entry(gw, entry_id, body.data)
+        published = editorial.read_entry(gw.settings.catalog_dir, entry_id)
+    return check_entry(gw, entry_id, body.data, before=published.data)
 
 
 @router.put(

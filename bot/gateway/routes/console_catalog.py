@@ -166,7 +166,7 @@ async def edit_submit(request: Request, entry_id: str, staff: PageEditorDep, gw:
     parsed = catalog_form.parse_form(fields, values)
     version = str(form.get("version", ""))
     if form.get("action") != "publish":
-        checked = editorial.check(root, entry_id, parsed.data, gw.clock().date())
+        checked = editorial.check(root, entry_id, parsed.data, gw.clock().date(), before=entry.data)
         return _edit_page(request, staff, gw, entry, values, checked, parsed.rows, version)
     try:
         published = editorial.publish(gw, staff, entry_id, parsed.data, version)
