@@ -23,6 +23,13 @@ def test_the_switch_is_stored_as_the_citizens_text_and_sent_to_rasa_as_the_switc
     assert citizen == ["Was kostet ein Reisepass?", "English"]  # the transcript shows what the citizen pressed
 
 
+def test_a_question_sent_with_a_language_is_answered_not_swallowed_by_the_switch(env: Env) -> None:
+    question = "Hi, I just moved to Jena, how do I register my address?"
+    r = env.client.post("/api/chat/messages", json={"text": question, "language": "en"})
+    assert r.status_code == 200, r.text
+    assert [call[2] for call in env.rasa.named("send")] == [question]
+
+
 def test_an_unknown_language_is_refused(env: Env) -> None:
     r = env.client.post("/api/chat/messages", json={"text": "Français", "language": "fr"})
     assert r.status_code == 422 and env.rasa.named("send") == []

@@ -90,8 +90,9 @@ class ChatIn(BaseModel):
     language: Language | None = Field(
         None,
         description=(
-            "Sprache des Gesprächs wechseln (DE/EN-Schalter des Web-Chats): der Text wird als Nachricht gespeichert, "
-            "der Bot bestätigt in der neuen Sprache und antwortet fortan in ihr"
+            "Sprache des Gesprächs wechseln (DE/EN-Schalter des Web-Chats, Text z. B. „English“): der Text wird als "
+            "Nachricht gespeichert, der Bot bestätigt in der neuen Sprache und antwortet fortan in ihr. Ist der Text "
+            "eine Frage, beantwortet der Bot sie; ihre Sprache liest er aus ihr selbst"
         ),
     )
 

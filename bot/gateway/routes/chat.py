@@ -27,6 +27,7 @@ from bot.gateway.models import Conversation, Message, utcnow
 from bot.gateway.ratelimit import client_ip
 from bot.gateway.schemas import AfterId, ChatIn, ChatOut, ConversationId, FeedbackIn, FeedbackOut
 from bot.gateway.state import Gateway
+from knowledge.language import switch_request
 
 router = APIRouter(prefix="/api/chat", tags=["Bürger-Chat"])
 
@@ -87,8 +88,10 @@ async def post_message(body: ChatIn, request: Request, gw: GatewayDep) -> ChatOu
         if citizen.conversation.paused:  # staff handle it: the bot stays silent, the message goes to the ticket
             citizen.delivery = "staff"
             return _chat_out(s, cid, _to_ticket(s, cid, now, staffed=gw.staff_hours.is_open(now)))
-        # The DE/EN switch: the citizen's text ("English") is stored, Rasa gets the switch itself.
-        rasa_text = SWITCH.format(language=body.language) if body.language else body.text
+        # The DE/EN switch: the citizen's text ("English") is stored, Rasa gets the switch itself. A question
+        # sent with a language is answered, not swallowed by the switch (its language is read from it).
+        switch = body.language is not None and switch_request(body.text) is not None
+        rasa_text = SWITCH.format(language=body.language) if switch else body.text
         raw_text = rasa_text if citizen.text != rasa_text else None  # kept only while it waits
         if store_outbox.has_undelivered_before(s, cid, citizen.id):
             store_outbox.queue(s, citizen, raw_text, utcnow())
