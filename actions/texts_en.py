@@ -78,7 +78,7 @@ EMAIL = "E-mail: {email}"
 APPOINTMENTS = "Appointments: {url}"
 WEBSITE = "Website: {url}"
 HOURS_UNKNOWN = "I have no reliable information on the opening hours of {name}. {ask}"
-HOURS_HEAD = "Opening hours of {name}:"
+HOURS_HEAD = "Opening hours – {name}:"  # no article: "Your employer", "Jobcenter jenarbeit"
 
 # --- opening hours on a day -------------------------------------------------------------------
 TODAY = "Today, {day}"
