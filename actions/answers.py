@@ -386,9 +386,10 @@ def _breadth(s: Service, aspect: str, office: Office | None, lang: Language) -> 
     """What the nationwide catalogue says: the name, who usually handles it (LeiKa typisation) and where a
     citizen finds that authority; never a Jena office the entry does not name."""
     w = WORDING[lang]
-    lines = [w.BREADTH_HEAD.format(name=s.name if lang == "de" else Fields.of(s, lang).name)]
+    fields = Fields.of(s, lang)
+    lines = [w.BREADTH_HEAD.format(name=fields.name)]
     if aspect == "legal" and s.legal_basis:
-        lines.append(_legal(s, Fields.of(s, lang), office, lang))
+        lines.append(_legal(s, fields, office, lang))
     lines.append(w.BREADTH_NO_DETAILS)
     who = responsibility(leika_types(s.leika_object))
     if who.known:
