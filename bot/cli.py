@@ -36,7 +36,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from actions.runtime import load_searcher
-    from knowledge.language import detect
+    from knowledge.language import search_language
 
     searcher = load_searcher(settings)
     queries: list[str] = args.query or []
@@ -44,7 +44,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     for query in stream:
         if not query.strip():
             continue
-        lang = args.lang if args.lang != "auto" else detect(query) or "de"
+        lang = args.lang if args.lang != "auto" else search_language(query, None)
         result = searcher.search(query, top_k=args.top, lang=lang)
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
