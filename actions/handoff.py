@@ -6,7 +6,8 @@ action after two unsure answers in a row); this module only carries them out.
 
 The contact form never traps: a clear new question or request leaves it politely (the ticket stays)
 and is answered; a ticket that already has a contact is not asked for one again. A complaint gets a
-kind word and the number of the office responsible for the topic before the handoff. A staff reply on a
+kind word and the number of the office responsible for the topic (the service the complaint names, else the
+conversation's) before the handoff. A staff reply on a
 Rasa channel pauses the bot, so the citizen's answer reaches the ticket, until staff hand back.
 """
 
@@ -26,6 +27,7 @@ from actions.contact import normalise_contact
 from actions.gateway_client import GatewayUnavailable, HandoffResult, leave_contact, open_handoff
 from actions.language import language_of
 from actions.offices import city_phone, topic_office
+from actions.service_names import names_service
 from actions.texts import domain_text
 from bot import contract
 from knowledge.hours import english_date
@@ -134,6 +136,26 @@ def complaint_lead(domain: DomainDict, office_id: str | None, service_id: str | 
     return domain_text(domain, "utter_handoff_lead_personal", lang, office=name, contact=", ".join(contact))
 
 
+def named_service(text: str, lang: Language = "de") -> str | None:
+    """The Jena entry a complaint is about when it says so ("Mein Wohngeldantrag liegt seit Monaten"), so that
+    the citizen gets the number of the office that handles it, not the city's switchboard.
+
+    Only a confident hit or one whose name the message uses: a wrong office is worse than the switchboard.
+    Without a search index (not built, broken) the complaint is still handed over, with the switchboard.
+    """
+    from actions.runtime import searcher  # loaded once per process; only needed for a complaint
+
+    try:
+        result = searcher().search(text, top_k=3, lang=lang)
+    except (RuntimeError, OSError, ValueError) as exc:
+        log.warning("Beschwerde ohne Suche weitergegeben: %s", exc)
+        return None
+    top = result.best
+    if top is None or top.service.tier != "rich":
+        return None
+    return top.service.id if result.confident or names_service(text, top.service, result) else None
+
+
 class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
@@ -142,8 +164,13 @@ class ActionHandoff(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "request_human"
         lead = ""
         if intent == "complaint_or_case":
-            office_id, service_id = tracker.get_slot("office"), tracker.get_slot("service")
-            lead = complaint_lead(domain, office_id, service_id, language_of(tracker))
+            lang = language_of(tracker)
+            named = named_service(tracker.latest_message.get("text") or "", lang)
+            # A service the complaint names wins over the conversation's earlier topic.
+            office_id, service_id = (
+                (None, named) if named else (tracker.get_slot("office"), tracker.get_slot("service"))
+            )
+            lead = complaint_lead(domain, office_id, service_id, lang)
         return await hand_over(dispatcher, tracker, intent, lead)
 
 

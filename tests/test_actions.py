@@ -124,6 +124,16 @@ def gateway(monkeypatch: pytest.MonkeyPatch) -> FakeGateway:
     return fake
 
 
+@pytest.fixture
+def no_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No search index (not built or broken): what a handoff must survive, and keeps handoff unit tests fast."""
+
+    def missing() -> None:
+        raise RuntimeError("Kein Suchindex")
+
+    monkeypatch.setattr("actions.runtime.searcher", missing)
+
+
 # --- answers -------------------------------------------------------------------------------------
 
 
@@ -303,6 +313,7 @@ def test_an_english_conversation_gets_the_staff_hours_and_date_in_english(gatewa
     assert "Montag" not in run.texts[0] and "30.11.2026" not in run.texts[0]
 
 
+@pytest.mark.usefixtures("no_index")
 def test_a_personal_case_is_handed_over_with_its_lead(gateway: FakeGateway) -> None:
     run = Run(handoff.ActionHandoff(), tracker("Wie ist der Stand meines Antrags?", "complaint_or_case"))
     assert run.texts[0].startswith(
@@ -312,6 +323,7 @@ def test_a_personal_case_is_handed_over_with_its_lead(gateway: FakeGateway) -> N
     assert gateway.calls[0][2].startswith("Persönliches Anliegen (Beschwerde,")
 
 
+@pytest.mark.usefixtures("no_index")
 def test_a_complaint_names_the_office_of_the_topic(gateway: FakeGateway) -> None:
     slots = {"service": "hundesteuer-anmelden", "office": None}
     run = Run(handoff.ActionHandoff(), tracker("Mein Hundesteuerbescheid ist falsch!", "complaint_or_case", slots))
@@ -319,6 +331,33 @@ def test_a_complaint_names_the_office_of_the_topic(gateway: FakeGateway) -> None
     slots = {"service": "hundesteuer-anmelden", "office": "kfz-zulassung"}  # the office answered about last wins
     run = Run(handoff.ActionHandoff(), tracker("Das ist eine Frechheit!", "complaint_or_case", slots))
     assert "Kfz-Zulassungsbehörde (im Bürgerservice), Telefon 03641 49-3800" in run.texts[0]
+
+
+@searching
+def test_a_complaint_that_names_its_service_gets_that_office(gateway: FakeGateway) -> None:
+    """Found by a citizen test: a first-message complaint about a named service got the city's switchboard."""
+    text = "Ich warte seit drei Monaten auf meinen Wohngeldbescheid und niemand meldet sich. Das ist eine Frechheit!"
+    run = Run(handoff.ActionHandoff(), tracker(text, "complaint_or_case"))
+    assert "direkt erreichen Sie: Fachdienst Soziales (Sozialamt) der Stadt Jena, Telefon 03641 49-4600" in run.texts[0]
+    # Named outright, the service wins over the conversation's earlier topic; a federal body is named as such.
+    slots = {"service": "wohngeld", "office": "sozialamt"}
+    run = Run(
+        handoff.ActionHandoff(),
+        tracker("Mein Kindergeld wurde gestrichen, ich lege Widerspruch ein", "complaint_or_case", slots),
+    )
+    assert "direkt erreichen Sie: Familienkasse der Bundesagentur für Arbeit, Telefon 0800 4 5555 30" in run.texts[0]
+    # A complaint that names nothing keeps the topic; with no topic it gets the switchboard.
+    run = Run(handoff.ActionHandoff(), tracker("Das dauert mir alles viel zu lange!", "complaint_or_case", slots))
+    assert "Fachdienst Soziales (Sozialamt)" in run.texts[0]
+    run = Run(handoff.ActionHandoff(), tracker("Das dauert mir alles viel zu lange!", "complaint_or_case"))
+    assert "Stadtverwaltung Jena, Telefon 03641 49-0" in run.texts[0]
+
+
+@pytest.mark.usefixtures("no_index")
+def test_a_complaint_is_handed_over_even_without_a_search_index(gateway: FakeGateway) -> None:
+    run = Run(handoff.ActionHandoff(), tracker("Mein Wohngeldbescheid ist falsch!", "complaint_or_case"))
+    assert "Stadtverwaltung Jena, Telefon 03641 49-0. Ich verbinde Sie" in run.texts[0]
+    assert gateway.calls, "the handoff still opens a ticket"
 
 
 @searching
