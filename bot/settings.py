@@ -155,6 +155,13 @@ class Settings(BaseSettings):
         description="Rechen-Threads je Prozess (torch, TensorFlow, OpenMP/MKL); 1 = am schnellsten unter Last, "
         "weil mehrere Prozesse sich die Kerne teilen (siehe docs/benchmarks.md)",
     )
+    build_threads: int = Field(
+        default=0,
+        ge=0,
+        env="JENABOT_BUILD_THREADS",
+        description="Rechen-Threads für das Einbetten des Katalogs in jenabot build; 0 = alle Kerne, denn der Build "
+        "läuft vor dem Bot und teilt die Kerne mit niemandem",
+    )
     redis_url: str = Field(
         default="",
         env="JENABOT_REDIS_URL",
@@ -254,6 +261,11 @@ class Settings(BaseSettings):
     def replace(self, **changes: Any) -> Settings:
         """A copy with some values changed (tests, a second bot on other ports); values are validated again."""
         return Settings.parse_obj({**self.dict(), **changes})
+
+    @property
+    def index_build_threads(self) -> int:
+        """``build_threads``, with 0 read as every core of the machine."""
+        return self.build_threads or os.cpu_count() or 1
 
     @property
     def embedding_dir(self) -> Path:

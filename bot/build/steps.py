@@ -118,8 +118,9 @@ def steps(settings: Settings) -> list[Step]:
 
         catalog = load_catalog(settings.catalog_dir)
         ensure_model(settings.embedding_model, settings.embedding_dir)  # also when only this step is asked for
+        # All cores: the build runs before the bot (the live rebuild in the action server keeps JENABOT_THREADS).
         embedder = load_embedder(
-            settings.embedding_model, settings.embedding_dir, settings.embedding_onnx(), settings.threads
+            settings.embedding_model, settings.embedding_dir, settings.embedding_onnx(), settings.index_build_threads
         )
         analyzer = Analyzer(load_pipeline(settings.spacy_dir))
         # Vectors of the previous index are reused only if they came from this very build of the model.
