@@ -257,7 +257,11 @@ def _answer(dispatcher: CollectingDispatcher, choice: Choice, turn: Turn) -> lis
     service, office, aspects = choice.service, choice.office, list(choice.aspects)
     assert service is not None
     lang = turn.language
-    parts = [answers.answer(service, aspect, office, lang) for aspect in aspects]
+    if service.tier == "breadth":  # one block for all aspects; shorter when the citizen has just read it
+        again = turn.state.service_id == service.id
+        parts = [answers.breadth_answer(service, aspects, office, lang, again=again)]
+    else:
+        parts = [answers.answer(service, aspect, office, lang) for aspect in aspects]
     parts += [answers.also_line(other, lang) for other in choice.also]
     dispatcher.utter_message(text=answers.with_source("\n\n".join(parts), service, lang=lang))
     source, stand = answers.source_of(service)

@@ -124,7 +124,7 @@ def answer(service: Service, aspect: str, office: Office | None, lang: Language 
     """One aspect of one service, without the source line (``with_source`` adds it once per reply)."""
     w = WORDING[lang]
     if service.tier == "breadth":
-        return _breadth(service, aspect, office, lang)
+        return breadth_answer(service, [aspect], office, lang)
     body = _BUILDERS.get(aspect, _general)(service, Fields.of(service, lang), office, lang)
     return body if body else f"{w.UNKNOWN} {ask_whom(office, lang)}"
 
@@ -382,18 +382,22 @@ def hours_text(office: Office, lang: Language = "de") -> str:
     return "\n".join(lines)
 
 
-def _breadth(s: Service, aspect: str, office: Office | None, lang: Language) -> str:
+def breadth_answer(
+    s: Service, aspects: list[str], office: Office | None, lang: Language = "de", again: bool = False
+) -> str:
     """What the nationwide catalogue says: the name, who usually handles it (LeiKa typisation) and where a
-    citizen finds that authority; never a Jena office the entry does not name."""
+    citizen finds that authority; never a Jena office the entry does not name. One block for all aspects
+    asked; ``again`` (a follow-up on the same entry) leaves out what the citizen has just read."""
     w = WORDING[lang]
     fields = Fields.of(s, lang)
-    lines = [w.BREADTH_HEAD.format(name=fields.name)]
-    if aspect == "legal" and s.legal_basis:
-        lines.append(_legal(s, fields, office, lang))
-    lines.append(w.BREADTH_NO_DETAILS)
+    legal = [_legal(s, fields, office, lang)] if "legal" in aspects and s.legal_basis else []
     who = responsibility(leika_types(s.leika_object))
-    if who.known:
-        lines.append(w.BREADTH_LEVEL.format(rule=who.rule_words_in(lang), executes=who.executes_words_in(lang)))
+    if again:
+        lines = [*legal, w.BREADTH_AGAIN.format(name=fields.name)]
+    else:
+        lines = [w.BREADTH_HEAD.format(name=fields.name), *legal, w.BREADTH_NO_DETAILS]
+        if who.known:
+            lines.append(w.BREADTH_LEVEL.format(rule=who.rule_words_in(lang), executes=who.executes_words_in(lang)))
     if "kommune" in who.executes or not who.known:
         lines.append(w.BREADTH_ASK_CITY.format(phone=city_phone(), url=JENA_PORTAL))
     if "land" in who.executes:

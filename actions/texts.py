@@ -83,6 +83,8 @@ ALSO = "Außerdem wichtig – „{name}“: {summary}"  # a second service the s
 BREADTH_HEAD = "Ich kenne diese Leistung aus dem bundesweiten Leistungskatalog: „{name}“."
 BREADTH_TOPIC = "Themenbereich: {topic}."
 BREADTH_NO_DETAILS = "Genaue Angaben für Jena zu Unterlagen, Kosten und Ablauf habe ich dazu nicht."
+#: A follow-up on the same nationwide entry ("Und was kostet das?"): no second copy of the whole block.
+BREADTH_AGAIN = "Auch dazu habe ich für „{name}“ keine Angaben für Jena. Am besten fragen Sie direkt nach:"
 #: Who usually handles it, from the LeiKa typisation (see actions/responsibility.py): {rule} regulates,
 #: {executes} carries it out.
 BREADTH_LEVEL = "Geregelt wird sie {rule}; zuständig ist in der Regel {executes}."

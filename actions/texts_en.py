@@ -63,6 +63,7 @@ ALSO = "Also important – {name}: {summary}"  # a second service the situation 
 BREADTH_HEAD = "I know this service from the nationwide catalogue of administrative services: {name}."
 BREADTH_TOPIC = "Topic (German): {topic}."
 BREADTH_NO_DETAILS = "I have no details for Jena on documents, costs and the procedure."
+BREADTH_AGAIN = "I have no details for Jena on that either for {name}. It is best to ask directly:"
 #: Who usually handles it (see actions/responsibility.py): {rule} regulates, {executes} carries it out.
 BREADTH_LEVEL = "It is regulated {rule}; usually {executes} is responsible."
 BREADTH_ASK_CITY = "At the City of Jena, the city administration can help: phone {phone}, or search on {url}."

@@ -232,6 +232,17 @@ def test_a_breadth_entry_names_no_jena_office_and_a_followable_source() -> None:
 
 
 @searching
+def test_a_follow_up_on_a_breadth_entry_does_not_repeat_the_block() -> None:
+    first = Run(actions.ActionAnswerService(), tracker("Darf ich in Jena eine Drohne fliegen lassen?"))
+    sid = first.payloads[0]["service"]["id"]
+    slots = {"service": sid, "aspects": ["general"]}
+    again = Run(actions.ActionAnswerService(), tracker("Und was kostet das?", "ask_followup", slots))
+    assert again.payloads[0]["service"]["id"] == sid and again.payloads[0]["aspects"] == ["fees"]
+    assert "Leistungskatalog" in first.texts[0] and "Leistungskatalog" not in again.texts[0]
+    assert again.texts[0].startswith("Auch dazu habe ich für") and "Quelle:" in again.texts[0]
+
+
+@searching
 def test_a_lost_id_card_gets_the_loss_report_and_then_the_new_card() -> None:
     run = Run(actions.ActionAnswerService(), tracker("Ich habe meinen Personalausweis verloren"))
     text = run.texts[0]

@@ -91,6 +91,18 @@ def test_breadth_entries_say_which_level_usually_handles_them(leika: str, level:
     assert "github" not in answers.with_source(text, s)
 
 
+def test_a_breadth_answer_is_one_block_and_shorter_when_asked_again() -> None:
+    """Found by a citizen test: "Was kostet das?", "Wie lange dauert das?" after a nationwide entry repeated
+    the whole five-line block each time, and two aspects in one question gave it twice."""
+    s = service(id="leika-99080048", tier="breadth", leika="99080048000000", office=None)
+    first = answers.breadth_answer(s, ["fees", "duration"], None)
+    assert first.count("Leistungskatalog") == 1 and "Landesbehörde" in first
+    again = answers.breadth_answer(s, ["fees"], None, again=True)
+    assert "Leistungskatalog" not in again and "Geregelt wird" not in again
+    assert again.startswith("Auch dazu habe ich für") and "https://buerger.thueringen.de" in again  # still whom to ask
+    assert len(again.splitlines()) < len(first.splitlines())
+
+
 OUTSIDE = Office.parse_obj(
     {
         "id": "kasse",
