@@ -21,13 +21,21 @@ from typing import Literal
 import numpy as np
 
 from actions.aspects import detect_aspects, strip_aspect_words
-from actions.service_names import MAX_OPTIONS, bare_topic, name_verb, name_words, names_service, plain_form
+from actions.service_names import (
+    MAX_OPTIONS,
+    bare_topic,
+    name_verb,
+    name_words,
+    names_service,
+    plain_form,
+    plain_service,
+)
 from actions.situations import situation_of
 from knowledge.language import Language
 from knowledge.loader import Catalog
 from knowledge.schema import Service
 from knowledge.search import Hit, Searcher, SearchResult
-from knowledge.text import fold, is_function_word, join_separable_verb
+from knowledge.text import fold, is_function_word, join_separable_verb, stem
 
 __all__ = [
     "MAX_OPTIONS",
@@ -219,6 +227,21 @@ def everyday_situation(m: Message) -> Decision | None:
     return Decision("answer", services[found.answer], confidence=1.0, also=also, aspect=found.aspect)
 
 
+def grown_up(m: Message) -> Decision | None:
+    """After a children's entry, "Und für mich? Ich bin 35" asks about the adults' service: the related entry
+    without children, or a question back when there are several ("Ausweis oder Reisepass für Kinder")."""
+    current = m.current
+    if current is None or not m.is_followup or not adult_mentioned(m.text) or _CHILD_STEM not in name_words(current):
+        return None
+    services = m.catalog.services
+    related = [*current.related, *(sid for sid, s in services.items() if current.id in s.related)]
+    adults = [services[sid] for sid in dict.fromkeys(related) if sid in services]
+    adults = [s for s in adults if _CHILD_STEM not in name_words(s) and plain_service(s)]
+    if len(adults) == 1:
+        return Decision("answer", adults[0], confidence=1.0)
+    return Decision("clarify", options=adults[:MAX_OPTIONS], confidence=1.0) if adults else None
+
+
 def follow_up_stays(m: Message) -> Decision | None:
     """A follow-up stays on its topic, even when the search is sure of another service the message does not name."""
     best, current = m.best, m.current
@@ -315,6 +338,7 @@ RULES: tuple[Rule, ...] = (
     no_words,
     options_still_open,
     everyday_situation,
+    grown_up,
     follow_up_stays,
     close_call,
     bare_topic_asked_back,
@@ -406,6 +430,20 @@ _AGE_CLAUSE = re.compile(
     r"\b((der|die|sie|er|es|he|she)\s+(ist|is)\s+)?\d{1,2}(\s*(jahre|jahr|years?)(\s+(alt|old))?)?\b", re.IGNORECASE
 )
 ADULT_AGE = 18
+_CHILD_STEM = stem(fold("Kinder"))
+#: A follow-up that says it is about an adult: "für mich selbst", "für Erwachsene", "for myself".
+_ADULT = re.compile(r"\b(erwachsen\w*|ich selbst|mich selbst|mir selbst|adults?|grown[- ]ups?|myself)\b")
+
+
+#: An age said as an age ("ich bin 35", "35 Jahre alt", "I am 40"), not any number ("länger als 20 Tage?").
+_OWN_AGE = re.compile(r"\b(?:bin|am|i'm|im)\s+(\d{1,2})\b|\b(\d{1,2})\s*(?:jahre|jahr|years?)\b")
+
+
+def adult_mentioned(text: str) -> bool:
+    """The message speaks of an adult: an adult age ("ich bin 35") or words like "für mich selbst"."""
+    folded = fold(text)
+    ages = [int(a or b) for a, b in _OWN_AGE.findall(folded)]
+    return bool(_ADULT.search(folded)) or any(age >= ADULT_AGE for age in ages)
 
 
 def with_child_word(text: str, lang: Language = "de") -> str:

@@ -9,13 +9,23 @@ from __future__ import annotations
 import pytest
 
 from actions.aspects import detect_aspects
-from actions.dialogue import RULES, Message, State, confident_answer, decide, follow_up_stays, with_child_word
+from actions.dialogue import (
+    RULES,
+    Message,
+    State,
+    adult_mentioned,
+    confident_answer,
+    decide,
+    follow_up_stays,
+    with_child_word,
+)
 from actions.service_names import names_service
 from knowledge.loader import Catalog
 from knowledge.schema import Service
 from knowledge.search import Hit, SearchResult
 
 PERSO = State(service_id="personalausweis", aspects=["fees"])
+KIDS = State(service_id="ausweisdokumente-kinder", aspects=["fees"])
 PASS_OPTIONS = State(options=["reisepass", "vorlaeufiger-reisepass", "ausweisdokumente-kinder"])
 
 # (rule, message, state before, follow-up?, expected kind, expected service or first option)
@@ -43,6 +53,9 @@ CASES = [
         "clarify",
         "vorlaeufiger-personalausweis",
     ),
+    # After the children's entry, an adult age asks about the adults' services: which one, since it covers both.
+    ("grown_up", "Und für mich? Ich bin 35.", KIDS, True, "clarify", None),
+    ("grown_up", "and for myself? I am 30", KIDS, True, "clarify", None),
     # The search is sure of "Reisepass" (the photo), but the citizen is still asking about the Personalausweis.
     ("follow_up_stays", "Kann ich das Passbild mitbringen?", PERSO, True, "answer", "personalausweis"),
     ("close_call", "Wie melde ich meinen Hund an?", State(), False, "answer", "hundesteuer-anmelden"),
@@ -197,3 +210,30 @@ def test_a_short_readable_message_is_no_gibberish(searcher, text: str) -> None:
 )
 def test_a_son_or_daughter_is_searched_as_a_child_unless_the_age_is_adult(text: str, lang: str, expected: str) -> None:
     assert with_child_word(text, lang) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_an_adult_after_the_childrens_entry_is_offered_the_adults_services(searcher) -> None:
+    """Citizen test: "Und für mich? Ich bin 35." after the children's passport kept the children's fees."""
+    decision = decide(searcher, "Und für mich? Ich bin 35.", KIDS, is_followup=True)
+    assert {s.id for s in decision.options} == {"reisepass", "personalausweis"}
+    # Not a follow-up, or no adult in it: the children's entry stays the topic.
+    kept = decide(searcher, "Dauert das länger als 20 Tage?", KIDS, is_followup=True, asks_aspect=True)
+    assert kept.rule != "grown_up" and kept.service is not None and kept.service.id == "ausweisdokumente-kinder"
+
+
+@pytest.mark.parametrize(
+    "text, adult",
+    [
+        ("Und für mich? Ich bin 35.", True),
+        ("und für mich selbst", True),
+        ("Und für Erwachsene?", True),
+        ("sie ist 19 Jahre alt", True),
+        ("And for myself?", True),
+        ("der ist 9", False),
+        ("Dauert das länger als 20 Tage?", False),  # a number, not an age
+        ("Was kostet das für mich?", False),  # a parent may pay for the child
+    ],
+)
+def test_what_counts_as_speaking_of_an_adult(text: str, adult: bool) -> None:
+    assert adult_mentioned(text) is adult
