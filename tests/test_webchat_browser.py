@@ -277,6 +277,35 @@ def test_reload_keeps_the_conversation(driver: Any, gateway: tuple[str, str]) ->
     assert len(ids) == len(set(ids)) == 6
 
 
+def test_the_language_buttons_switch_the_page_and_tell_the_bot(driver: Any, gateway: tuple[str, str]) -> None:
+    """Pressing "English" turns the page English, says "English" in the chat and sends the bot the switch itself
+    (the fake Rasa echoes what it got); the choice survives a reload, and "Deutsch" switches back."""
+    url, _ = gateway
+    fresh_chat(driver, url)
+    buttons = {b.get_attribute("data-lang"): b for b in driver.find_elements(By.CSS_SELECTOR, "#chat-lang button")}
+    assert buttons["de"].get_attribute("aria-pressed") == "true"
+    buttons["en"].click()
+    wait_for(driver, lambda d: count_bot(d) == 1, "the bot's reply to the switch")
+    assert driver.execute_script("return document.documentElement.lang") == "en"
+    assert (
+        buttons["en"].get_attribute("aria-pressed") == "true" and buttons["de"].get_attribute("aria-pressed") == "false"
+    )
+    assert driver.find_element(By.CSS_SELECTOR, "label[for=chat-input]").text == "Your question"
+    said = [m.find_element(By.CSS_SELECTOR, ".msg-text").text for m in messages(driver)]
+    assert said[0] == "English"  # what the citizen sees they said
+    assert said[1] == 'Sie schrieben: /switch_language{"language": "en"}'  # what Rasa got: the switch, not the word
+    driver.refresh()
+    wait_for(driver, lambda d: d.execute_script("return document.documentElement.lang") == "en", "English after reload")
+    assert (
+        driver.find_element(By.CSS_SELECTOR, "#chat-lang button[data-lang=en]").get_attribute("aria-pressed") == "true"
+    )
+    driver.find_element(By.CSS_SELECTOR, "#chat-lang button[data-lang=de]").click()
+    wait_for(driver, lambda d: count_bot(d) == 2, "the reply to the switch back")
+    assert driver.execute_script("return document.documentElement.lang") == "de"
+    assert driver.find_element(By.CSS_SELECTOR, "label[for=chat-input]").text == "Ihre Frage"
+    assert messages(driver, ".msg-bot")[-1].find_element(By.CSS_SELECTOR, ".msg-text").text.endswith('"de"}')
+
+
 def test_embed_snippet_opens_chat_on_another_origin(driver: Any, gateway: tuple[str, str]) -> None:
     """The one-line snippet on a foreign site (other host name = other origin) opens the chat in an iframe."""
     from fastapi import FastAPI
