@@ -229,14 +229,20 @@ def everyday_situation(m: Message) -> Decision | None:
 
 def grown_up(m: Message) -> Decision | None:
     """After a children's entry, "Und für mich? Ich bin 35" asks about the adults' service: the related entry
-    without children, or a question back when there are several ("Ausweis oder Reisepass für Kinder")."""
-    current = m.current
-    if current is None or not m.is_followup or not adult_mentioned(m.text) or _CHILD_STEM not in name_words(current):
+    without children, or a question back when there are several ("Ausweis oder Reisepass für Kinder"). Right after
+    a question back that offered a children's entry, the adults' options are meant."""
+    if not adult_mentioned(m.text):
         return None
-    services = m.catalog.services
-    related = [*current.related, *(sid for sid, s in services.items() if current.id in s.related)]
-    adults = [services[sid] for sid in dict.fromkeys(related) if sid in services]
-    adults = [s for s in adults if _CHILD_STEM not in name_words(s) and plain_service(s)]
+    services, current = m.catalog.services, m.current
+    offered = [services[i] for i in m.state.options if i in services]
+    if any(_CHILD_STEM in name_words(o) for o in offered):
+        candidates = offered
+    elif current is not None and m.is_followup and _CHILD_STEM in name_words(current):
+        related = [*current.related, *(sid for sid, s in services.items() if current.id in s.related)]
+        candidates = [services[sid] for sid in dict.fromkeys(related) if sid in services]
+    else:
+        return None
+    adults = [s for s in candidates if _CHILD_STEM not in name_words(s) and plain_service(s)]
     if len(adults) == 1:
         return Decision("answer", adults[0], confidence=1.0)
     return Decision("clarify", options=adults[:MAX_OPTIONS], confidence=1.0) if adults else None

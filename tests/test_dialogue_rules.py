@@ -26,6 +26,7 @@ from knowledge.search import Hit, SearchResult
 
 PERSO = State(service_id="personalausweis", aspects=["fees"])
 KIDS = State(service_id="ausweisdokumente-kinder", aspects=["fees"])
+ID_OPTIONS = State(options=["ausweisdokumente-kinder", "vorlaeufiger-personalausweis", "personalausweis"])
 PASS_OPTIONS = State(options=["reisepass", "vorlaeufiger-reisepass", "ausweisdokumente-kinder"])
 
 # (rule, message, state before, follow-up?, expected kind, expected service or first option)
@@ -56,6 +57,8 @@ CASES = [
     # After the children's entry, an adult age asks about the adults' services: which one, since it covers both.
     ("grown_up", "Und für mich? Ich bin 35.", KIDS, True, "clarify", None),
     ("grown_up", "and for myself? I am 30", KIDS, True, "clarify", None),
+    # Right after a question back that offered the children's entry, an adult means the adults' option.
+    ("grown_up", "Und für mich? Ich bin 40", ID_OPTIONS, True, "answer", "personalausweis"),
     # The search is sure of "Reisepass" (the photo), but the citizen is still asking about the Personalausweis.
     ("follow_up_stays", "Kann ich das Passbild mitbringen?", PERSO, True, "answer", "personalausweis"),
     ("close_call", "Wie melde ich meinen Hund an?", State(), False, "answer", "hundesteuer-anmelden"),
