@@ -55,19 +55,31 @@ LEAVE_FOR = {
 #: the way out).
 STAYS_FOR = ("affirm", "deny", "dissatisfied")
 LEAVE_CONFIDENCE = 0.6  # the NLU must be this sure that the message is another request
+#: Aspect words that, during the form, may be about being reached ("per E-Mail", "Telefon", "ab 16 Uhr", "online").
+CONTACT_ASPECTS = frozenset({"phone", "email", "hours", "online"})
 
 
-def leaves_form(text: str, intent: str | None, confidence: float, search_is_sure: Callable[[str], bool]) -> str | None:
+def leaves_form(
+    text: str,
+    intent: str | None,
+    confidence: float,
+    search_is_sure: Callable[[str], bool],
+    topic_question: bool = False,
+) -> str | None:
     """The action to run instead of asking for the contact again, or None when the message belongs to the form.
 
     A contact or a "no" always belongs to the form. A message the NLU clearly reads as a new question or a
-    request for a person leaves it; so does a question the search answers with confidence (a service named in
-    a way the NLU did not expect). ``search_is_sure`` is called only when needed.
+    request for a person leaves it; so does a question about an aspect of the conversation's topic
+    (``topic_question``: "Welche Unterlagen brauche ich dafür?" after a complaint about the Wohngeld) and a
+    question the search answers with confidence (a service named in a way the NLU did not expect).
+    ``search_is_sure`` is called only when needed.
     """
     if not text.strip() or normalise_contact(text) is not None or declines(text):
         return None
     if intent in LEAVE_FOR and confidence >= LEAVE_CONFIDENCE:
         return LEAVE_FOR[intent]
+    if topic_question:
+        return "action_answer_service"
     if intent in STAYS_FOR:
         return None
     return "action_answer_service" if search_is_sure(text) else None

@@ -15,7 +15,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.actions import ActionAnswerService, ActionOfficeHours
-from actions.contact import DECLINING_INTENTS, attempts_contact, declines, leaves_form, normalise_contact
+from actions.aspects import detect_aspects
+from actions.contact import (
+    CONTACT_ASPECTS,
+    DECLINING_INTENTS,
+    attempts_contact,
+    declines,
+    leaves_form,
+    normalise_contact,
+)
 
 
 class ValidateContactForm(FormValidationAction):
@@ -77,8 +85,12 @@ def _leaving_to(tracker: Tracker) -> str | None:
     """The action a message during the form asks for instead of the form (None: it belongs to the form)."""
     message = tracker.latest_message
     intent = message.get("intent") or {}
+    text = message.get("text") or ""
+    # An aspect of the topic, not a way to be reached: "Sie erreichen mich per E-Mail" stays in the form.
+    asked = [a for a in detect_aspects(text) if a not in CONTACT_ASPECTS]
+    topic_question = bool(asked) and bool(tracker.get_slot("service"))
     return leaves_form(
-        message.get("text") or "", intent.get("name"), float(intent.get("confidence") or 0.0), _search_is_sure
+        text, intent.get("name"), float(intent.get("confidence") or 0.0), _search_is_sure, topic_question
     )
 
 

@@ -162,16 +162,15 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "request_human"
-        lead = ""
-        if intent == "complaint_or_case":
-            lang = language_of(tracker)
-            named = named_service(tracker.latest_message.get("text") or "", lang)
-            # A service the complaint names wins over the conversation's earlier topic.
-            office_id, service_id = (
-                (None, named) if named else (tracker.get_slot("office"), tracker.get_slot("service"))
-            )
-            lead = complaint_lead(domain, office_id, service_id, lang)
-        return await hand_over(dispatcher, tracker, intent, lead)
+        if intent != "complaint_or_case":
+            return await hand_over(dispatcher, tracker, intent)
+        lang = language_of(tracker)
+        named = named_service(tracker.latest_message.get("text") or "", lang)
+        # A service the complaint names wins over the conversation's earlier topic ...
+        office_id, service_id = (None, named) if named else (tracker.get_slot("office"), tracker.get_slot("service"))
+        events = await hand_over(dispatcher, tracker, intent, complaint_lead(domain, office_id, service_id, lang))
+        # ... and becomes the topic: "Wie lange habe ich Zeit für den Widerspruch?" is about it.
+        return [SlotSet("service", named), *events] if named else events
 
 
 class ActionSubmitContact(Action):

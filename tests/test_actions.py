@@ -350,6 +350,7 @@ def test_a_complaint_that_names_its_service_gets_that_office(gateway: FakeGatewa
     text = "Ich warte seit drei Monaten auf meinen Wohngeldbescheid und niemand meldet sich. Das ist eine Frechheit!"
     run = Run(handoff.ActionHandoff(), tracker(text, "complaint_or_case"))
     assert "direkt erreichen Sie: Fachdienst Soziales (Sozialamt) der Stadt Jena, Telefon 03641 49-4600" in run.texts[0]
+    assert SlotSet("service", "wohngeld") in run.events  # the topic for the next question ("Welche Unterlagen …?")
     # Named outright, the service wins over the conversation's earlier topic; a federal body is named as such.
     slots = {"service": "wohngeld", "office": "sozialamt"}
     run = Run(
@@ -483,6 +484,16 @@ def test_a_clear_new_question_leaves_the_contact_form_and_is_answered() -> None:
         ActiveLoop(None),
     ]
     assert run.events[-1] == FollowupAction("action_listen")  # then the bot listens; nothing answers twice
+
+
+@searching
+def test_a_question_about_the_topic_leaves_the_contact_form() -> None:
+    """After a complaint about the Wohngeld (the topic), the NLU need not be sure: it asks an aspect of it."""
+    t = _in_form("Welche Unterlagen brauche ich denn überhaupt dafür?", "nlu_fallback", confidence=0.3)
+    t.slots["service"] = "wohngeld"
+    run = Run(contact_form.ValidateContactForm(), t)
+    assert run.payloads[-1]["type"] == "answer" and run.payloads[-1]["service"]["id"] == "wohngeld"
+    assert run.payloads[-1]["aspects"] == ["documents"]
 
 
 def test_asking_for_a_person_during_the_form_goes_to_the_handoff() -> None:

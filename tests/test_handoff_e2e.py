@@ -217,6 +217,19 @@ def test_a_new_question_leaves_the_contact_form_and_is_answered(rasa) -> None:
         assert ticket_of(rasa, sender).status == "open"  # the ticket stays
 
 
+def test_after_a_complaint_about_a_service_a_question_about_it_is_answered(rasa) -> None:
+    """Citizen test: out of staff hours, "Welche Unterlagen brauche ich dafür?" after a complaint about the Wohngeld
+    got the contact question again. The complaint's service is the topic, and the question leaves the form."""
+    with gateway_restarted(rasa, JENABOT_STAFF_HOURS=""):
+        sender = rasa.new_sender()
+        reply = rasa.send(sender, "Mein Wohngeldantrag liegt seit Monaten bei Ihnen, das ist wirklich ärgerlich!")
+        assert _kind(reply) == "handoff" and "Fachdienst Soziales (Sozialamt)" in _said(reply)
+        reply = rasa.send(sender, "Welche Unterlagen brauche ich denn überhaupt dafür?")
+        customs = [m["custom"] for m in reply if "custom" in m]
+        assert customs and customs[-1]["type"] == "answer" and customs[-1]["service"]["id"] == "wohngeld"
+        assert "nicht wie eine E-Mail-Adresse" not in _said(reply)
+
+
 def test_asking_for_a_person_during_the_form_is_not_refused(rasa) -> None:
     with gateway_restarted(rasa, JENABOT_STAFF_HOURS=""):
         sender = rasa.new_sender()

@@ -86,6 +86,16 @@ def test_what_leaves_the_contact_form(text: str, intent: str, confidence: float,
     assert leaves_form(text, intent, confidence, _never) == expected
 
 
+def test_a_question_about_the_topic_leaves_the_form() -> None:
+    """Citizen test: after a complaint about the Wohngeld, "Welche Unterlagen brauche ich dafür?" got the contact
+    question again. The caller says whether the message asks an aspect of the conversation's topic."""
+    text = "Welche Unterlagen brauche ich denn überhaupt dafür?"
+    assert leaves_form(text, "nlu_fallback", 0.3, _never, topic_question=True) == "action_answer_service"
+    assert leaves_form(text, "nlu_fallback", 0.3, lambda t: False) is None  # no topic, the search unsure
+    assert leaves_form("nein danke", "deny", 0.9, _never, topic_question=True) is None  # a "no" stays a "no"
+    assert leaves_form("max@example.org", "inform", 0.9, _never, topic_question=True) is None  # the contact itself
+
+
 def test_an_unclear_intent_leaves_the_form_only_when_the_search_is_sure() -> None:
     assert leaves_form("Reisepass Kosten", "nlu_fallback", 0.3, lambda t: True) == "action_answer_service"
     assert leaves_form("hmm, weiß nicht", "nlu_fallback", 0.3, lambda t: False) is None
