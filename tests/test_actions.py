@@ -84,8 +84,11 @@ def _filled(message: dict[str, Any]) -> str:
 
 @pytest.fixture()
 def kb(searcher, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The actions search the real index (built by the ``searcher`` fixture) on the suite's fixed clock."""
+    """The actions search the real index (built by the ``searcher`` fixture) on the suite's fixed clock. The
+    handoff and the contact form ask ``actions.runtime`` themselves: without this, the real runtime would load and
+    start its catalogue watcher inside the test process."""
     monkeypatch.setattr(actions, "searcher", lambda: searcher)
+    monkeypatch.setattr("actions.runtime.searcher", lambda: searcher)
     monkeypatch.setattr(hours_answer, "now", lambda: FRIDAY_10)
 
 
