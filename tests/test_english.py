@@ -229,7 +229,8 @@ def test_domain_text_picks_the_variation_of_the_language() -> None:
     assert domain_text(DOMAIN, "utter_staff_reply", "en", reply="Hi") == "Bürgerservice Jena (member of staff):\nHi"
     assert domain_text(DOMAIN, "utter_staff_reply", reply="Hallo").startswith("Bürgerservice Jena (Mitarbeiterin")
     lead = domain_text(DOMAIN, "utter_handoff_lead_personal", "en", office="Fundbüro", contact="phone 1")
-    assert lead.startswith("I cannot give information")  # since issue 14 it names whom to call: {office}, {contact}
+    assert lead.startswith("I understand that this is important to you. I cannot give information")  # as in German
+    assert "reach the office directly: Fundbüro, phone 1." in lead  # since issue 14 it names whom to call
 
 
 def test_language_switch_is_wired_in_domain_and_rules() -> None:
