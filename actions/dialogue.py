@@ -238,8 +238,7 @@ def grown_up(m: Message) -> Decision | None:
     if any(_CHILD_STEM in name_words(o) for o in offered):
         candidates = offered
     elif current is not None and m.is_followup and _CHILD_STEM in name_words(current):
-        related = [*current.related, *(sid for sid, s in services.items() if current.id in s.related)]
-        candidates = [services[sid] for sid in dict.fromkeys(related) if sid in services]
+        candidates = [services[sid] for sid in related_ids(m.catalog, current)]
     else:
         return None
     adults = [s for s in candidates if _CHILD_STEM not in name_words(s) and plain_service(s)]
@@ -400,13 +399,16 @@ def _synonyms(service: Service) -> list[str]:
     return [*service.synonyms, *(service.en.synonyms if service.en else [])]
 
 
+def related_ids(catalog: Catalog, current: Service) -> list[str]:
+    """The entries related to ``current``, its own list first; relations go both ways."""
+    own = [r for r in current.related if r in catalog.services]
+    return own + [sid for sid, s in catalog.services.items() if current.id in s.related and sid not in own]
+
+
 def variant(searcher: Searcher, current: Service, text: str, lang: Language = "de") -> Service:
     """A follow-up like "und für Kinder?" moves to a related entry when that fits the whole context better."""
     services = searcher.catalog.services
-    related = [r for r in current.related if r in services]
-    related += [
-        sid for sid, s in services.items() if current.id in s.related and sid not in related
-    ]  # relations go both ways
+    related = related_ids(searcher.catalog, current)
     rest = with_child_word(strip_aspect_words(text), lang)
     if not related or not has_content(rest, searcher, lang):
         return current
